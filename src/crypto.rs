@@ -1,0 +1,52 @@
+//! The signature step, and the choice of jsonwebtoken's crypto backend.
+//!
+//! jsonwebtoken 10+ needs exactly one backend and panics at run time when it
+//! cannot tell which. We never rely on its process-wide default: we call the
+//! provider chosen by our own features directly. With neither feature the
+//! crate does not compile; with both, `aws-lc-rs` is used (so
+//! `--all-features` builds work) and is also offered to jsonwebtoken as its
+//! process default.
+
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+compile_error!(
+    "jwt-layer needs a crypto backend: enable the `aws-lc-rs` feature (default) or `rust-crypto`"
+);
+
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::crypto::CryptoProvider;
+
+use crate::keys::Key;
+
+/// The provider our features select.
+pub(crate) fn provider() -> &'static CryptoProvider {
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
+    }
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    {
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
+    }
+}
+
+/// Called when a layer or issuer is built: with both backends enabled,
+/// jsonwebtoken itself cannot pick one, so we install ours as its default
+/// (an earlier explicit choice by the application wins).
+pub(crate) fn ensure_backend() {
+    #[cfg(all(feature = "aws-lc-rs", feature = "rust-crypto"))]
+    {
+        let _already_installed = provider().install_default();
+    }
+}
+
+/// Checks `signature` over `message` with `key` under `alg`. The caller has
+/// checked that the key allows `alg`.
+pub(crate) fn verify(key: &Key, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+    debug_assert!(key.allows(alg));
+    let Ok(verifier) = (provider().verifier_factory)(&alg, key.decoding_key()) else {
+        return false;
+    };
+    // The backend's trait takes the signature as a `Vec`.
+    let signature = signature.to_vec();
+    verifier.verify(message, &signature).is_ok()
+}

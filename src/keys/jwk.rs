@@ -1,0 +1,290 @@
+//! JWK (RFC 7517) and JWK Set parsing into verification [`Key`]s.
+//!
+//! Each key is parsed on its own; a key we cannot or must not use is skipped
+//! with a reason, never failing its neighbours.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::DecodingKey;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::Key;
+use super::alg::{AlgSet, KeyType, algorithms_for, hmac_min_len, parse_alg};
+use super::der::{bit_len, strip_zeros};
+
+/// Smallest RSA modulus we accept.
+pub(crate) const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus we accept (bounds verification cost).
+pub(crate) const MAX_RSA_BITS: usize = 8192;
+
+/// What kinds of JWK are acceptable.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JwkPolicy {
+    /// Accept symmetric `oct` keys (only for keys the user configured
+    /// locally; never from a remote key set).
+    pub(crate) allow_symmetric: bool,
+}
+
+#[derive(Deserialize)]
+struct RawJwk<'a> {
+    #[serde(borrow)]
+    kty: Cow<'a, str>,
+    #[serde(default, borrow, rename = "use")]
+    use_: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    key_ops: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    alg: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    crv: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    n: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    e: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    x: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    y: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    k: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawJwks<'a> {
+    #[serde(borrow)]
+    keys: Vec<&'a RawValue>,
+}
+
+fn b64(field: &'static str, value: Option<&Cow<'_, str>>) -> Result<Vec<u8>, String> {
+    let value = value.ok_or_else(|| format!("missing `{field}`"))?;
+    URL_SAFE_NO_PAD
+        .decode(value.as_bytes())
+        .map_err(|_| format!("`{field}` is not base64url"))
+}
+
+/// Parses one JWK (a JSON object) into a key.
+///
+/// # Errors
+///
+/// A short reason (without key material) when the key is unusable.
+pub(crate) fn parse_jwk(json: &str, policy: JwkPolicy) -> Result<Key, String> {
+    if !json.trim_start().starts_with('{') {
+        return Err("a JWK must be a JSON object".into());
+    }
+    let raw: RawJwk<'_> = serde_json::from_str(json).map_err(|e| format!("malformed JWK: {e}"))?;
+    if let Some(u) = &raw.use_
+        && u != "sig"
+    {
+        return Err(format!("key use `{}` is not `sig`", truncate(u)));
+    }
+    if let Some(ops) = &raw.key_ops
+        && !ops.iter().any(|op| op == "verify")
+    {
+        return Err("key_ops does not allow `verify`".into());
+    }
+    let alg = match &raw.alg {
+        None => None,
+        Some(name) => {
+            Some(parse_alg(name).ok_or_else(|| format!("unsupported alg `{}`", truncate(name)))?)
+        }
+    };
+    let (key_type, decoding) = match (&*raw.kty, raw.crv.as_deref()) {
+        ("RSA", _) => {
+            let n = b64("n", raw.n.as_ref())?;
+            let e = b64("e", raw.e.as_ref())?;
+            check_rsa(&n, &e)?;
+            (
+                KeyType::Rsa,
+                DecodingKey::from_rsa_raw_components(strip_zeros(&n), strip_zeros(&e)),
+            )
+        }
+        ("EC", Some(crv @ ("P-256" | "P-384"))) => {
+            let (key_type, len) = if crv == "P-256" {
+                (KeyType::P256, 32)
+            } else {
+                (KeyType::P384, 48)
+            };
+            let x = b64("x", raw.x.as_ref())?;
+            let y = b64("y", raw.y.as_ref())?;
+            if x.len() != len || y.len() != len {
+                return Err("EC coordinates have the wrong length".into());
+            }
+            let mut point = Vec::with_capacity(1 + 2 * len);
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            (key_type, DecodingKey::from_ec_der(&point))
+        }
+        ("OKP", Some("Ed25519")) => {
+            let x = b64("x", raw.x.as_ref())?;
+            if x.len() != 32 {
+                return Err("Ed25519 key has the wrong length".into());
+            }
+            (KeyType::Ed25519, DecodingKey::from_ed_der(&x))
+        }
+        ("oct", _) if policy.allow_symmetric => {
+            let k = b64("k", raw.k.as_ref())?;
+            (KeyType::Oct, DecodingKey::from_secret(&k))
+        }
+        ("oct", _) => return Err("symmetric keys are not accepted here".into()),
+        (kty, crv) => {
+            return Err(format!(
+                "unsupported key type `{}`{}",
+                truncate(kty),
+                crv.map(|c| format!(" curve `{}`", truncate(c)))
+                    .unwrap_or_default()
+            ));
+        }
+    };
+    let mut algorithms = algorithms_for(key_type, alg)
+        .ok_or_else(|| "the key's alg does not fit its type".to_string())?;
+    if key_type == KeyType::Oct {
+        let len = decoding.try_get_as_bytes().map(<[u8]>::len).unwrap_or(0);
+        algorithms = hmac_algorithms(algorithms, len)?;
+    }
+    let kid = raw.kid.map(|k| Box::from(k.as_ref()));
+    Ok(Key::new(kid, algorithms, decoding))
+}
+
+/// Narrows HMAC algorithms to those whose hash output the secret covers.
+pub(crate) fn hmac_algorithms(algorithms: AlgSet, secret_len: usize) -> Result<AlgSet, String> {
+    let ok = AlgSet::of(algorithms.iter().filter(|a| secret_len >= hmac_min_len(*a)));
+    if ok.is_empty() {
+        Err(format!(
+            "HMAC secret of {secret_len} bytes is shorter than the hash output \
+             (at least 32 bytes for HS256, 48 for HS384, 64 for HS512)"
+        ))
+    } else {
+        Ok(ok)
+    }
+}
+
+/// Checks an RSA modulus and exponent.
+pub(crate) fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
+    let bits = bit_len(n);
+    if bits < MIN_RSA_BITS {
+        return Err(format!(
+            "RSA key of {bits} bits is under the {MIN_RSA_BITS}-bit minimum"
+        ));
+    }
+    if bits > MAX_RSA_BITS {
+        return Err(format!(
+            "RSA key of {bits} bits is over the {MAX_RSA_BITS}-bit maximum"
+        ));
+    }
+    let e = strip_zeros(e);
+    if e.is_empty() || e.len() > 8 || e.last().is_some_and(|b| b & 1 == 0) {
+        return Err("RSA exponent is invalid".into());
+    }
+    Ok(())
+}
+
+/// A parsed JWK Set: the usable keys and why the others were skipped.
+pub(crate) struct ParsedJwks {
+    pub(crate) keys: Vec<Key>,
+    pub(crate) skipped: Vec<String>,
+}
+
+/// Parses a JWK Set document. The document itself must be well formed and
+/// hold at most `max_keys` entries; each entry is then parsed on its own.
+pub(crate) fn parse_jwks(
+    json: &str,
+    policy: JwkPolicy,
+    max_keys: usize,
+) -> Result<ParsedJwks, String> {
+    if !json.trim_start().starts_with('{') {
+        return Err("a JWK Set must be a JSON object".into());
+    }
+    let raw: RawJwks<'_> =
+        serde_json::from_str(json).map_err(|e| format!("malformed JWK Set: {e}"))?;
+    if raw.keys.len() > max_keys {
+        return Err(format!(
+            "JWK Set has {} keys, more than the limit of {max_keys}",
+            raw.keys.len()
+        ));
+    }
+    let mut parsed = ParsedJwks {
+        keys: Vec::with_capacity(raw.keys.len()),
+        skipped: Vec::new(),
+    };
+    for (i, entry) in raw.keys.iter().enumerate() {
+        match parse_jwk(entry.get(), policy) {
+            Ok(key) => parsed.keys.push(key),
+            Err(why) => parsed.skipped.push(format!("key #{i}: {why}")),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Shortens untrusted text for error messages and strips control characters.
+fn truncate(s: &str) -> String {
+    s.chars()
+        .take(32)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::Algorithm;
+
+    const STRICT: JwkPolicy = JwkPolicy {
+        allow_symmetric: false,
+    };
+
+    #[test]
+    fn skips_bad_keys_without_spoiling_the_set() {
+        let doc = r#"{"keys":[
+            {"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"ed"},
+            {"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"enc"},
+            {"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","key_ops":["encrypt"]},
+            {"kty":"oct","k":"AAAA"},
+            {"kty":"EC","crv":"P-521","x":"AA","y":"AA"},
+            {"kty":"RSA","n":"AQAB","e":"AQAB"},
+            {"kty":"OKP","crv":"Ed25519","x":"!!"},
+            {"kty":5},
+            "not an object"
+        ]}"#;
+        let parsed = parse_jwks(doc, STRICT, 100).unwrap();
+        assert_eq!(parsed.keys.len(), 1);
+        assert_eq!(parsed.keys[0].kid(), Some("ed"));
+        assert!(parsed.keys[0].allows(Algorithm::EdDSA));
+        assert_eq!(parsed.skipped.len(), 8);
+    }
+
+    #[test]
+    fn key_count_and_shape_limits() {
+        let one =
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        let doc = format!("{{\"keys\":[{one},{one},{one}]}}");
+        assert!(parse_jwks(&doc, STRICT, 2).is_err());
+        assert!(parse_jwks("[]", STRICT, 2).is_err());
+        assert!(parse_jwks("{\"keys\":{}}", STRICT, 2).is_err());
+    }
+
+    #[test]
+    fn alg_must_fit_key_type() {
+        let jwk = r#"{"kty":"OKP","crv":"Ed25519","alg":"HS256","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        assert!(parse_jwk(jwk, STRICT).is_err());
+        let jwk = r#"{"kty":"OKP","crv":"Ed25519","alg":"none","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        assert!(parse_jwk(jwk, STRICT).is_err());
+    }
+
+    #[test]
+    fn short_hmac_jwk_is_refused_and_long_one_narrowed() {
+        let policy = JwkPolicy {
+            allow_symmetric: true,
+        };
+        let short = r#"{"kty":"oct","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#;
+        assert!(parse_jwk(short, policy).is_err());
+        let k32 = URL_SAFE_NO_PAD.encode([7u8; 32]);
+        let key = parse_jwk(&format!(r#"{{"kty":"oct","k":"{k32}"}}"#), policy).unwrap();
+        assert_eq!(key.algorithms(), AlgSet::only(Algorithm::HS256));
+    }
+}

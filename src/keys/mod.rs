@@ -1,0 +1,118 @@
+//! Verification keys and where they come from.
+//!
+//! A [`Key`] is a parsed public key (or HMAC secret) together with the set of
+//! algorithms it may verify. That set comes from the key (its JWK `alg`, or
+//! its type and curve), never from the token header, which closes the classic
+//! algorithm-confusion attacks.
+//!
+//! A [`KeySource`] picks the key for a token's `kid` and `alg`:
+//! [`StaticKeys`] holds keys in memory. A lookup answers at once when it can
+//! ([`Lookup::Ready`]), so the common path needs no allocation or boxing.
+
+mod alg;
+pub(crate) mod der;
+mod jwk;
+mod static_keys;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+use crate::error::AuthError;
+
+pub use alg::AlgSet;
+pub(crate) use alg::parse_alg;
+pub use static_keys::StaticKeys;
+pub(crate) use static_keys::jwks_keys;
+
+/// A verification key and the algorithms it may verify.
+///
+/// `Debug` never prints key material.
+pub struct Key {
+    kid: Option<Box<str>>,
+    algorithms: AlgSet,
+    key: DecodingKey,
+}
+
+impl Key {
+    pub(crate) fn new(kid: Option<Box<str>>, algorithms: AlgSet, key: DecodingKey) -> Self {
+        Self {
+            kid,
+            algorithms,
+            key,
+        }
+    }
+
+    /// The key id (`kid`), if the key has one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The algorithms this key may verify.
+    pub fn algorithms(&self) -> AlgSet {
+        self.algorithms
+    }
+
+    /// Whether this key may verify `alg`.
+    pub fn allows(&self, alg: Algorithm) -> bool {
+        self.algorithms.contains(alg)
+    }
+
+    pub(crate) fn decoding_key(&self) -> &DecodingKey {
+        &self.key
+    }
+
+    pub(crate) fn set_kid(&mut self, kid: Option<Box<str>>) {
+        self.kid = kid;
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .field("algorithms", &self.algorithms)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A future resolving to a key.
+pub type KeyFuture = Pin<Box<dyn Future<Output = Result<Arc<Key>, AuthError>> + Send + 'static>>;
+
+/// The answer of a [`KeySource`]: now, or after some I/O.
+pub enum Lookup {
+    /// The answer is known now.
+    Ready(Result<Arc<Key>, AuthError>),
+    /// The answer needs I/O (a key set fetch).
+    Pending(KeyFuture),
+}
+
+impl fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
+            Self::Pending(_) => f.write_str("Pending(..)"),
+        }
+    }
+}
+
+/// Finds the key for a token.
+///
+/// `kid` is the token's `kid` header (untrusted) and `alg` its algorithm,
+/// already known to be a supported one. An implementation answers with a key
+/// that allows `alg`, or with an [`AuthError`] of kind `UnknownKey`,
+/// `AlgorithmNotAllowed` or `KeysUnavailable`.
+pub trait KeySource: Send + Sync + 'static {
+    /// Looks up the key.
+    fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup;
+}
+
+impl<K: KeySource + ?Sized> KeySource for Arc<K> {
+    fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        (**self).lookup(kid, alg)
+    }
+}

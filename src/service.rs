@@ -1,0 +1,140 @@
+//! [`JwtAuthService`], the service the [`JwtAuth`] layer wraps around yours.
+
+use std::fmt;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use serde::de::DeserializeOwned;
+use tower_service::Service;
+
+use crate::authorize::Unauthenticated;
+use crate::challenge::{self, OnRejection};
+use crate::error::{AuthError, AuthErrorKind};
+use crate::future::ResponseFuture;
+use crate::layer::JwtAuth;
+use crate::log;
+use crate::token::TokenSource;
+use crate::verifier::Step;
+
+/// The service produced by [`JwtAuth`]; see the [crate docs](crate).
+pub struct JwtAuthService<S, C, T, R> {
+    inner: S,
+    auth: JwtAuth<C, T, R>,
+}
+
+impl<S, C, T, R> JwtAuthService<S, C, T, R> {
+    pub(crate) fn new(inner: S, auth: JwtAuth<C, T, R>) -> Self {
+        Self { inner, auth }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Clone, C, T: Clone, R: Clone> Clone for JwtAuthService<S, C, T, R> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            auth: self.auth.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, C, T: fmt::Debug, R> fmt::Debug for JwtAuthService<S, C, T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtAuthService")
+            .field("inner", &self.inner)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+impl<S, C, T, R, ReqBody, ResBody> Service<Request<ReqBody>> for JwtAuthService<S, C, T, R>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: 'static,
+    C: DeserializeOwned + Send + Sync + 'static,
+    T: TokenSource,
+    R: OnRejection<ResBody>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // The service driven to readiness is the one that must be called:
+        // take it and leave a clone behind (see tower's "be careful when
+        // cloning inner services").
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+
+        let step = match self.auth.source.extract(req.headers(), req.uri()) {
+            Err(err) => return self.reject(err),
+            Ok(None) if self.auth.optional => {
+                req.extensions_mut().insert(Unauthenticated);
+                return ResponseFuture::inner(inner.call(req));
+            }
+            Ok(None) => return self.reject(AuthErrorKind::MissingToken.into()),
+            Ok(Some(token)) => match self.auth.verifier.verify_step(&token) {
+                Step::Done(result) => Ok(result),
+                Step::NeedKey(key) => Err((key, token.into_owned())),
+            },
+        };
+        match step {
+            Ok(Ok(claims)) => {
+                req.extensions_mut().insert(claims);
+                ResponseFuture::inner(inner.call(req))
+            }
+            Ok(Err(err)) => self.reject(err),
+            Err((key, token)) => {
+                let auth = self.auth.clone();
+                ResponseFuture::boxed(Box::pin(async move {
+                    let verified = match key.await {
+                        Ok(key) => auth.verifier.verify_with_key(&token, &key),
+                        Err(err) => Err(err),
+                    };
+                    match verified {
+                        Ok(claims) => {
+                            req.extensions_mut().insert(claims);
+                            inner.call(req).await
+                        }
+                        Err(err) => Ok(rejection(&auth, &err)),
+                    }
+                }))
+            }
+        }
+    }
+}
+
+impl<S, C, T, R> JwtAuthService<S, C, T, R> {
+    fn reject<F, B, E>(&self, err: AuthError) -> ResponseFuture<F, B, E>
+    where
+        R: OnRejection<B>,
+    {
+        ResponseFuture::ready(rejection(&self.auth, &err))
+    }
+}
+
+fn rejection<C, T, R: OnRejection<B>, B>(auth: &JwtAuth<C, T, R>, err: &AuthError) -> Response<B> {
+    log::rejected(err);
+    auth.on_rejection
+        .respond(err, challenge::response(err, &auth.challenges))
+}

@@ -1,0 +1,296 @@
+//! Token verification without tower: size limit, split, header, key,
+//! signature, claims, policy, typed claims. Usable on its own, e.g. in a
+//! WebSocket handshake.
+//!
+//! ```
+//! use jwt_layer::{JwtAuth, RegisteredClaims};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let auth = JwtAuth::<RegisteredClaims>::builder()
+//!     .hmac_secret(b"0123456789abcdef0123456789abcdef")
+//!     .issuer("https://auth.example")
+//!     .build()?;
+//! let err = auth.verifier().verify("not.a.token").await.unwrap_err();
+//! assert_eq!(err.kind(), jwt_layer::AuthErrorKind::MalformedToken);
+//! # Ok(()) }
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use crate::authorize::Requirement;
+use crate::claims::VerifiedClaims;
+use crate::error::{AuthError, AuthErrorKind};
+use crate::keys::{Key, KeyFuture, KeySource, Lookup};
+use crate::validation::{RawClaims, Validation};
+use crate::{crypto, keys};
+
+/// Longest `kid` we look up; longer ones cannot name a key.
+const MAX_KID_LEN: usize = 256;
+/// Decoded header and payload up to this size stay on the stack.
+const STACK_BUF: usize = 2048;
+
+/// Verifies tokens into typed claims `C`. Cheap to clone.
+pub struct Verifier<C> {
+    inner: Arc<Inner<C>>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+pub(crate) struct Inner<C> {
+    pub(crate) keys: Arc<dyn KeySource>,
+    pub(crate) validation: Validation,
+    pub(crate) requirement: Option<Requirement<C>>,
+}
+
+impl<C> Clone for Verifier<C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C> fmt::Debug for Verifier<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("validation", &self.inner.validation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of the synchronous part of verification.
+pub(crate) enum Step<C> {
+    /// Verification finished.
+    Done(Result<VerifiedClaims<C>, AuthError>),
+    /// The key must be fetched first.
+    NeedKey(KeyFuture),
+}
+
+#[derive(Deserialize)]
+struct RawHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+    #[serde(default)]
+    enc: Option<IgnoredAny>,
+    #[serde(default)]
+    b64: Option<IgnoredAny>,
+    #[serde(default)]
+    zip: Option<IgnoredAny>,
+}
+
+/// Base64url decoding into a stack buffer, or the heap when it is large.
+struct Decoded {
+    stack: [u8; STACK_BUF],
+    heap: Vec<u8>,
+    len: usize,
+    on_heap: bool,
+}
+
+impl Decoded {
+    fn new() -> Self {
+        Self {
+            stack: [0; STACK_BUF],
+            heap: Vec::new(),
+            len: 0,
+            on_heap: false,
+        }
+    }
+
+    fn decode(&mut self, input: &str) -> Result<&[u8], AuthError> {
+        let malformed = || AuthError::new(AuthErrorKind::MalformedToken);
+        let max = base64::decoded_len_estimate(input.len());
+        if max <= STACK_BUF {
+            self.on_heap = false;
+            self.len = URL_SAFE_NO_PAD
+                .decode_slice(input, &mut self.stack)
+                .map_err(|_| malformed())?;
+        } else {
+            self.on_heap = true;
+            self.heap.clear();
+            URL_SAFE_NO_PAD
+                .decode_vec(input, &mut self.heap)
+                .map_err(|_| malformed())?;
+            self.len = self.heap.len();
+        }
+        Ok(self.bytes())
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.on_heap {
+            &self.heap
+        } else {
+            self.stack.get(..self.len).unwrap_or_default()
+        }
+    }
+}
+
+/// A JSON text whose first non-blank byte is `{`: serde would otherwise
+/// read a JSON array into a struct.
+fn is_object(json: &[u8]) -> bool {
+    json.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
+}
+
+/// The three segments of a compact JWS.
+struct Segments<'t> {
+    header: &'t str,
+    payload: &'t str,
+    signature: &'t str,
+    signing_input: &'t str,
+}
+
+fn split(token: &str) -> Result<Segments<'_>, AuthError> {
+    let malformed = || AuthError::new(AuthErrorKind::MalformedToken);
+    let (signing_input, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
+    let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
+    if payload.contains('.') || header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Segments {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
+}
+
+impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
+    pub(crate) fn from_inner(inner: Inner<C>) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            _claims: PhantomData,
+        }
+    }
+
+    /// Verifies `token` and returns its claims.
+    ///
+    /// # Errors
+    ///
+    /// Why the token is not acceptable; see [`AuthErrorKind`].
+    pub async fn verify(&self, token: &str) -> Result<VerifiedClaims<C>, AuthError> {
+        match self.verify_step(token) {
+            Step::Done(result) => result,
+            Step::NeedKey(fut) => {
+                let key = fut.await?;
+                self.verify_with_key(token, &key)
+            }
+        }
+    }
+
+    /// Runs verification as far as it goes without waiting.
+    pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
+        let mut header_buf = Decoded::new();
+        let mut payload_buf = Decoded::new();
+        let parsed = match self.parse(token, &mut header_buf, &mut payload_buf) {
+            Ok(p) => p,
+            Err(e) => return Step::Done(Err(e)),
+        };
+        match self.inner.keys.lookup(parsed.kid.as_deref(), parsed.alg) {
+            Lookup::Ready(Ok(key)) => Step::Done(self.finish(&parsed, &key)),
+            Lookup::Ready(Err(e)) => Step::Done(Err(e)),
+            Lookup::Pending(fut) => Step::NeedKey(fut),
+        }
+    }
+
+    /// Completes verification with a key that was fetched.
+    pub(crate) fn verify_with_key(
+        &self,
+        token: &str,
+        key: &Key,
+    ) -> Result<VerifiedClaims<C>, AuthError> {
+        let mut header_buf = Decoded::new();
+        let mut payload_buf = Decoded::new();
+        let parsed = self.parse(token, &mut header_buf, &mut payload_buf)?;
+        if !key.allows(parsed.alg) {
+            return Err(AuthErrorKind::AlgorithmNotAllowed.into());
+        }
+        self.finish(&parsed, key)
+    }
+
+    fn parse<'b, 't: 'b>(
+        &self,
+        token: &'t str,
+        header_buf: &'b mut Decoded,
+        payload_buf: &'b mut Decoded,
+    ) -> Result<Parsed<'b, 't>, AuthError> {
+        let validation = &self.inner.validation;
+        if token.len() > validation.max_size() {
+            return Err(AuthErrorKind::TokenTooLarge.into());
+        }
+        let segments = split(token)?;
+        let header_json = header_buf.decode(segments.header)?;
+        if !is_object(header_json) {
+            return Err(AuthErrorKind::MalformedToken.into());
+        }
+        let header: RawHeader<'_> = serde_json::from_slice(header_json)
+            .map_err(|e| AuthError::with_source(AuthErrorKind::MalformedToken, e))?;
+        if header.crit.is_some()
+            || header.enc.is_some()
+            || header.b64.is_some()
+            || header.zip.is_some()
+        {
+            return Err(AuthErrorKind::UnsupportedHeader.into());
+        }
+        let alg = keys::parse_alg(&header.alg)
+            .filter(|a| validation.allowed_algorithms().contains(*a))
+            .ok_or(AuthErrorKind::AlgorithmNotAllowed)?;
+        let kid = match header.kid {
+            Some(kid) if kid.len() > MAX_KID_LEN => return Err(AuthErrorKind::UnknownKey.into()),
+            other => other,
+        };
+        let payload = payload_buf.decode(segments.payload)?;
+        if !is_object(payload) {
+            return Err(AuthErrorKind::MalformedToken.into());
+        }
+        let claims: RawClaims<'_> = serde_json::from_slice(payload)
+            .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
+        Ok(Parsed {
+            alg,
+            kid,
+            claims,
+            payload,
+            signature: segments.signature,
+            signing_input: segments.signing_input,
+        })
+    }
+
+    fn finish(&self, parsed: &Parsed<'_, '_>, key: &Key) -> Result<VerifiedClaims<C>, AuthError> {
+        let signature = URL_SAFE_NO_PAD
+            .decode(parsed.signature)
+            .map_err(|_| AuthError::new(AuthErrorKind::MalformedToken))?;
+        if !crypto::verify(key, parsed.alg, parsed.signing_input.as_bytes(), &signature) {
+            return Err(AuthErrorKind::InvalidSignature.into());
+        }
+        self.inner.validation.validate(&parsed.claims)?;
+        let claims: C = serde_json::from_slice(parsed.payload)
+            .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
+        let verified = VerifiedClaims::new(claims, parsed.claims.scopes());
+        if let Some(requirement) = &self.inner.requirement {
+            requirement.check(&verified)?;
+        }
+        Ok(verified)
+    }
+}
+
+struct Parsed<'b, 't> {
+    alg: Algorithm,
+    kid: Option<Cow<'b, str>>,
+    claims: RawClaims<'b>,
+    payload: &'b [u8],
+    signature: &'t str,
+    signing_input: &'t str,
+}
