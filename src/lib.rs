@@ -55,6 +55,7 @@
 //! | `rust-crypto` | jsonwebtoken's pure-Rust backend. With neither backend the crate does not compile; with both, `aws-lc-rs` is used | no |
 //! | `axum` | the [`Claims`] and [`VerifiedClaims`] extractors | yes |
 //! | `tracing` | logs rejections (kind only, never tokens or keys) | yes |
+//! | `issue` | [`issue`]: sign tokens, key ring with rotation, JWKS publishing | yes |
 //!
 //! # Secure defaults
 //!
@@ -79,6 +80,9 @@ mod claims;
 mod crypto;
 mod error;
 mod future;
+#[cfg(feature = "issue")]
+#[cfg_attr(docsrs, doc(cfg(feature = "issue")))]
+pub mod issue;
 pub mod keys;
 mod layer;
 mod log;

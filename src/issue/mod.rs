@@ -1,0 +1,1 @@
+//! Issuing tokens (placeholder; being written).
