@@ -50,3 +50,21 @@ pub(crate) fn verify(key: &Key, alg: Algorithm, message: &[u8], signature: &[u8]
     let signature = signature.to_vec();
     verifier.verify(message, &signature).is_ok()
 }
+
+/// Signs `message` with `key` under `alg` through our provider (never
+/// jsonwebtoken's process default). The caller has checked that the key
+/// fits `alg`.
+#[cfg(feature = "issue")]
+pub(crate) fn sign(
+    key: &jsonwebtoken::EncodingKey,
+    alg: Algorithm,
+    message: &[u8],
+) -> Result<Vec<u8>, crate::error::BoxError> {
+    use signature::Signer as _;
+
+    let signer = (provider().signer_factory)(&alg, key)?;
+    if signer.algorithm() != alg {
+        return Err("the backend's signer is for another algorithm".into());
+    }
+    Ok(signer.try_sign(message)?)
+}

@@ -1,5 +1,6 @@
 //! [`JwtAuth`], the layer, and its builder.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,11 +12,11 @@ use tower_layer::Layer;
 use crate::authorize::RequirementParts;
 use crate::challenge::{Challenges, DEFAULT_REALM, DefaultRejection};
 use crate::error::BuildError;
-use crate::keys::{Key, KeySource, StaticKeys};
+use crate::keys::{IntoKeySource, Key, KeySource, StaticKeys};
 use crate::service::JwtAuthService;
 use crate::token::{BearerHeader, TokenSource};
 use crate::validation::{Clock, Validation};
-use crate::verifier::{Inner, Verifier};
+use crate::verifier::{Inner, Route, Routes, Verifier};
 
 /// JWT authentication as a tower [`Layer`]: verifies the token of each
 /// request and stores [`VerifiedClaims<C>`](crate::VerifiedClaims) in its
@@ -59,6 +60,7 @@ impl<C> JwtAuth<C> {
         JwtAuthBuilder {
             keys: Vec::new(),
             key_source: None,
+            issuer_keys: Vec::new(),
             validation: Validation::new(),
             requirement: RequirementParts::default(),
             realm: DEFAULT_REALM.to_owned(),
@@ -85,10 +87,18 @@ impl<S, C, T: Clone, R: Clone> Layer<S> for JwtAuth<C, T, R> {
     }
 }
 
+/// One issuer's keys, for multi-issuer routing.
+struct IssuerKeys {
+    issuer: String,
+    keys: Result<Arc<dyn KeySource>, BuildError>,
+    audiences: Option<Vec<String>>,
+}
+
 /// Configures a [`JwtAuth`] layer. `build()` does no I/O.
 pub struct JwtAuthBuilder<C, T = BearerHeader, R = DefaultRejection> {
     keys: Vec<Result<Key, BuildError>>,
-    key_source: Option<Arc<dyn KeySource>>,
+    key_source: Option<Result<Arc<dyn KeySource>, BuildError>>,
+    issuer_keys: Vec<IssuerKeys>,
     validation: Validation,
     requirement: RequirementParts<C>,
     realm: String,
@@ -181,10 +191,58 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
     }
 
     /// Uses `source` for keys instead of (not beside) static keys, for
-    /// example a remote JWK Set.
+    /// example a [`RemoteJwks`](crate::keys::RemoteJwks) or its builder.
     #[must_use]
-    pub fn key_source(mut self, source: impl KeySource) -> Self {
-        self.key_source = Some(Arc::new(source));
+    pub fn key_source(mut self, source: impl IntoKeySource) -> Self {
+        self.key_source = Some(source.into_key_source());
+        self
+    }
+
+    /// Accepts tokens from `issuer`, verified only with `keys` (a key
+    /// source or a builder of one). With several issuers, each token is
+    /// routed by its unverified `iss` to that issuer's keys; an unknown
+    /// `iss` is refused without any I/O, and one issuer's keys never verify
+    /// a token claiming another. Replaces [`issuer`](Self::issuer) and
+    /// [`key_source`](Self::key_source).
+    #[must_use]
+    pub fn issuer_keys(mut self, issuer: impl Into<String>, keys: impl IntoKeySource) -> Self {
+        self.issuer_keys.push(IssuerKeys {
+            issuer: issuer.into(),
+            keys: keys.into_key_source(),
+            audiences: None,
+        });
+        self
+    }
+
+    /// Like [`issuer_keys`](Self::issuer_keys), with the keys found by
+    /// OpenID discovery from the issuer URL (lazily, on first use).
+    #[cfg(feature = "remote-jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+    #[must_use]
+    pub fn issuer_keys_discovered(self, issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        let keys = crate::keys::RemoteJwks::discover(issuer.clone());
+        self.issuer_keys(issuer, keys)
+    }
+
+    /// Audiences for tokens of one issuer added with
+    /// [`issuer_keys`](Self::issuer_keys); they replace the shared
+    /// [`audience`](Self::audience)s for that issuer.
+    #[must_use]
+    pub fn issuer_audience(mut self, issuer: &str, audience: impl Into<String>) -> Self {
+        match self.issuer_keys.iter_mut().find(|ik| ik.issuer == issuer) {
+            Some(ik) => ik
+                .audiences
+                .get_or_insert_with(Vec::new)
+                .push(audience.into()),
+            None => self.issuer_keys.push(IssuerKeys {
+                issuer: issuer.to_owned(),
+                keys: Err(BuildError::new(format!(
+                    "issuer_audience for `{issuer}` comes before its issuer_keys"
+                ))),
+                audiences: None,
+            }),
+        }
         self
     }
 
@@ -286,6 +344,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         JwtAuthBuilder {
             keys: self.keys,
             key_source: self.key_source,
+            issuer_keys: self.issuer_keys,
             validation: self.validation,
             requirement: self.requirement,
             realm: self.realm,
@@ -300,6 +359,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         JwtAuthBuilder {
             keys: self.keys,
             key_source: self.key_source,
+            issuer_keys: self.issuer_keys,
             validation: self.validation,
             requirement: self.requirement,
             realm: self.realm,
@@ -321,25 +381,57 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         C: DeserializeOwned + Send + Sync + 'static,
     {
         crate::crypto::ensure_backend();
-        self.validation.check()?;
         let challenges = Challenges::new(&self.realm)?;
-        let keys: Arc<dyn KeySource> = match (self.key_source, self.keys.is_empty()) {
-            (Some(_), false) => {
+        let routes = if self.issuer_keys.is_empty() {
+            self.validation.check()?;
+            let keys: Arc<dyn KeySource> = match (self.key_source, self.keys.is_empty()) {
+                (Some(_), false) => {
+                    return Err(BuildError::new(
+                        "give either static keys or a key source, not both",
+                    ));
+                }
+                (Some(source), true) => source?,
+                (None, _) => {
+                    let keys = self.keys.into_iter().collect::<Result<Vec<_>, _>>()?;
+                    Arc::new(StaticKeys::new(keys)?)
+                }
+            };
+            Routes::Single(Route {
+                keys,
+                validation: self.validation.clone(),
+            })
+        } else {
+            if self.key_source.is_some() || !self.keys.is_empty() {
                 return Err(BuildError::new(
-                    "give either static keys or a key source, not both",
+                    "issuer_keys gives each issuer its keys: do not add keys or a key source beside it",
                 ));
             }
-            (Some(source), true) => source,
-            (None, _) => {
-                let keys = self.keys.into_iter().collect::<Result<Vec<_>, _>>()?;
-                Arc::new(StaticKeys::new(keys)?)
+            if !self.validation.issuer_list().is_empty() {
+                return Err(BuildError::new(
+                    "issuer_keys names the accepted issuers: do not call issuer(..) beside it",
+                ));
             }
+            let mut map = HashMap::new();
+            for ik in self.issuer_keys {
+                let validation = self
+                    .validation
+                    .for_issuer(&ik.issuer, ik.audiences.as_deref());
+                validation.check()?;
+                let route = Route {
+                    keys: ik.keys?,
+                    validation,
+                };
+                if map.insert(ik.issuer.into_boxed_str(), route).is_some() {
+                    return Err(BuildError::new("an issuer is given twice"));
+                }
+            }
+            Routes::ByIssuer(map)
         };
         let requirement = self.requirement.build(&challenges)?;
         Ok(JwtAuth {
             verifier: Verifier::from_inner(Inner {
-                keys,
-                validation: self.validation,
+                base: self.validation,
+                routes,
                 requirement,
             }),
             source: self.source,

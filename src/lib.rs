@@ -55,6 +55,8 @@
 //! | `rust-crypto` | jsonwebtoken's pure-Rust backend. With neither backend the crate does not compile; with both, `aws-lc-rs` is used | no |
 //! | `axum` | the [`Claims`] and [`VerifiedClaims`] extractors | yes |
 //! | `tracing` | logs rejections (kind only, never tokens or keys) | yes |
+//! | `remote-jwks` | [`keys::RemoteJwks`] (reqwest + rustls), OpenID discovery, multi-issuer, the [`google`] preset | yes |
+//! | `test-util` | [`testing`]: a JWKS server on 127.0.0.1 with failure modes, keys and tokens for your tests | no |
 //! | `issue` | [`issue`]: sign tokens, key ring with rotation, JWKS publishing | yes |
 //!
 //! # Secure defaults
@@ -86,7 +88,11 @@ pub mod issue;
 pub mod keys;
 mod layer;
 mod log;
+mod providers;
 mod service;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing;
 pub mod token;
 mod validation;
 mod verifier;
@@ -102,6 +108,9 @@ pub use future::ResponseFuture;
 pub use jsonwebtoken::Algorithm;
 pub use keys::{Key, KeySource, StaticKeys};
 pub use layer::{JwtAuth, JwtAuthBuilder};
+#[cfg(feature = "remote-jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+pub use providers::google;
 pub use service::JwtAuthService;
 pub use token::{BearerHeader, CookieToken, TokenSource};
 pub use validation::{Clock, Validation};

@@ -197,6 +197,21 @@ impl Validation {
         self
     }
 
+    pub(crate) fn issuer_list(&self) -> &[Box<str>] {
+        &self.issuers
+    }
+
+    /// This validation, for tokens of one issuer: `iss` must be `issuer`,
+    /// and `audiences` replace the shared ones when given.
+    pub(crate) fn for_issuer(&self, issuer: &str, audiences: Option<&[String]>) -> Self {
+        let mut v = self.clone();
+        v.issuers = vec![issuer.into()];
+        if let Some(auds) = audiences {
+            v.audiences = auds.iter().map(|a| a.as_str().into()).collect();
+        }
+        v
+    }
+
     pub(crate) fn max_size(&self) -> usize {
         self.max_token_size
     }

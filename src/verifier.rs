@@ -16,6 +16,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -45,9 +46,38 @@ pub struct Verifier<C> {
 }
 
 pub(crate) struct Inner<C> {
+    /// Size and algorithm limits, checked before any route is chosen.
+    pub(crate) base: Validation,
+    pub(crate) routes: Routes,
+    pub(crate) requirement: Option<Requirement<C>>,
+}
+
+/// Where a token's keys and claim rules come from.
+pub(crate) enum Routes {
+    /// One key source for every token.
+    Single(Route),
+    /// A key source per issuer, chosen by the token's (unverified) `iss`;
+    /// an unknown `iss` is refused without any I/O.
+    ByIssuer(HashMap<Box<str>, Route>),
+}
+
+/// The keys and claim rules of one issuer (or of all tokens).
+pub(crate) struct Route {
     pub(crate) keys: Arc<dyn KeySource>,
     pub(crate) validation: Validation,
-    pub(crate) requirement: Option<Requirement<C>>,
+}
+
+impl Routes {
+    fn pick(&self, claims: &RawClaims<'_>) -> Result<&Route, AuthError> {
+        match self {
+            Self::Single(route) => Ok(route),
+            Self::ByIssuer(map) => claims
+                .iss
+                .as_deref()
+                .and_then(|iss| map.get(iss))
+                .ok_or_else(|| AuthErrorKind::InvalidIssuer.into()),
+        }
+    }
 }
 
 impl<C> Clone for Verifier<C> {
@@ -62,7 +92,7 @@ impl<C> Clone for Verifier<C> {
 impl<C> fmt::Debug for Verifier<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field("validation", &self.inner.validation)
+            .field("validation", &self.inner.base)
             .finish_non_exhaustive()
     }
 }
@@ -199,7 +229,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             Ok(p) => p,
             Err(e) => return Step::Done(Err(e)),
         };
-        match self.inner.keys.lookup(parsed.kid.as_deref(), parsed.alg) {
+        match parsed.route.keys.lookup(parsed.kid.as_deref(), parsed.alg) {
             Lookup::Ready(Ok(key)) => Step::Done(self.finish(&parsed, &key)),
             Lookup::Ready(Err(e)) => Step::Done(Err(e)),
             Lookup::Pending(fut) => Step::NeedKey(fut),
@@ -221,13 +251,13 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         self.finish(&parsed, key)
     }
 
-    fn parse<'b, 't: 'b>(
-        &self,
+    fn parse<'v, 'b, 't: 'b>(
+        &'v self,
         token: &'t str,
         header_buf: &'b mut Decoded,
         payload_buf: &'b mut Decoded,
-    ) -> Result<Parsed<'b, 't>, AuthError> {
-        let validation = &self.inner.validation;
+    ) -> Result<Parsed<'v, 'b, 't>, AuthError> {
+        let validation = &self.inner.base;
         if token.len() > validation.max_size() {
             return Err(AuthErrorKind::TokenTooLarge.into());
         }
@@ -258,7 +288,9 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         }
         let claims: RawClaims<'_> = serde_json::from_slice(payload)
             .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
+        let route = self.inner.routes.pick(&claims)?;
         Ok(Parsed {
+            route,
             alg,
             kid,
             claims,
@@ -268,14 +300,18 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         })
     }
 
-    fn finish(&self, parsed: &Parsed<'_, '_>, key: &Key) -> Result<VerifiedClaims<C>, AuthError> {
+    fn finish(
+        &self,
+        parsed: &Parsed<'_, '_, '_>,
+        key: &Key,
+    ) -> Result<VerifiedClaims<C>, AuthError> {
         let signature = URL_SAFE_NO_PAD
             .decode(parsed.signature)
             .map_err(|_| AuthError::new(AuthErrorKind::MalformedToken))?;
         if !crypto::verify(key, parsed.alg, parsed.signing_input.as_bytes(), &signature) {
             return Err(AuthErrorKind::InvalidSignature.into());
         }
-        self.inner.validation.validate(&parsed.claims)?;
+        parsed.route.validation.validate(&parsed.claims)?;
         let claims: C = serde_json::from_slice(parsed.payload)
             .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
         let verified = VerifiedClaims::new(claims, parsed.claims.scopes());
@@ -286,7 +322,8 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     }
 }
 
-struct Parsed<'b, 't> {
+struct Parsed<'v, 'b, 't> {
+    route: &'v Route,
     alg: Algorithm,
     kid: Option<Cow<'b, str>>,
     claims: RawClaims<'b>,

@@ -11,7 +11,11 @@
 
 mod alg;
 pub(crate) mod der;
-mod jwk;
+pub(crate) mod index;
+pub(crate) mod jwk;
+#[cfg(feature = "remote-jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+pub mod remote;
 mod static_keys;
 
 use std::fmt;
@@ -25,6 +29,8 @@ use crate::error::AuthError;
 
 pub use alg::AlgSet;
 pub(crate) use alg::parse_alg;
+#[cfg(feature = "remote-jwks")]
+pub use remote::{JwksError, JwksStatus, RemoteJwks, RemoteJwksBuilder};
 pub use static_keys::StaticKeys;
 pub(crate) use static_keys::jwks_keys;
 
@@ -109,6 +115,30 @@ impl fmt::Debug for Lookup {
 pub trait KeySource: Send + Sync + 'static {
     /// Looks up the key.
     fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup;
+}
+
+/// Anything that can become a [`KeySource`]: a key source, or a builder of
+/// one (built when the layer is built, errors reported then).
+pub trait IntoKeySource {
+    /// Converts into a shareable key source.
+    ///
+    /// # Errors
+    ///
+    /// The builder's configuration error.
+    fn into_key_source(self) -> Result<Arc<dyn KeySource>, crate::BuildError>;
+}
+
+impl<K: KeySource> IntoKeySource for K {
+    fn into_key_source(self) -> Result<Arc<dyn KeySource>, crate::BuildError> {
+        Ok(Arc::new(self))
+    }
+}
+
+#[cfg(feature = "remote-jwks")]
+impl IntoKeySource for RemoteJwksBuilder {
+    fn into_key_source(self) -> Result<Arc<dyn KeySource>, crate::BuildError> {
+        Ok(Arc::new(self.build()?))
+    }
 }
 
 impl<K: KeySource + ?Sized> KeySource for Arc<K> {

@@ -1,12 +1,12 @@
 //! Keys held in memory: HMAC secrets, PEM, DER, JWK and JWK Set documents.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use super::alg::{AlgSet, KeyType, algorithms_for};
 use super::der::{self, OID_EC, OID_ED25519, OID_P256, OID_P384};
+use super::index::{KeyIndex, Miss};
 use super::jwk::{JwkPolicy, check_rsa, hmac_algorithms, parse_jwk, parse_jwks};
 use super::{Key, KeySource, Lookup};
 use crate::error::{AuthError, AuthErrorKind, BuildError};
@@ -230,14 +230,7 @@ pub(crate) fn jwks_keys(json: &str) -> Result<Vec<Key>, BuildError> {
 /// Two keys with the same `kid` are a build error.
 #[derive(Clone, Debug)]
 pub struct StaticKeys {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    by_kid: HashMap<Box<str>, Arc<Key>>,
-    kidless: Vec<Arc<Key>>,
-    all: Vec<Arc<Key>>,
+    index: Arc<KeyIndex>,
 }
 
 impl StaticKeys {
@@ -247,31 +240,18 @@ impl StaticKeys {
     ///
     /// No key, more than 100 keys, or two keys with one `kid`.
     pub fn new(keys: impl IntoIterator<Item = Key>) -> Result<Self, BuildError> {
-        let mut inner = Inner {
-            by_kid: HashMap::new(),
-            kidless: Vec::new(),
-            all: Vec::new(),
-        };
-        for key in keys {
-            let key = Arc::new(key);
-            match key.kid.clone() {
-                Some(kid) => {
-                    if inner.by_kid.insert(kid, Arc::clone(&key)).is_some() {
-                        return Err(BuildError::new("two keys share one kid"));
-                    }
-                }
-                None => inner.kidless.push(Arc::clone(&key)),
-            }
-            inner.all.push(key);
-            if inner.all.len() > MAX_KEYS {
-                return Err(BuildError::new(format!("more than {MAX_KEYS} keys")));
-            }
+        let (index, dups) = KeyIndex::new(keys);
+        if !dups.is_empty() {
+            return Err(BuildError::new("two keys share one kid"));
         }
-        if inner.all.is_empty() {
+        if index.len() == 0 {
             return Err(BuildError::new("no verification key configured"));
         }
+        if index.len() > MAX_KEYS {
+            return Err(BuildError::new(format!("more than {MAX_KEYS} keys")));
+        }
         Ok(Self {
-            inner: Arc::new(inner),
+            index: Arc::new(index),
         })
     }
 
@@ -287,38 +267,14 @@ impl StaticKeys {
 
     /// The keys in the set.
     pub fn keys(&self) -> impl Iterator<Item = &Key> {
-        self.inner.all.iter().map(|k| &**k)
+        self.index.keys()
     }
 
     pub(crate) fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<Key>, AuthError> {
-        let inner = &*self.inner;
-        if let Some(kid) = kid {
-            if let Some(key) = inner.by_kid.get(kid) {
-                return if key.allows(alg) {
-                    Ok(Arc::clone(key))
-                } else {
-                    Err(AuthErrorKind::AlgorithmNotAllowed.into())
-                };
-            }
-            return single(&inner.kidless, alg, AuthErrorKind::UnknownKey);
-        }
-        single(&inner.all, alg, AuthErrorKind::UnknownKey)
-    }
-}
-
-/// The one key of `keys` that allows `alg`. None fits → `AlgorithmNotAllowed`
-/// (or `empty` when there are no keys); several → ambiguous, `UnknownKey`.
-pub(crate) fn single(
-    keys: &[Arc<Key>],
-    alg: Algorithm,
-    empty: AuthErrorKind,
-) -> Result<Arc<Key>, AuthError> {
-    let mut fitting = keys.iter().filter(|k| k.allows(alg));
-    match (fitting.next(), fitting.next()) {
-        (Some(key), None) => Ok(Arc::clone(key)),
-        (Some(_), Some(_)) => Err(AuthErrorKind::UnknownKey.into()),
-        (None, _) if keys.is_empty() => Err(empty.into()),
-        (None, _) => Err(AuthErrorKind::AlgorithmNotAllowed.into()),
+        self.index.find(kid, alg).map_err(|miss| match miss {
+            Miss::UnknownKid => AuthErrorKind::UnknownKey.into(),
+            Miss::Final(kind) => kind.into(),
+        })
     }
 }
 

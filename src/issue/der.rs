@@ -1,0 +1,405 @@
+//! The private-key structures we read and write, in DER:
+//! PKCS#8 `PrivateKeyInfo`/`OneAsymmetricKey` (RFC 5208, RFC 5958),
+//! PKCS#1 `RSAPrivateKey` (RFC 8017 §A.1.2), SEC1 `ECPrivateKey`
+//! (RFC 5915) and the Ed25519 `CurvePrivateKey` (RFC 8410 §7).
+//!
+//! Every key is brought to the one form both crypto backends sign with:
+//! PKCS#1 for RSA, PKCS#8 v1 for EC and Ed25519. Buffers that hold private
+//! material are [`Zeroizing`].
+
+use zeroize::Zeroizing;
+
+use crate::keys::der::{OID_EC, OID_ED25519, OID_P256, OID_P384, OID_RSA, strip_zeros};
+
+const SEQUENCE: u8 = 0x30;
+const INTEGER: u8 = 0x02;
+const BIT_STRING: u8 = 0x03;
+const OCTET_STRING: u8 = 0x04;
+const NULL: u8 = 0x05;
+const OID: u8 = 0x06;
+/// `[0]` constructed, explicit: SEC1 `parameters`.
+const CONTEXT_0: u8 = 0xa0;
+/// `[1]` constructed, explicit: SEC1 `publicKey`.
+const CONTEXT_1: u8 = 0xa1;
+
+/// Secret bytes that are wiped when dropped.
+pub(super) type Secret = Zeroizing<Vec<u8>>;
+
+/// The curves we sign with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Curve {
+    P256,
+    P384,
+}
+
+impl Curve {
+    fn from_oid(oid: &[u8]) -> Option<Self> {
+        if oid == OID_P256 {
+            Some(Self::P256)
+        } else if oid == OID_P384 {
+            Some(Self::P384)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn from_name(crv: &str) -> Option<Self> {
+        match crv {
+            "P-256" => Some(Self::P256),
+            "P-384" => Some(Self::P384),
+            _ => None,
+        }
+    }
+
+    fn oid(self) -> &'static [u8] {
+        match self {
+            Self::P256 => OID_P256,
+            Self::P384 => OID_P384,
+        }
+    }
+
+    /// The JWK `crv` name.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::P256 => "P-256",
+            Self::P384 => "P-384",
+        }
+    }
+
+    /// Octets of a scalar or of one coordinate.
+    pub(super) fn len(self) -> usize {
+        match self {
+            Self::P256 => 32,
+            Self::P384 => 48,
+        }
+    }
+}
+
+/// A private key, parsed far enough to rebuild it in the canonical form.
+/// `public` is a public key the input carried beside the private one; it
+/// must match the one derived from the private key.
+pub(super) enum Private {
+    /// PKCS#1 `RSAPrivateKey` DER; `public` is `(n, e)`.
+    Rsa {
+        pkcs1: Secret,
+        public: Option<(Vec<u8>, Vec<u8>)>,
+    },
+    /// The scalar `d` (exactly `curve.len()` octets); `public` is the
+    /// uncompressed point.
+    Ec {
+        curve: Curve,
+        d: Secret,
+        public: Option<Vec<u8>>,
+    },
+    /// The 32-octet seed; `public` is the 32-octet key.
+    Ed25519 { seed: Secret, public: Option<Vec<u8>> },
+}
+
+impl Private {
+    /// The DER the signers take: PKCS#1 for RSA, PKCS#8 v1 for the others.
+    pub(super) fn signing_der(&self) -> Secret {
+        match self {
+            Self::Rsa { pkcs1, .. } => pkcs1.clone(),
+            Self::Ec { curve, d, .. } => {
+                let sec1 = tlv(SEQUENCE, &[&tlv(INTEGER, &[&[1]]), &tlv(OCTET_STRING, &[d])]);
+                pkcs8(OID_EC, Some(curve.oid()), &sec1)
+            }
+            Self::Ed25519 { seed, .. } => pkcs8(OID_ED25519, None, &tlv(OCTET_STRING, &[seed])),
+        }
+    }
+}
+
+/// Wraps a PKCS#1 `RSAPrivateKey` in PKCS#8, for export.
+pub(super) fn rsa_pkcs8(pkcs1: &[u8]) -> Secret {
+    pkcs8(OID_RSA, None, pkcs1)
+}
+
+/// A PKCS#1 `RSAPrivateKey` (two primes) from its big-endian integers, in
+/// the order of RFC 8017 §A.1.2: `n e d p q dp dq qi`.
+pub(super) fn rsa_pkcs1(parts: [&[u8]; 8]) -> Secret {
+    let mut body = Zeroizing::new(uint(&[0]).to_vec());
+    for part in parts {
+        body.extend_from_slice(&uint(part));
+    }
+    tlv(SEQUENCE, &[&body])
+}
+
+/// Parses a private key in PKCS#8, PKCS#1 (RSA) or SEC1 (EC) DER.
+pub(super) fn parse_private(der: &[u8]) -> Result<Private, String> {
+    let mut outer = Reader::new(der);
+    let mut seq = Reader::new(outer.expect(SEQUENCE).ok_or(NOT_A_KEY)?);
+    if !outer.is_empty() {
+        return Err("trailing data after the key".into());
+    }
+    let version = seq.expect(INTEGER).ok_or(NOT_A_KEY)?;
+    match (version, seq.peek()) {
+        // PKCS#8 v1 (version 0) or OneAsymmetricKey (version 1).
+        ([0 | 1], Some(SEQUENCE)) => pkcs8_key(seq),
+        // PKCS#1 two-prime RSA: `n` follows the version.
+        ([0], Some(INTEGER)) => Ok(Private::Rsa {
+            pkcs1: Zeroizing::new(der.to_vec()),
+            public: None,
+        }),
+        ([1], Some(INTEGER)) => Err("multi-prime RSA keys are not supported".into()),
+        // SEC1: the scalar follows the version.
+        ([1], Some(OCTET_STRING)) => sec1_key(seq, None),
+        _ => Err(NOT_A_KEY.into()),
+    }
+}
+
+const NOT_A_KEY: &str = "not a PKCS#8, PKCS#1 or SEC1 private key";
+
+fn pkcs8_key(mut seq: Reader<'_>) -> Result<Private, String> {
+    let mut alg_id = Reader::new(seq.expect(SEQUENCE).ok_or(NOT_A_KEY)?);
+    let algorithm = alg_id.expect(OID).ok_or(NOT_A_KEY)?;
+    let private = seq.expect(OCTET_STRING).ok_or(NOT_A_KEY)?;
+    if algorithm == OID_RSA {
+        Ok(Private::Rsa {
+            pkcs1: Zeroizing::new(private.to_vec()),
+            public: None,
+        })
+    } else if algorithm == OID_EC {
+        let curve = alg_id
+            .expect(OID)
+            .and_then(Curve::from_oid)
+            .ok_or("EC key curve is not P-256 or P-384")?;
+        let mut inner = Reader::new(private);
+        let mut sec1 = Reader::new(inner.expect(SEQUENCE).ok_or(NOT_A_KEY)?);
+        match sec1.expect(INTEGER) {
+            Some([1]) => sec1_key(sec1, Some(curve)),
+            _ => Err(NOT_A_KEY.into()),
+        }
+    } else if algorithm == OID_ED25519 {
+        let seed = Reader::new(private)
+            .expect(OCTET_STRING)
+            .filter(|s| s.len() == 32)
+            .ok_or("Ed25519 private key is not 32 bytes")?;
+        // OneAsymmetricKey may carry the public key as `[1] BIT STRING`.
+        let public = loop {
+            match seq.read() {
+                Some((0x81, [0, key @ ..])) => break Some(key.to_vec()),
+                Some(_) => {}
+                None => break None,
+            }
+        };
+        Ok(Private::Ed25519 {
+            seed: Zeroizing::new(seed.to_vec()),
+            public,
+        })
+    } else {
+        Err("unsupported key algorithm (not RSA, EC or Ed25519)".into())
+    }
+}
+
+/// The rest of a SEC1 `ECPrivateKey` after its version; `outer_curve` is
+/// the curve named by an enclosing PKCS#8 structure.
+fn sec1_key(mut seq: Reader<'_>, outer_curve: Option<Curve>) -> Result<Private, String> {
+    let d = seq.expect(OCTET_STRING).ok_or(NOT_A_KEY)?;
+    let mut inner_curve = None;
+    let mut public = None;
+    while let Some((tag, value)) = seq.read() {
+        match tag {
+            CONTEXT_0 => {
+                let oid = Reader::new(value).expect(OID).ok_or(NOT_A_KEY)?;
+                inner_curve =
+                    Some(Curve::from_oid(oid).ok_or("EC key curve is not P-256 or P-384")?);
+            }
+            CONTEXT_1 => match Reader::new(value).expect(BIT_STRING) {
+                Some([0, point @ ..]) => public = Some(point.to_vec()),
+                _ => return Err(NOT_A_KEY.into()),
+            },
+            _ => return Err(NOT_A_KEY.into()),
+        }
+    }
+    let curve = match (outer_curve, inner_curve) {
+        (Some(a), Some(b)) if a != b => return Err("EC key names two different curves".into()),
+        (Some(c), _) | (None, Some(c)) => c,
+        (None, None) => return Err("SEC1 EC key does not name its curve".into()),
+    };
+    Ok(Private::Ec {
+        curve,
+        d: fixed_scalar(d, curve)?,
+        public,
+    })
+}
+
+/// Left-pads a scalar to the curve's length (some encoders drop leading
+/// zeros); longer scalars are refused.
+pub(super) fn fixed_scalar(d: &[u8], curve: Curve) -> Result<Secret, String> {
+    let d = strip_zeros(d);
+    let len = curve.len();
+    if d.is_empty() || d.len() > len {
+        return Err("EC private key has the wrong length".into());
+    }
+    let mut out = Zeroizing::new(vec![0u8; len - d.len()]);
+    out.extend_from_slice(d);
+    Ok(out)
+}
+
+fn pkcs8(algorithm: &[u8], parameter: Option<&[u8]>, private: &[u8]) -> Secret {
+    let alg_id = match parameter {
+        Some(p) => tlv(SEQUENCE, &[&tlv(OID, &[algorithm]), &tlv(OID, &[p])]),
+        None if algorithm == OID_RSA => {
+            tlv(SEQUENCE, &[&tlv(OID, &[algorithm]), &tlv(NULL, &[])])
+        }
+        None => tlv(SEQUENCE, &[&tlv(OID, &[algorithm])]),
+    };
+    tlv(
+        SEQUENCE,
+        &[&tlv(INTEGER, &[&[0]]), &alg_id, &tlv(OCTET_STRING, &[private])],
+    )
+}
+
+/// A DER INTEGER holding the unsigned big-endian `bytes`.
+fn uint(bytes: &[u8]) -> Secret {
+    let bytes = strip_zeros(bytes);
+    let mut content = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
+    if bytes.first().is_none_or(|b| b & 0x80 != 0) {
+        content.push(0);
+    }
+    content.extend_from_slice(bytes);
+    tlv(INTEGER, &[&content])
+}
+
+/// One TLV whose value is the concatenation of `parts`.
+fn tlv(tag: u8, parts: &[&[u8]]) -> Secret {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(len + 6));
+    out.push(tag);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let significant = strip_zeros(&bytes);
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(significant);
+    }
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// Reads TLVs from the front of a buffer. Only definite lengths of up to
+/// four octets; anything malformed ends the reading.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn new(input: &'a [u8]) -> Self {
+        Self(input)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.0.first().copied()
+    }
+
+    fn read(&mut self) -> Option<(u8, &'a [u8])> {
+        let (&tag, rest) = self.0.split_first()?;
+        let (&first, mut rest) = rest.split_first()?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let (bytes, tail) = rest.split_at(n);
+            rest = tail;
+            bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        };
+        if rest.len() < len {
+            return None;
+        }
+        let (value, rest) = rest.split_at(len);
+        self.0 = rest;
+        Some((tag, value))
+    }
+
+    fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
+        match self.read()? {
+            (t, value) if t == tag => Some(value),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_positive_and_minimal() {
+        assert_eq!(*uint(&[0, 0, 5]), [2, 1, 5]);
+        assert_eq!(*uint(&[0x80]), [2, 2, 0, 0x80]);
+        assert_eq!(*uint(&[]), [2, 1, 0]);
+    }
+
+    #[test]
+    fn long_lengths() {
+        let value = vec![7u8; 300];
+        let encoded = tlv(OCTET_STRING, &[&value]);
+        assert_eq!(encoded[..4], [4, 0x82, 1, 44]);
+        let mut r = Reader::new(&encoded);
+        assert_eq!(r.expect(OCTET_STRING), Some(&value[..]));
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn ec_round_trip_through_pkcs8() {
+        let key = Private::Ec {
+            curve: Curve::P384,
+            d: Zeroizing::new(vec![9u8; 48]),
+            public: None,
+        };
+        match parse_private(&key.signing_der()).unwrap() {
+            Private::Ec { curve, d, public } => {
+                assert_eq!(curve, Curve::P384);
+                assert_eq!(*d, vec![9u8; 48]);
+                assert!(public.is_none());
+            }
+            _ => panic!("not EC"),
+        }
+    }
+
+    #[test]
+    fn ed25519_round_trip_through_pkcs8() {
+        let key = Private::Ed25519 {
+            seed: Zeroizing::new(vec![3u8; 32]),
+            public: None,
+        };
+        match parse_private(&key.signing_der()).unwrap() {
+            Private::Ed25519 { seed, .. } => assert_eq!(*seed, vec![3u8; 32]),
+            _ => panic!("not Ed25519"),
+        }
+    }
+
+    #[test]
+    fn short_scalars_are_padded_long_ones_refused() {
+        assert_eq!(*fixed_scalar(&[1], Curve::P256).unwrap(), {
+            let mut v = vec![0u8; 31];
+            v.push(1);
+            v
+        });
+        assert!(fixed_scalar(&[1u8; 33], Curve::P256).is_err());
+        assert!(fixed_scalar(&[0u8; 32], Curve::P256).is_err());
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for bad in [
+            &[][..],
+            &[0x30, 0x00],
+            &[0x30, 0x03, 0x02, 0x01, 0x00],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x30, 0x03, 0x02, 0x01, 0x05, 0x00],
+        ] {
+            assert!(parse_private(bad).is_err(), "{bad:?}");
+        }
+    }
+}

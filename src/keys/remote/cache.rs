@@ -1,0 +1,520 @@
+//! The remote key set's cache state machine (DESIGN §3), independent of
+//! HTTP: it drives any [`Fetch`] and keeps time with `tokio::time::Instant`,
+//! so tests run it on a paused clock.
+//!
+//! - The last good key set is an immutable snapshot behind an `ArcSwap`:
+//!   reads never wait, not even behind a refresh.
+//! - At most one fetch is in flight; it runs in its own task, so a dropped
+//!   request cannot cancel it, and every waiter shares its outcome.
+//! - A background task refreshes ahead of expiry (with jitter) and retries
+//!   failures with exponential backoff.
+//! - Unknown `kid`s trigger a refetch at once, then at most once per
+//!   cooldown and a budget per window; a `kid` still unknown after a fresh
+//!   fetch is remembered as absent for a while.
+//! - A failed fetch never replaces a good set; the last good set is served
+//!   stale for up to `max_stale` after its lifetime ends.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use jsonwebtoken::Algorithm;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::JwksError;
+use super::fetch::Fetch;
+use crate::error::{AuthError, AuthErrorKind};
+use crate::keys::Lookup;
+use crate::keys::index::{KeyIndex, Miss};
+use crate::keys::jwk::{JwkPolicy, parse_jwks};
+
+/// Cache settings; see the builder of [`RemoteJwks`](super::RemoteJwks).
+#[derive(Clone, Debug)]
+pub(crate) struct CacheConfig {
+    pub(crate) default_ttl: Duration,
+    pub(crate) min_ttl: Duration,
+    pub(crate) max_ttl: Duration,
+    pub(crate) refresh_ahead: f64,
+    pub(crate) jitter: f64,
+    pub(crate) kid_cooldown: Duration,
+    pub(crate) kid_budget: usize,
+    pub(crate) kid_window: Duration,
+    pub(crate) negative_ttl: Duration,
+    pub(crate) max_negative: usize,
+    pub(crate) max_stale: Duration,
+    pub(crate) backoff_min: Duration,
+    pub(crate) backoff_max: Duration,
+    pub(crate) max_keys: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            default_ttl: Duration::from_secs(600),
+            min_ttl: Duration::from_secs(60),
+            max_ttl: Duration::from_secs(24 * 3600),
+            refresh_ahead: 0.8,
+            jitter: 0.1,
+            kid_cooldown: Duration::from_secs(30),
+            kid_budget: 6,
+            kid_window: Duration::from_secs(600),
+            negative_ttl: Duration::from_secs(300),
+            max_negative: 1024,
+            max_stale: Duration::from_secs(24 * 3600),
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+            max_keys: 100,
+        }
+    }
+}
+
+/// One good key set and its times.
+#[derive(Debug)]
+struct Snapshot {
+    index: KeyIndex,
+    fetched_at: Instant,
+    fetched_wall: SystemTime,
+    lifetime: Duration,
+    fresh_until: Instant,
+    usable_until: Instant,
+}
+
+/// The outcome of one fetch, shared by all its waiters.
+type Outcome = Option<Result<(), JwksError>>;
+
+#[derive(Debug, Default)]
+struct Control {
+    inflight: Option<watch::Receiver<Outcome>>,
+    kid_refetches: VecDeque<Instant>,
+    negative: HashMap<Box<str>, Instant>,
+    consecutive_failures: u32,
+    retry_at: Option<Instant>,
+    last_error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    fetches: AtomicU64,
+    failures: AtomicU64,
+    kid_misses: AtomicU64,
+}
+
+/// The shared cache.
+pub(crate) struct Cache {
+    config: CacheConfig,
+    fetcher: Box<dyn Fetch>,
+    snapshot: ArcSwapOption<Snapshot>,
+    control: Mutex<Control>,
+    stats: Stats,
+    refresher_started: AtomicBool,
+    label: Box<str>,
+}
+
+/// A point-in-time view of the cache, for health checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JwksStatus {
+    /// When the current key set was fetched (wall clock), if ever.
+    pub last_success: Option<SystemTime>,
+    /// How long ago the current key set was fetched.
+    pub age: Option<Duration>,
+    /// The lifetime the current key set was given.
+    pub lifetime: Option<Duration>,
+    /// Usable keys in the current set.
+    pub key_count: usize,
+    /// Fetches started.
+    pub fetches: u64,
+    /// Fetches that failed.
+    pub failures: u64,
+    /// Lookups whose `kid` the current set did not hold.
+    pub kid_misses: u64,
+    /// The set's lifetime has ended and refreshing keeps failing: keys are
+    /// served stale.
+    pub serving_stale: bool,
+    /// No usable key set: requests get 503.
+    pub unavailable: bool,
+    /// The last fetch error, if the last fetch failed.
+    pub last_error: Option<String>,
+}
+
+impl JwksStatus {
+    /// Ready for traffic: a usable key set is cached.
+    pub fn is_ready(&self) -> bool {
+        !self.unavailable
+    }
+}
+
+impl Cache {
+    pub(crate) fn new(config: CacheConfig, fetcher: Box<dyn Fetch>, label: String) -> Self {
+        Self {
+            config,
+            fetcher,
+            snapshot: ArcSwapOption::empty(),
+            control: Mutex::new(Control::default()),
+            stats: Stats::default(),
+            refresher_started: AtomicBool::new(false),
+            label: label.into_boxed_str(),
+        }
+    }
+
+    fn control(&self) -> MutexGuard<'_, Control> {
+        // A panic while holding this lock cannot leave the plain data in a
+        // state worse than stale; keep serving.
+        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn usable(&self, now: Instant) -> Option<Arc<Snapshot>> {
+        self.snapshot.load_full().filter(|s| now < s.usable_until)
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        let exp = failures.saturating_sub(1).min(16);
+        self.config
+            .backoff_min
+            .saturating_mul(1u32 << exp)
+            .min(self.config.backoff_max)
+    }
+
+    fn unavailable(&self, now: Instant, ctl: &Control) -> AuthError {
+        let wait = ctl.retry_at.map_or(self.config.backoff_min, |at| {
+            at.saturating_duration_since(now)
+        });
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        AuthError::new(AuthErrorKind::KeysUnavailable).with_retry_after(secs.max(1))
+    }
+
+    pub(crate) fn status(&self) -> JwksStatus {
+        let now = Instant::now();
+        let snap = self.snapshot.load_full();
+        let ctl = self.control();
+        JwksStatus {
+            last_success: snap.as_ref().map(|s| s.fetched_wall),
+            age: snap
+                .as_ref()
+                .map(|s| now.saturating_duration_since(s.fetched_at)),
+            lifetime: snap.as_ref().map(|s| s.lifetime),
+            key_count: snap.as_ref().map_or(0, |s| s.index.len()),
+            fetches: self.stats.fetches.load(Ordering::Relaxed),
+            failures: self.stats.failures.load(Ordering::Relaxed),
+            kid_misses: self.stats.kid_misses.load(Ordering::Relaxed),
+            serving_stale: snap
+                .as_ref()
+                .is_some_and(|s| now >= s.fresh_until && now < s.usable_until),
+            unavailable: snap.as_ref().is_none_or(|s| now >= s.usable_until),
+            last_error: (ctl.consecutive_failures > 0)
+                .then(|| ctl.last_error.clone())
+                .flatten(),
+        }
+    }
+
+    /// Looks up a key; answers at once unless a fetch is needed.
+    pub(crate) fn lookup(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        let now = Instant::now();
+        if let Some(snap) = self.usable(now) {
+            match snap.index.find(kid, alg) {
+                Ok(key) => return Lookup::Ready(Ok(key)),
+                Err(Miss::Final(kind)) => return Lookup::Ready(Err(kind.into())),
+                Err(Miss::UnknownKid) => {}
+            }
+            self.stats.kid_misses.fetch_add(1, Ordering::Relaxed);
+            let Some(kid) = kid else {
+                return Lookup::Ready(Err(AuthErrorKind::UnknownKey.into()));
+            };
+            return self.unknown_kid(now, kid, alg);
+        }
+        let rx = {
+            let mut ctl = self.control();
+            match ctl.inflight.clone() {
+                Some(rx) => rx,
+                None => {
+                    if ctl.retry_at.is_some_and(|at| now < at) {
+                        return Lookup::Ready(Err(self.unavailable(now, &ctl)));
+                    }
+                    match self.start_fetch(&mut ctl) {
+                        Some(rx) => rx,
+                        None => return Lookup::Ready(Err(self.unavailable(now, &ctl))),
+                    }
+                }
+            }
+        };
+        let this = Arc::clone(self);
+        let kid = kid.map(str::to_owned);
+        Lookup::Pending(Box::pin(async move {
+            let _ = wait(rx).await;
+            let now = Instant::now();
+            match this.usable(now) {
+                Some(snap) => snap
+                    .index
+                    .find(kid.as_deref(), alg)
+                    .map_err(|miss| match miss {
+                        Miss::UnknownKid => AuthErrorKind::UnknownKey.into(),
+                        Miss::Final(kind) => kind.into(),
+                    }),
+                None => Err(this.unavailable(now, &this.control())),
+            }
+        }))
+    }
+
+    /// A `kid` the usable set does not hold.
+    fn unknown_kid(self: &Arc<Self>, now: Instant, kid: &str, alg: Algorithm) -> Lookup {
+        let rx = {
+            let mut ctl = self.control();
+            if ctl.negative.get(kid).is_some_and(|until| now < *until) {
+                return Lookup::Ready(Err(AuthErrorKind::UnknownKey.into()));
+            }
+            match ctl.inflight.clone() {
+                Some(rx) => rx,
+                None if self.kid_refetch_allowed(&mut ctl, now) => {
+                    ctl.kid_refetches.push_back(now);
+                    match self.start_fetch(&mut ctl) {
+                        Some(rx) => rx,
+                        None => return Lookup::Ready(Err(AuthErrorKind::UnknownKey.into())),
+                    }
+                }
+                None => return Lookup::Ready(Err(AuthErrorKind::UnknownKey.into())),
+            }
+        };
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "jwt_layer::jwks", source = %self.label, "unknown kid, refetching key set");
+        let this = Arc::clone(self);
+        let kid = kid.to_owned();
+        Lookup::Pending(Box::pin(async move {
+            let outcome = wait(rx).await;
+            let now = Instant::now();
+            let found = this
+                .usable(now)
+                .map(|snap| snap.index.find(Some(&kid), alg));
+            match found {
+                Some(Ok(key)) => Ok(key),
+                Some(Err(Miss::Final(kind))) => Err(kind.into()),
+                Some(Err(Miss::UnknownKid)) | None => {
+                    if matches!(outcome, Some(Ok(()))) {
+                        this.remember_absent(kid, now);
+                    }
+                    Err(AuthErrorKind::UnknownKey.into())
+                }
+            }
+        }))
+    }
+
+    fn kid_refetch_allowed(&self, ctl: &mut Control, now: Instant) -> bool {
+        let window = self.config.kid_window;
+        while ctl
+            .kid_refetches
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+        {
+            ctl.kid_refetches.pop_front();
+        }
+        let cooled = ctl
+            .kid_refetches
+            .back()
+            .is_none_or(|t| now.saturating_duration_since(*t) >= self.config.kid_cooldown);
+        cooled && ctl.kid_refetches.len() < self.config.kid_budget
+    }
+
+    fn remember_absent(&self, kid: String, now: Instant) {
+        let mut ctl = self.control();
+        if ctl.negative.len() >= self.config.max_negative {
+            ctl.negative.retain(|_, until| *until > now);
+            if ctl.negative.len() >= self.config.max_negative {
+                // Still full of live entries: forget them all rather than
+                // grow; the refetch budget still bounds fetches.
+                ctl.negative.clear();
+            }
+        }
+        ctl.negative
+            .insert(kid.into_boxed_str(), now + self.config.negative_ttl);
+    }
+
+    /// Fetches now (or joins the fetch in flight) and reports its outcome.
+    pub(crate) async fn refresh(self: &Arc<Self>) -> Result<(), JwksError> {
+        let rx = {
+            let mut ctl = self.control();
+            match ctl.inflight.clone() {
+                Some(rx) => Some(rx),
+                None => self.start_fetch(&mut ctl),
+            }
+        };
+        match rx {
+            Some(rx) => wait(rx)
+                .await
+                .unwrap_or_else(|| Err(JwksError::new("the fetch task ended without an answer"))),
+            None => Err(JwksError::new("no tokio runtime to fetch on")),
+        }
+    }
+
+    /// Starts the single fetch in its own task. `None` outside a tokio runtime.
+    fn start_fetch(self: &Arc<Self>, ctl: &mut Control) -> Option<watch::Receiver<Outcome>> {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let (tx, rx) = watch::channel(None);
+        ctl.inflight = Some(rx.clone());
+        let this = Arc::clone(self);
+        handle.spawn(async move {
+            let result = this.fetch_once().await;
+            {
+                let mut ctl = this.control();
+                ctl.inflight = None;
+                match &result {
+                    Ok(()) => {
+                        ctl.consecutive_failures = 0;
+                        ctl.retry_at = None;
+                        ctl.last_error = None;
+                    }
+                    Err(e) => {
+                        ctl.consecutive_failures = ctl.consecutive_failures.saturating_add(1);
+                        ctl.retry_at =
+                            Some(Instant::now() + this.backoff(ctl.consecutive_failures));
+                        ctl.last_error = Some(e.to_string());
+                    }
+                }
+            }
+            let _ = tx.send(Some(result));
+            this.ensure_refresher();
+        });
+        Some(rx)
+    }
+
+    async fn fetch_once(&self) -> Result<(), JwksError> {
+        self.stats.fetches.fetch_add(1, Ordering::Relaxed);
+        let result = self.fetch_and_parse().await;
+        match &result {
+            Ok(count) => {
+                #[cfg(feature = "tracing")]
+                tracing::debug!(target: "jwt_layer::jwks", source = %self.label, keys = count, "key set fetched");
+                let _ = count;
+            }
+            Err(e) => {
+                self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                let stale = self.snapshot.load().is_some();
+                #[cfg(feature = "tracing")]
+                tracing::warn!(
+                    target: "jwt_layer::jwks",
+                    source = %self.label,
+                    error = %e,
+                    serving_last_good_set = stale,
+                    "key set fetch failed"
+                );
+                let _ = (e, stale);
+            }
+        }
+        result.map(|_| ())
+    }
+
+    async fn fetch_and_parse(&self) -> Result<usize, JwksError> {
+        let fetched = self.fetcher.fetch().await?;
+        let policy = JwkPolicy {
+            allow_symmetric: false,
+        };
+        let parsed =
+            parse_jwks(&fetched.body, policy, self.config.max_keys).map_err(JwksError::new)?;
+        #[cfg(feature = "tracing")]
+        for why in &parsed.skipped {
+            tracing::debug!(target: "jwt_layer::jwks", source = %self.label, reason = %why, "key skipped");
+        }
+        if parsed.keys.is_empty() {
+            return Err(JwksError::new("the key set holds no usable key"));
+        }
+        let (index, dups) = KeyIndex::new(parsed.keys);
+        if !dups.is_empty() {
+            #[cfg(feature = "tracing")]
+            tracing::warn!(target: "jwt_layer::jwks", source = %self.label, count = dups.len(), "several keys share a kid; tokens naming it are refused");
+        }
+        let count = index.len();
+        let lifetime = fetched
+            .max_age
+            .unwrap_or(self.config.default_ttl)
+            .clamp(self.config.min_ttl, self.config.max_ttl);
+        let now = Instant::now();
+        self.snapshot.store(Some(Arc::new(Snapshot {
+            index,
+            fetched_at: now,
+            fetched_wall: SystemTime::now(),
+            lifetime,
+            fresh_until: now + lifetime,
+            usable_until: now + lifetime + self.config.max_stale,
+        })));
+        Ok(count)
+    }
+
+    /// When the background task should fetch next.
+    fn next_refresh_at(&self, now: Instant) -> Instant {
+        let ctl = self.control();
+        if ctl.consecutive_failures > 0 {
+            return ctl.retry_at.unwrap_or(now + self.config.backoff_min);
+        }
+        drop(ctl);
+        match self.snapshot.load_full() {
+            Some(snap) => {
+                let factor = self.config.refresh_ahead * (1.0 + self.config.jitter * jitter());
+                snap.fetched_at + snap.lifetime.mul_f64(factor.clamp(0.05, 1.0))
+            }
+            None => now + self.config.backoff_min,
+        }
+    }
+
+    fn ensure_refresher(self: &Arc<Self>) {
+        if self.refresher_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            self.refresher_started.store(false, Ordering::Release);
+            return;
+        };
+        handle.spawn(refresh_loop(Arc::downgrade(self)));
+    }
+}
+
+/// Refreshes ahead of expiry while the cache is alive.
+async fn refresh_loop(cache: Weak<Cache>) {
+    loop {
+        let at = match cache.upgrade() {
+            Some(c) => c.next_refresh_at(Instant::now()),
+            None => return,
+        };
+        tokio::time::sleep_until(at).await;
+        let Some(c) = cache.upgrade() else { return };
+        if c.next_refresh_at(Instant::now()) > Instant::now() {
+            // A fetch since we went to sleep moved the deadline.
+            continue;
+        }
+        let rx = {
+            let mut ctl = c.control();
+            match ctl.inflight.clone() {
+                Some(rx) => Some(rx),
+                None => c.start_fetch(&mut ctl),
+            }
+        };
+        drop(c);
+        match rx {
+            Some(rx) => {
+                let _ = wait(rx).await;
+            }
+            None => return,
+        }
+    }
+}
+
+/// Waits for a fetch's outcome; `None` if its task died.
+async fn wait(mut rx: watch::Receiver<Outcome>) -> Outcome {
+    match rx.wait_for(Option::is_some).await {
+        Ok(v) => v.clone(),
+        Err(_) => None,
+    }
+}
+
+/// A number in [-1, 1] for jitter.
+fn jitter() -> f64 {
+    let mut b = [0u8; 4];
+    if getrandom::fill(&mut b).is_err() {
+        return 0.0;
+    }
+    f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX) * 2.0 - 1.0
+}
+
+#[cfg(test)]
+#[path = "cache_tests.rs"]
+mod tests;

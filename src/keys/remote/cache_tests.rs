@@ -1,0 +1,346 @@
+//! The cache state machine on tokio's paused clock with an in-process
+//! fetcher (real-socket tests live in `tests/jwks_remote.rs`).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use tokio::sync::Notify;
+
+use super::*;
+use crate::keys::remote::fetch::{FetchFuture, Fetched};
+
+#[derive(Clone)]
+enum Answer {
+    Ok(String, Option<Duration>),
+    Fail,
+}
+
+#[derive(Clone)]
+struct Fake {
+    calls: Arc<AtomicUsize>,
+    answer: Arc<Mutex<Answer>>,
+    gate: Arc<Mutex<Option<Arc<Notify>>>>,
+    latency: Duration,
+}
+
+impl Fake {
+    fn new(kids: &[&str], max_age: Option<Duration>) -> Self {
+        Self {
+            calls: Arc::new(AtomicUsize::new(0)),
+            answer: Arc::new(Mutex::new(Answer::Ok(jwks(kids), max_age))),
+            gate: Arc::new(Mutex::new(None)),
+            latency: Duration::from_millis(50),
+        }
+    }
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+    fn set(&self, answer: Answer) {
+        *self.answer.lock().unwrap() = answer;
+    }
+    fn hold(&self) -> Arc<Notify> {
+        let n = Arc::new(Notify::new());
+        *self.gate.lock().unwrap() = Some(Arc::clone(&n));
+        n
+    }
+}
+
+impl Fetch for Fake {
+    fn fetch(&self) -> FetchFuture<'_> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let answer = self.answer.lock().unwrap().clone();
+        let gate = self.gate.lock().unwrap().take();
+        let latency = self.latency;
+        Box::pin(async move {
+            tokio::time::sleep(latency).await;
+            if let Some(gate) = gate {
+                gate.notified().await;
+            }
+            match answer {
+                Answer::Ok(body, max_age) => Ok(Fetched { body, max_age }),
+                Answer::Fail => Err(JwksError::new("boom")),
+            }
+        })
+    }
+}
+
+fn jwks(kids: &[&str]) -> String {
+    let keys: Vec<String> = kids
+        .iter()
+        .enumerate()
+        .map(|(i, kid)| {
+            let x = URL_SAFE_NO_PAD.encode([i as u8 + 1; 32]);
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","kid":"{kid}"}}"#)
+        })
+        .collect();
+    format!(r#"{{"keys":[{}]}}"#, keys.join(","))
+}
+
+/// Lets `d` pass on the paused clock: sleeping auto-advances through every
+/// timer in order, running the tasks they wake.
+async fn pass(d: Duration) {
+    tokio::time::sleep(d).await;
+}
+
+fn cache(fake: &Fake) -> Arc<Cache> {
+    Arc::new(Cache::new(
+        CacheConfig::default(),
+        Box::new(fake.clone()),
+        "fake".into(),
+    ))
+}
+
+async fn resolve(cache: &Arc<Cache>, kid: &str) -> Result<String, AuthErrorKind> {
+    let result = match cache.lookup(Some(kid), Algorithm::EdDSA) {
+        Lookup::Ready(r) => r,
+        Lookup::Pending(f) => f.await,
+    };
+    result
+        .map(|k| k.kid().unwrap_or_default().to_owned())
+        .map_err(|e| e.kind())
+}
+
+fn is_ready(cache: &Arc<Cache>, kid: &str) -> bool {
+    matches!(
+        cache.lookup(Some(kid), Algorithm::EdDSA),
+        Lookup::Ready(Ok(_))
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn cold_start_concurrent_requests_share_one_fetch() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let c = Arc::clone(&cache);
+            tokio::spawn(async move { resolve(&c, "a").await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), Ok("a".to_owned()));
+    }
+    assert_eq!(fake.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_kids_are_rate_limited_and_known_kids_never_wait() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    let gate = fake.hold();
+    let mut pending = Vec::new();
+    for i in 0..1000 {
+        match cache.lookup(Some(&format!("unknown-{i}")), Algorithm::EdDSA) {
+            Lookup::Ready(r) => assert_eq!(r.unwrap_err().kind(), AuthErrorKind::UnknownKey),
+            Lookup::Pending(f) => pending.push(tokio::spawn(f)),
+        }
+        // While the kid-triggered fetch is held, the known kid is answered at once.
+        assert!(is_ready(&cache, "a"));
+    }
+    // Only the first unknown kid started a fetch; the ones that arrived while
+    // it was in flight joined it.
+    gate.notify_one();
+    for p in pending {
+        assert_eq!(
+            p.await.unwrap().unwrap_err().kind(),
+            AuthErrorKind::UnknownKey
+        );
+    }
+    assert_eq!(fake.calls(), 2);
+    assert_eq!(
+        resolve(&cache, "another").await,
+        Err(AuthErrorKind::UnknownKey)
+    );
+    assert_eq!(fake.calls(), 2, "inside the cooldown no fetch happens");
+    assert!(cache.status().kid_misses >= 1001);
+}
+
+#[tokio::test(start_paused = true)]
+async fn key_published_just_after_startup_is_picked_up_at_once() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    fake.set(Answer::Ok(jwks(&["a", "b"]), None));
+    pass(Duration::from_secs(1)).await;
+    assert_eq!(resolve(&cache, "b").await, Ok("b".into()));
+    assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cooldown_budget_and_negative_memory() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    assert_eq!(resolve(&cache, "x").await, Err(AuthErrorKind::UnknownKey));
+    assert_eq!(fake.calls(), 2);
+    // "x" was absent from a fresh set: remembered, even after the cooldown.
+    pass(Duration::from_secs(31)).await;
+    assert_eq!(resolve(&cache, "x").await, Err(AuthErrorKind::UnknownKey));
+    assert_eq!(fake.calls(), 2);
+    // Another kid after the cooldown refetches.
+    assert_eq!(resolve(&cache, "y").await, Err(AuthErrorKind::UnknownKey));
+    assert_eq!(fake.calls(), 3);
+    // Budget: 6 kid-triggered fetches per 10 minutes.
+    for i in 0..10 {
+        pass(Duration::from_secs(31)).await;
+        let _ = resolve(&cache, &format!("z{i}")).await;
+    }
+    // 1 initial + at most 6 kid-triggered within the window, plus scheduled
+    // refreshes (the default lifetime is 10 min, refresh at ~8 min).
+    let kid_triggered = fake.calls() - 1;
+    assert!(kid_triggered <= 6 + 1, "{kid_triggered} fetches");
+    // The negative memory expires after 5 minutes.
+    pass(Duration::from_secs(600)).await;
+    let before = fake.calls();
+    assert_eq!(resolve(&cache, "x").await, Err(AuthErrorKind::UnknownKey));
+    assert_eq!(fake.calls(), before + 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_age_is_honoured_and_absent_header_gets_the_default() {
+    let fake = Fake::new(&["a"], Some(Duration::from_secs(1000)));
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    assert_eq!(cache.status().lifetime, Some(Duration::from_secs(1000)));
+    // Refresh ahead at 80 % ± 10 %: between 720 s and 880 s.
+    pass(Duration::from_secs(700)).await;
+    assert_eq!(fake.calls(), 1, "no refetch before the refresh point");
+    pass(Duration::from_secs(200)).await;
+    tokio::task::yield_now().await;
+    assert_eq!(fake.calls(), 2, "refreshed ahead of expiry");
+
+    let fake = Fake::new(&["a"], None);
+    let cache2 = cache_with(&fake, CacheConfig::default());
+    assert_eq!(resolve(&cache2, "a").await, Ok("a".into()));
+    assert_eq!(cache2.status().lifetime, Some(Duration::from_secs(600)));
+
+    // Clamped to the floor and ceiling.
+    let fake = Fake::new(&["a"], Some(Duration::from_secs(5)));
+    let cache3 = cache_with(&fake, CacheConfig::default());
+    assert_eq!(resolve(&cache3, "a").await, Ok("a".into()));
+    assert_eq!(cache3.status().lifetime, Some(Duration::from_secs(60)));
+}
+
+fn cache_with(fake: &Fake, config: CacheConfig) -> Arc<Cache> {
+    Arc::new(Cache::new(config, Box::new(fake.clone()), "fake".into()))
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_keep_the_last_good_set_until_max_stale() {
+    let fake = Fake::new(&["a"], Some(Duration::from_secs(600)));
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    fake.set(Answer::Fail);
+    // Past the lifetime: the refresher fails, the set is served stale.
+    pass(Duration::from_secs(700)).await;
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    let status = cache.status();
+    assert!(status.serving_stale);
+    assert!(status.failures >= 1);
+    assert_eq!(status.last_error.as_deref(), Some("boom"));
+    // A garbage answer never replaces the good set either.
+    fake.set(Answer::Ok("not json".into(), None));
+    pass(Duration::from_secs(120)).await;
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    // Past lifetime + max_stale (24 h), nothing usable: 503.
+    fake.set(Answer::Fail);
+    pass(Duration::from_secs(25 * 3600)).await;
+    let err = match cache.lookup(Some("a"), Algorithm::EdDSA) {
+        Lookup::Ready(r) => r.unwrap_err(),
+        Lookup::Pending(f) => f.await.unwrap_err(),
+    };
+    assert_eq!(err.kind(), AuthErrorKind::KeysUnavailable);
+    assert!(err.retry_after().is_some_and(|s| s >= 1));
+    assert!(!cache.status().is_ready());
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_cached_and_failing_is_503_then_backs_off() {
+    let fake = Fake::new(&["a"], None);
+    fake.set(Answer::Fail);
+    let cache = cache(&fake);
+    let err = resolve(&cache, "a").await.unwrap_err();
+    assert_eq!(err, AuthErrorKind::KeysUnavailable);
+    assert_eq!(fake.calls(), 1);
+    // Inside the backoff: an immediate 503 with Retry-After, no new fetch.
+    match cache.lookup(Some("a"), Algorithm::EdDSA) {
+        Lookup::Ready(Err(e)) => {
+            assert_eq!(e.kind(), AuthErrorKind::KeysUnavailable);
+            assert_eq!(e.retry_after(), Some(1));
+        }
+        other => panic!("expected an immediate 503, got {other:?}"),
+    }
+    assert_eq!(fake.calls(), 1);
+    // Recovery.
+    fake.set(Answer::Ok(jwks(&["a"]), None));
+    pass(Duration::from_secs(2)).await;
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_doubles_up_to_the_cap() {
+    let fake = Fake::new(&["a"], None);
+    fake.set(Answer::Fail);
+    let cache = cache(&fake);
+    let _ = resolve(&cache, "a").await;
+    // The background task retries at 1, 2, 4, 8, … s after each failure.
+    let mut seen = vec![fake.calls()];
+    for _ in 0..8 {
+        pass(Duration::from_secs(1)).await;
+        tokio::task::yield_now().await;
+        seen.push(fake.calls());
+    }
+    // Calls at t≈0, 1, 3, 7 → 4 fetches within 8 s, not 9.
+    assert_eq!(*seen.last().unwrap(), 4, "{seen:?}");
+    assert_eq!(cache.backoff(1), Duration::from_secs(1));
+    assert_eq!(cache.backoff(3), Duration::from_secs(4));
+    assert_eq!(cache.backoff(30), Duration::from_secs(60));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_request_does_not_cancel_the_fetch() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    match cache.lookup(Some("a"), Algorithm::EdDSA) {
+        Lookup::Pending(f) => drop(f),
+        Lookup::Ready(_) => panic!("cold cache must fetch"),
+    }
+    pass(Duration::from_millis(100)).await;
+    tokio::task::yield_now().await;
+    assert!(is_ready(&cache, "a"));
+    assert_eq!(fake.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn removed_key_stops_resolving_after_the_refresh() {
+    let fake = Fake::new(&["a", "b"], None);
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "b").await, Ok("b".into()));
+    fake.set(Answer::Ok(jwks(&["a"]), None));
+    cache.refresh().await.unwrap();
+    assert!(!is_ready(&cache, "b"));
+    assert_eq!(cache.status().key_count, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_never_wait_behind_a_refresh() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    let gate = fake.hold();
+    let c = Arc::clone(&cache);
+    let refresh = tokio::spawn(async move { c.refresh().await });
+    tokio::task::yield_now().await;
+    pass(Duration::from_secs(1)).await;
+    assert!(
+        is_ready(&cache, "a"),
+        "known kid answered while the refresh is held"
+    );
+    gate.notify_one();
+    refresh.await.unwrap().unwrap();
+}

@@ -1,0 +1,327 @@
+//! [`RemoteJwks`]: a JWK Set fetched over HTTPS and cached the way a key
+//! server that rotates (Google, Auth0, Okta, Keycloak, …) needs.
+//!
+//! `build()` does no I/O; the first request (or an explicit
+//! [`prefetch`](RemoteJwks::prefetch)) fetches the set. After that, requests
+//! are answered from the cached set without waiting, while a background task
+//! refreshes it ahead of expiry. See the [cache rules](self#cache-rules).
+//!
+//! ```
+//! use jwt_layer::{JwtAuth, RegisteredClaims, keys::RemoteJwks};
+//! use std::time::Duration;
+//!
+//! let keys = RemoteJwks::builder("https://www.googleapis.com/oauth2/v3/certs")
+//!     .default_ttl(Duration::from_secs(300))
+//!     .build()?;
+//! let auth = JwtAuth::<RegisteredClaims>::builder()
+//!     .key_source(keys.clone())
+//!     .issuer("https://accounts.google.com")
+//!     .audience("my-client-id")
+//!     .build()?;
+//! // At startup, optionally: keys.prefetch().await?;
+//! # let _ = auth;
+//! # Ok::<(), jwt_layer::BuildError>(())
+//! ```
+//!
+//! # Cache rules
+//!
+//! | situation | behaviour (defaults) |
+//! |---|---|
+//! | lifetime | `Cache-Control: max-age` minus `Age`, clamped to [60 s, 24 h]; 10 min without |
+//! | refresh ahead | a background task fetches at ~80 % of the lifetime ±10 % jitter; requests never wait for it |
+//! | concurrent misses | one fetch in flight, shared by every waiter; a dropped request cannot cancel it |
+//! | unknown `kid` | refetch at once, then at most once per 30 s and 6 per 10 min; a `kid` still unknown after a fresh fetch is remembered as absent for 5 min; otherwise an immediate 401 |
+//! | fetch fails | the last good set is served for up to 24 h past its lifetime; retries back off 1 s → 60 s; logged at `warn` |
+//! | nothing usable cached | 503 with `Retry-After`, never 401 |
+//! | HTTP | connect 2 s, total 5 s, body ≤ 256 KiB, ≤ 100 keys, https only except loopback, redirects are failures |
+//! | key hygiene | skips `use: enc`, `key_ops` without `verify`, `oct`, unsupported `kty`/`crv`/`alg`, RSA < 2048 bits, malformed entries; two keys with one `kid` make that `kid` unusable |
+
+mod cache;
+mod fetch;
+mod oidc;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+use crate::error::BuildError;
+use crate::keys::{KeySource, Lookup};
+pub use cache::JwksStatus;
+use cache::{Cache, CacheConfig};
+pub(crate) use fetch::{Fetch, HttpFetcher, HttpLimits, check_url, default_client};
+
+/// Why a key set could not be fetched.
+#[derive(Clone, Debug)]
+pub struct JwksError {
+    message: Arc<str>,
+}
+
+impl JwksError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for JwksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for JwksError {}
+
+/// A JWK Set fetched from a URL and cached; a [`KeySource`]. Cheap to clone
+/// (clones share one cache). See the [module docs](self).
+#[derive(Clone)]
+pub struct RemoteJwks {
+    cache: Arc<Cache>,
+}
+
+impl fmt::Debug for RemoteJwks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteJwks")
+            .field("status", &self.cache.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteJwks {
+    /// Starts configuring a key set fetched from `url`.
+    pub fn builder(url: impl Into<String>) -> RemoteJwksBuilder {
+        RemoteJwksBuilder {
+            location: Location::Url(url.into()),
+            client: None,
+            limits: HttpLimits::default(),
+            config: CacheConfig::default(),
+        }
+    }
+
+    /// Starts configuring the key set of an OpenID provider, found by
+    /// discovery: `{issuer}/.well-known/openid-configuration` names the
+    /// `jwks_uri`, and its `issuer` must equal `issuer` byte for byte.
+    /// Discovery is lazy, like the key fetch, and has the same failure
+    /// handling.
+    pub fn discover(issuer: impl Into<String>) -> RemoteJwksBuilder {
+        RemoteJwksBuilder {
+            location: Location::Issuer(issuer.into()),
+            client: None,
+            limits: HttpLimits::default(),
+            config: CacheConfig::default(),
+        }
+    }
+
+    pub(crate) fn from_fetcher(
+        fetcher: Box<dyn Fetch>,
+        config: CacheConfig,
+        label: String,
+    ) -> Self {
+        Self {
+            cache: Arc::new(Cache::new(config, fetcher, label)),
+        }
+    }
+
+    /// Fetches the key set now (or joins the fetch in flight), so startup
+    /// can fail fast.
+    ///
+    /// # Errors
+    ///
+    /// The fetch failed: unreachable, bad status, malformed, no usable key.
+    pub async fn prefetch(&self) -> Result<(), JwksError> {
+        self.cache.refresh().await
+    }
+
+    /// Fetches the key set now, whatever the schedule (e.g. after an
+    /// out-of-band notice of rotation).
+    ///
+    /// # Errors
+    ///
+    /// As [`prefetch`](Self::prefetch).
+    pub async fn refresh(&self) -> Result<(), JwksError> {
+        self.cache.refresh().await
+    }
+
+    /// A cheap view of the cache for health checks.
+    pub fn status(&self) -> JwksStatus {
+        self.cache.status()
+    }
+}
+
+impl KeySource for RemoteJwks {
+    fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        self.cache.lookup(kid, alg)
+    }
+}
+
+#[derive(Debug)]
+enum Location {
+    Url(String),
+    Issuer(String),
+}
+
+/// Configures a [`RemoteJwks`].
+#[derive(Debug)]
+pub struct RemoteJwksBuilder {
+    location: Location,
+    client: Option<reqwest::Client>,
+    limits: HttpLimits,
+    config: CacheConfig,
+}
+
+impl RemoteJwksBuilder {
+    /// Uses your own HTTP client (proxies, custom roots). Its redirect policy
+    /// does not matter: any answer but 200 is a failed fetch. Our time and
+    /// size limits still apply.
+    #[must_use]
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Connection timeout of the default client (default 2 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.connect_timeout = timeout;
+        self
+    }
+
+    /// Deadline for a whole fetch (default 5 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.limits.timeout = timeout;
+        self
+    }
+
+    /// Largest body read (default 256 KiB); reading stops past it.
+    #[must_use]
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.limits.max_body = bytes;
+        self
+    }
+
+    /// Most keys a set may hold (default 100).
+    #[must_use]
+    pub fn max_keys(mut self, keys: usize) -> Self {
+        self.config.max_keys = keys;
+        self
+    }
+
+    /// Lifetime when the server sends no `Cache-Control: max-age`
+    /// (default 10 min).
+    #[must_use]
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.config.default_ttl = ttl;
+        self
+    }
+
+    /// Clamp for the lifetime (default 60 s to 24 h).
+    #[must_use]
+    pub fn ttl_bounds(mut self, min: Duration, max: Duration) -> Self {
+        self.config.min_ttl = min;
+        self.config.max_ttl = max;
+        self
+    }
+
+    /// Refresh at this fraction of the lifetime (default 0.8), with this
+    /// relative jitter (default 0.1).
+    #[must_use]
+    pub fn refresh_ahead(mut self, fraction: f64, jitter: f64) -> Self {
+        self.config.refresh_ahead = fraction;
+        self.config.jitter = jitter;
+        self
+    }
+
+    /// Unknown-`kid` refetches: at most one per `cooldown` and `budget` per
+    /// `window` (default 30 s, 6 per 10 min).
+    #[must_use]
+    pub fn unknown_kid_refetch(
+        mut self,
+        cooldown: Duration,
+        budget: usize,
+        window: Duration,
+    ) -> Self {
+        self.config.kid_cooldown = cooldown;
+        self.config.kid_budget = budget;
+        self.config.kid_window = window;
+        self
+    }
+
+    /// How long a `kid` still unknown after a fresh fetch is remembered as
+    /// absent (default 5 min).
+    #[must_use]
+    pub fn negative_ttl(mut self, ttl: Duration) -> Self {
+        self.config.negative_ttl = ttl;
+        self
+    }
+
+    /// How long past its lifetime the last good set is served while fetches
+    /// fail (default 24 h).
+    #[must_use]
+    pub fn max_stale(mut self, max: Duration) -> Self {
+        self.config.max_stale = max;
+        self
+    }
+
+    /// Retry backoff after failures (default 1 s doubling to 60 s).
+    #[must_use]
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.config.backoff_min = min;
+        self.config.backoff_max = max;
+        self
+    }
+
+    pub(crate) fn check(&self) -> Result<(), BuildError> {
+        let c = &self.config;
+        let fraction_ok = (0.05..=1.0).contains(&c.refresh_ahead) && (0.0..0.5).contains(&c.jitter);
+        if !fraction_ok {
+            return Err(BuildError::new(
+                "refresh_ahead must be in [0.05, 1] and jitter in [0, 0.5)",
+            ));
+        }
+        if c.min_ttl.is_zero() || c.min_ttl > c.max_ttl {
+            return Err(BuildError::new("TTL bounds must satisfy 0 < min <= max"));
+        }
+        if c.backoff_min.is_zero() || c.backoff_min > c.backoff_max {
+            return Err(BuildError::new("backoff must satisfy 0 < min <= max"));
+        }
+        if c.max_keys == 0 || self.limits.max_body == 0 {
+            return Err(BuildError::new("max_keys and max_body must be positive"));
+        }
+        if self.limits.timeout.is_zero() {
+            return Err(BuildError::new("timeout must be positive"));
+        }
+        Ok(())
+    }
+
+    /// Builds the key set. No I/O.
+    ///
+    /// # Errors
+    ///
+    /// A URL that is not https (or http to a loopback host), inconsistent
+    /// settings, or an HTTP client that cannot be built.
+    pub fn build(self) -> Result<RemoteJwks, BuildError> {
+        self.check()?;
+        let client = match self.client {
+            Some(c) => c,
+            None => default_client(self.limits)?,
+        };
+        let (fetcher, label): (Box<dyn Fetch>, String) = match self.location {
+            Location::Url(url) => {
+                let url = check_url(&url)?;
+                let label = url.to_string();
+                (Box::new(HttpFetcher::new(client, url, self.limits)), label)
+            }
+            Location::Issuer(issuer) => {
+                let url = oidc::discovery_url(&issuer)?;
+                let http = HttpFetcher::new(client, url, self.limits);
+                let label = format!("discovery of {issuer}");
+                (Box::new(oidc::DiscoveryFetcher::new(http, issuer)), label)
+            }
+        };
+        Ok(RemoteJwks::from_fetcher(fetcher, self.config, label))
+    }
+}

@@ -1,0 +1,4 @@
+//! Test kit (being written).
+
+mod server;
+pub use server::*;
