@@ -41,7 +41,12 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn mint(secret: &[u8], sub: &str, scope: &str, exp: u64) -> Result<String, jsonwebtoken::errors::Error> {
+fn mint(
+    secret: &[u8],
+    sub: &str,
+    scope: &str,
+    exp: u64,
+) -> Result<String, jsonwebtoken::errors::Error> {
     let claims = MyClaims {
         sub: sub.into(),
         iss: ISSUER.into(),
@@ -50,7 +55,11 @@ fn mint(secret: &[u8], sub: &str, scope: &str, exp: u64) -> Result<String, jsonw
         exp,
         scope: scope.into(),
     };
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(secret))
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
 }
 
 struct Step {
@@ -91,16 +100,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let expired = mint(&secret, "alice", "read", now() - 3600)?;
     let steps = [
-        Step { name: "valid token", token: Some(valid.clone()), path: "/me", expect: 200 },
-        Step { name: "tampered signature", token: Some(tampered), path: "/me", expect: 401 },
-        Step { name: "expired token", token: Some(expired), path: "/me", expect: 401 },
-        Step { name: "no token", token: None, path: "/me", expect: 401 },
-        Step { name: "missing scope admin", token: Some(valid), path: "/admin", expect: 403 },
+        Step {
+            name: "valid token",
+            token: Some(valid.clone()),
+            path: "/me",
+            expect: 200,
+        },
+        Step {
+            name: "tampered signature",
+            token: Some(tampered),
+            path: "/me",
+            expect: 401,
+        },
+        Step {
+            name: "expired token",
+            token: Some(expired),
+            path: "/me",
+            expect: 401,
+        },
+        Step {
+            name: "no token",
+            token: None,
+            path: "/me",
+            expect: 401,
+        },
+        Step {
+            name: "missing scope admin",
+            token: Some(valid),
+            path: "/admin",
+            expect: 403,
+        },
     ];
 
     let client = reqwest::Client::new();
     let mut failures = 0;
-    println!("{:<22} {:<7} {:<6} {:<4} answer", "step", "path", "status", "ok");
+    println!(
+        "{:<22} {:<7} {:<6} {:<4} answer",
+        "step", "path", "status", "ok"
+    );
     println!("{}", "-".repeat(100));
     for step in steps {
         let mut req = client.get(format!("http://{addr}{}", step.path));

@@ -15,8 +15,6 @@ compile_error!(
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::crypto::CryptoProvider;
 
-use crate::keys::Key;
-
 /// The provider our features select.
 pub(crate) fn provider() -> &'static CryptoProvider {
     #[cfg(feature = "aws-lc-rs")]
@@ -39,11 +37,17 @@ pub(crate) fn ensure_backend() {
     }
 }
 
-/// Checks `signature` over `message` with `key` under `alg`. The caller has
-/// checked that the key allows `alg`.
-pub(crate) fn verify(key: &Key, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
-    debug_assert!(key.allows(alg));
-    let Ok(verifier) = (provider().verifier_factory)(&alg, key.decoding_key()) else {
+/// Checks `signature` over `message` with `key` under `alg` through the
+/// provider (the `rust-crypto` path; with aws-lc-rs, keys are parsed once,
+/// see `keys/prepared.rs`). The caller has checked that the key allows `alg`.
+#[cfg(not(feature = "aws-lc-rs"))]
+pub(crate) fn verify(
+    key: &jsonwebtoken::DecodingKey,
+    alg: Algorithm,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
+    let Ok(verifier) = (provider().verifier_factory)(&alg, key) else {
         return false;
     };
     // The backend's trait takes the signature as a `Vec`.

@@ -72,6 +72,14 @@
 //! [axum]: https://docs.rs/axum
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+// Library code answers bad input with errors, never a panic. (Tests, benches
+// and examples are separate targets and may unwrap.)
+#![warn(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 pub mod authorize;
 #[cfg(feature = "axum")]

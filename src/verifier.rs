@@ -30,9 +30,9 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use crate::authorize::Requirement;
 use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind};
+use crate::keys;
 use crate::keys::{Key, KeyFuture, KeySource, Lookup};
 use crate::validation::{RawClaims, Validation};
-use crate::{crypto, keys};
 
 /// Longest `kid` we look up; longer ones cannot name a key.
 const MAX_KID_LEN: usize = 256;
@@ -308,7 +308,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         let signature = URL_SAFE_NO_PAD
             .decode(parsed.signature)
             .map_err(|_| AuthError::new(AuthErrorKind::MalformedToken))?;
-        if !crypto::verify(key, parsed.alg, parsed.signing_input.as_bytes(), &signature) {
+        if !key.verify_signature(parsed.alg, parsed.signing_input.as_bytes(), &signature) {
             return Err(AuthErrorKind::InvalidSignature.into());
         }
         parsed.route.validation.validate(&parsed.claims)?;

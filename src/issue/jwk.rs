@@ -41,11 +41,16 @@ impl PublicParts {
     /// The RFC 7638 thumbprint of this key.
     pub(super) fn thumbprint(&self) -> String {
         match self {
-            Self::Rsa { n, e } => thumbprint(&[("e", e), ("kty", "RSA"), ("n", n)]),
-            Self::Ec { crv, x, y } => {
-                thumbprint(&[("crv", crv), ("kty", "EC"), ("x", x), ("y", y)])
+            Self::Rsa { n, e } => thumbprint(&[("e", e.as_str()), ("kty", "RSA"), ("n", n.as_str())]),
+            Self::Ec { crv, x, y } => thumbprint(&[
+                ("crv", *crv),
+                ("kty", "EC"),
+                ("x", x.as_str()),
+                ("y", y.as_str()),
+            ]),
+            Self::Ed25519 { x } => {
+                thumbprint(&[("crv", "Ed25519"), ("kty", "OKP"), ("x", x.as_str())])
             }
-            Self::Ed25519 { x } => thumbprint(&[("crv", "Ed25519"), ("kty", "OKP"), ("x", x)]),
         }
     }
 

@@ -13,6 +13,8 @@ mod alg;
 pub(crate) mod der;
 pub(crate) mod index;
 pub(crate) mod jwk;
+#[cfg(feature = "aws-lc-rs")]
+mod prepared;
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod remote;
@@ -41,6 +43,8 @@ pub struct Key {
     kid: Option<Box<str>>,
     algorithms: AlgSet,
     key: DecodingKey,
+    #[cfg(feature = "aws-lc-rs")]
+    prepared: prepared::Prepared,
 }
 
 impl Key {
@@ -49,6 +53,27 @@ impl Key {
             kid,
             algorithms,
             key,
+            #[cfg(feature = "aws-lc-rs")]
+            prepared: prepared::Prepared::default(),
+        }
+    }
+
+    /// Checks `signature` over `message` under `alg` (which the caller has
+    /// checked the key allows): with aws-lc-rs through the key parsed once,
+    /// otherwise through jsonwebtoken's provider.
+    pub(crate) fn verify_signature(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            self.prepared.verify(&self.key, alg, message, signature)
+        }
+        #[cfg(not(feature = "aws-lc-rs"))]
+        {
+            crate::crypto::verify(&self.key, alg, message, signature)
         }
     }
 
@@ -65,10 +90,6 @@ impl Key {
     /// Whether this key may verify `alg`.
     pub fn allows(&self, alg: Algorithm) -> bool {
         self.algorithms.contains(alg)
-    }
-
-    pub(crate) fn decoding_key(&self) -> &DecodingKey {
-        &self.key
     }
 
     pub(crate) fn set_kid(&mut self, kid: Option<Box<str>>) {

@@ -19,32 +19,7 @@
 //! The server stops when it is dropped, or with [`JwksServer::shutdown`],
 //! which also waits until the port is released.
 //!
-//! # Example
-//!
-//! ```
-//! use jwt_layer::testing::{Behavior, JwksServer};
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let server = JwksServer::start().await?;
-//! server.set_jwks(r#"{"keys":[]}"#);
-//! server.set_cache_control(Some("max-age=300"));
-//!
-//! let client = reqwest::Client::builder().no_proxy().build()?;
-//! let res = client.get(server.url()).send().await?;
-//! assert_eq!(res.status(), 200);
-//! assert_eq!(res.headers()["content-type"], "application/json");
-//! assert_eq!(res.headers()["cache-control"], "max-age=300");
-//! assert_eq!(res.text().await?, r#"{"keys":[]}"#);
-//! assert_eq!(server.request_count(), 1);
-//!
-//! // Now the identity provider has an outage.
-//! server.set_behavior(Behavior::Status(503));
-//! let res = client.get(server.url()).send().await?;
-//! assert_eq!(res.status(), 503);
-//! assert_eq!(server.request_count(), 2);
-//! # Ok(()) }
-//! ```
+//! See [`JwksServer`] for an example.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -120,8 +95,7 @@ pub enum Behavior {
     Down,
 }
 
-/// A JWKS HTTP server on `127.0.0.1` for tests; see the
-/// [module docs](self) for an example.
+/// A JWKS HTTP server on `127.0.0.1` for tests.
 ///
 /// It serves:
 ///
@@ -135,6 +109,33 @@ pub enum Behavior {
 /// Dropping the server aborts its accept task and every connection task;
 /// the listening socket is closed as soon as the runtime processes the
 /// abort. [`shutdown`](Self::shutdown) does the same and waits for it.
+///
+/// # Example
+///
+/// ```
+/// use jwt_layer::testing::{Behavior, JwksServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = JwksServer::start().await?;
+/// server.set_jwks(r#"{"keys":[]}"#);
+/// server.set_cache_control(Some("max-age=300"));
+///
+/// let client = reqwest::Client::builder().no_proxy().build()?;
+/// let res = client.get(server.url()).send().await?;
+/// assert_eq!(res.status(), 200);
+/// assert_eq!(res.headers()["content-type"], "application/json");
+/// assert_eq!(res.headers()["cache-control"], "max-age=300");
+/// assert_eq!(res.text().await?, r#"{"keys":[]}"#);
+/// assert_eq!(server.request_count(), 1);
+///
+/// // Now the identity provider has an outage.
+/// server.set_behavior(Behavior::Status(503));
+/// let res = client.get(server.url()).send().await?;
+/// assert_eq!(res.status(), 503);
+/// assert_eq!(server.request_count(), 2);
+/// # Ok(()) }
+/// ```
 ///
 /// [`Cache-Control`]: Self::set_cache_control
 /// [`Age`]: Self::set_age

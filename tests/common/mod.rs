@@ -1,0 +1,363 @@
+//! Shared helpers for the integration tests: fixture keys, token minting,
+//! a counting handler, and request/response shortcuts.
+#![allow(dead_code, unreachable_pub)]
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, Route, get};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jwt_layer::{Claims, JwtAuth, JwtAuthBuilder};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower::{Layer, Service, ServiceExt as _};
+
+macro_rules! data {
+    ($file:literal) => {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/", $file)
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+/// A 64-byte HMAC secret: long enough for HS256, HS384 and HS512.
+pub const SECRET: &[u8] = b"jwt-layer integration test secret, sixty-four bytes long........";
+/// Another 64-byte secret, for wrong-key cases.
+pub const OTHER_SECRET: &[u8] = b"a different secret that is also exactly sixty-four bytes long!!!";
+
+pub const ISSUER: &str = "https://auth.example";
+pub const AUDIENCE: &str = "my-api";
+
+pub const RSA_PRIVATE_PEM: &[u8] = include_bytes!(data!("rsa2048-private.pem"));
+pub const RSA_PUBLIC_PEM: &str = include_str!(data!("rsa2048-public.pem"));
+pub const RSA_PUBLIC_DER: &[u8] = include_bytes!(data!("rsa2048-public.der"));
+pub const RSA1024_PRIVATE_PEM: &[u8] = include_bytes!(data!("rsa1024-private.pem"));
+pub const RSA1024_PUBLIC_PEM: &str = include_str!(data!("rsa1024-public.pem"));
+pub const EC256_PRIVATE_PEM: &[u8] = include_bytes!(data!("ec256-private.pk8.pem"));
+pub const EC256_PUBLIC_PEM: &str = include_str!(data!("ec256-public.pem"));
+pub const EC256_PUBLIC_DER: &[u8] = include_bytes!(data!("ec256-public.der"));
+pub const EC384_PRIVATE_PEM: &[u8] = include_bytes!(data!("ec384-private.pk8.pem"));
+pub const EC384_PUBLIC_PEM: &str = include_str!(data!("ec384-public.pem"));
+pub const ED_PRIVATE_PEM: &[u8] = include_bytes!(data!("ed25519-private.pem"));
+pub const ED_PUBLIC_PEM: &str = include_str!(data!("ed25519-public.pem"));
+pub const ED_PUBLIC_DER: &[u8] = include_bytes!(data!("ed25519-public.der"));
+
+pub fn rsa_signer() -> EncodingKey {
+    EncodingKey::from_rsa_pem(RSA_PRIVATE_PEM).expect("RSA private key fixture")
+}
+
+pub fn ec256_signer() -> EncodingKey {
+    EncodingKey::from_ec_pem(EC256_PRIVATE_PEM).expect("P-256 private key fixture")
+}
+
+pub fn ec384_signer() -> EncodingKey {
+    EncodingKey::from_ec_pem(EC384_PRIVATE_PEM).expect("P-384 private key fixture")
+}
+
+pub fn ed_signer() -> EncodingKey {
+    EncodingKey::from_ed_pem(ED_PRIVATE_PEM).expect("Ed25519 private key fixture")
+}
+
+pub fn hmac_signer() -> EncodingKey {
+    EncodingKey::from_secret(SECRET)
+}
+
+// ---------------------------------------------------------------------------
+// Crypto backend
+
+/// With `--all-features` jsonwebtoken has two backends and cannot pick one
+/// by itself; the tests sign tokens before (or without) building a layer, so
+/// they install the one our features select. Idempotent.
+pub fn init_crypto() {
+    #[cfg(feature = "aws-lc-rs")]
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+}
+
+// ---------------------------------------------------------------------------
+// Claims and tokens
+
+/// The claims type most tests use.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct TestClaims {
+    pub sub: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+/// Valid claims for the default layer: `sub`, `iss`, `aud`, `iat = now`,
+/// `exp = now + 300`.
+pub fn claims() -> Value {
+    let now = now();
+    json!({
+        "sub": "alice",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 300,
+    })
+}
+
+/// [`claims`] with the fields of `changes` set; a `null` removes the claim.
+pub fn claims_with(changes: Value) -> Value {
+    let mut claims = claims();
+    merge(&mut claims, changes);
+    claims
+}
+
+/// Sets the fields of `changes` on the object `base`; `null` removes one.
+pub fn merge(base: &mut Value, changes: Value) {
+    let base = base.as_object_mut().expect("an object");
+    let Value::Object(changes) = changes else {
+        panic!("changes must be an object");
+    };
+    for (k, v) in changes {
+        if v.is_null() {
+            base.remove(&k);
+        } else {
+            base.insert(k, v);
+        }
+    }
+}
+
+/// Signs `claims` with jsonwebtoken under `alg`, with an optional `kid`.
+pub fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value, key: &EncodingKey) -> String {
+    init_crypto();
+    let mut header = Header::new(alg);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, key).expect("jsonwebtoken::encode")
+}
+
+/// An HS256 token over `claims`, signed with [`SECRET`].
+pub fn hs256(claims: &Value) -> String {
+    sign(Algorithm::HS256, None, claims, &hmac_signer())
+}
+
+/// A valid HS256 token for the default layer.
+pub fn valid_token() -> String {
+    hs256(&claims())
+}
+
+pub fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A token from raw header and payload JSON text, with a *valid* HS256
+/// signature by [`SECRET`] (whatever the header says): only the layer's own
+/// checks can refuse it.
+pub fn craft(header: &str, payload: &str) -> String {
+    craft_signed(header, payload, Algorithm::HS256, &hmac_signer())
+}
+
+/// Like [`craft`], with the signing algorithm and key given.
+pub fn craft_signed(header: &str, payload: &str, alg: Algorithm, key: &EncodingKey) -> String {
+    init_crypto();
+    let signing_input = format!("{}.{}", b64(header), b64(payload));
+    let signature =
+        jsonwebtoken::crypto::sign(signing_input.as_bytes(), key, alg).expect("crypto::sign");
+    format!("{signing_input}.{signature}")
+}
+
+/// A JWK (JSON text) for a public key, built by jsonwebtoken from the key's
+/// components, with `kid` added when given.
+pub fn jwk_json(key: &DecodingKey, alg: Algorithm, kid: Option<&str>) -> String {
+    init_crypto();
+    let mut jwk = Jwk::from_decoding_key(key, Some(alg)).expect("Jwk::from_decoding_key");
+    jwk.common.key_id = kid.map(str::to_owned);
+    serde_json::to_string(&jwk).expect("JWK to JSON")
+}
+
+/// A JWK Set document holding `keys` (JWK JSON texts).
+pub fn jwks_json(keys: &[String]) -> String {
+    format!("{{\"keys\":[{}]}}", keys.join(","))
+}
+
+// ---------------------------------------------------------------------------
+// Layers, apps and requests
+
+/// The layer most tests use: HMAC [`SECRET`], issuer and audience set.
+pub fn builder() -> JwtAuthBuilder<TestClaims> {
+    JwtAuth::<TestClaims>::builder()
+        .hmac_secret(SECRET)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+}
+
+/// Counts the calls of the inner handler.
+#[derive(Clone, Debug, Default)]
+pub struct Hits(Arc<AtomicUsize>);
+
+impl Hits {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub fn hit(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A `GET` route whose handler counts its calls and answers with the
+    /// `sub` of the [`TestClaims`] it was given, or `anonymous`.
+    pub fn route(&self) -> MethodRouter {
+        let hits = self.clone();
+        get(move |claims: Option<Claims<TestClaims>>| {
+            hits.hit();
+            async move { claims.map_or_else(|| "anonymous".to_owned(), |Claims(c)| c.sub) }
+        })
+    }
+}
+
+/// A router with one counted route at `/`, behind `layer`.
+pub fn router<L>(layer: L) -> (Router, Hits)
+where
+    L: Layer<Route> + Clone + Send + Sync + 'static,
+    L::Service: Service<Request<Body>> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request<Body>>>::Response: IntoResponse + 'static,
+    <L::Service as Service<Request<Body>>>::Error: Into<Infallible> + 'static,
+    <L::Service as Service<Request<Body>>>::Future: Send + 'static,
+{
+    let hits = Hits::new();
+    let router = Router::new().route("/", hits.route()).layer(layer);
+    (router, hits)
+}
+
+/// `GET /` without credentials.
+pub fn anonymous() -> Request<Body> {
+    Request::get("/").body(Body::empty()).expect("request")
+}
+
+/// `GET /` with `Authorization: Bearer <token>`.
+pub fn bearer(token: &str) -> Request<Body> {
+    authorization(&format!("Bearer {token}"))
+}
+
+/// `GET /` with one `Authorization` header of the given value.
+pub fn authorization(value: &str) -> Request<Body> {
+    Request::get("/")
+        .header(AUTHORIZATION, value)
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// `GET /` with a `Cookie` header of the given value.
+pub fn cookie(value: &str) -> Request<Body> {
+    Request::get("/")
+        .header(COOKIE, value)
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// Sends `req` to a clone of `app`.
+pub async fn send(app: &Router, req: Request<Body>) -> Response<Body> {
+    app.clone().oneshot(req).await.expect("infallible")
+}
+
+/// The `WWW-Authenticate` header, which must appear at most once.
+pub fn challenge(res: &Response<Body>) -> Option<&str> {
+    let mut all = res.headers().get_all(WWW_AUTHENTICATE).iter();
+    let first = all.next().map(|v| v.to_str().expect("visible ASCII"));
+    assert!(all.next().is_none(), "several WWW-Authenticate headers");
+    first
+}
+
+pub async fn body_text(res: Response<Body>) -> String {
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 body")
+}
+
+/// Sends `req` and checks that it is rejected with `status` and exactly the
+/// challenge `expected` (or none), without reaching the handler.
+pub async fn assert_rejected(
+    app: &Router,
+    hits: &Hits,
+    req: Request<Body>,
+    status: StatusCode,
+    expected: Option<&str>,
+) -> Response<Body> {
+    let before = hits.count();
+    let res = send(app, req).await;
+    assert_eq!(res.status(), status, "status");
+    assert_eq!(challenge(&res), expected, "WWW-Authenticate");
+    assert_eq!(
+        hits.count(),
+        before,
+        "the handler ran for a rejected request"
+    );
+    res
+}
+
+/// Sends `req`, checks for 200 and one handler call, returns the body.
+pub async fn assert_ok(app: &Router, hits: &Hits, req: Request<Body>) -> String {
+    let before = hits.count();
+    let res = send(app, req).await;
+    let status = res.status();
+    let www = challenge(&res).map(str::to_owned);
+    assert_eq!(status, StatusCode::OK, "status (challenge: {www:?})");
+    assert!(www.is_none(), "a 200 carries no challenge");
+    assert_eq!(hits.count(), before + 1, "the handler did not run once");
+    body_text(res).await
+}
+
+// ---------------------------------------------------------------------------
+// Expected challenges (realm "api")
+
+/// No credentials: the bare challenge.
+pub const MISSING: &str = r#"Bearer realm="api""#;
+
+/// A malformed request (400).
+pub const INVALID_REQUEST: &str =
+    r#"Bearer realm="api", error="invalid_request", error_description="malformed credentials""#;
+
+/// The 401 challenge for an unacceptable token, with its fixed description.
+pub fn invalid_token(description: &str) -> String {
+    format!(r#"Bearer realm="api", error="invalid_token", error_description="{description}""#)
+}
+
+/// The 403 challenge for missing scopes.
+pub fn insufficient_scope(scope: &str) -> String {
+    format!(
+        r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="{scope}""#
+    )
+}
+
+/// Checks that `req` is refused with 401 `invalid_token` and `description`.
+pub async fn assert_invalid_token(
+    app: &Router,
+    hits: &Hits,
+    req: Request<Body>,
+    description: &str,
+) {
+    let want = invalid_token(description);
+    assert_rejected(app, hits, req, StatusCode::UNAUTHORIZED, Some(&want)).await;
+}
+
+/// A header value from raw bytes (for obs-text tests).
+pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
+    HeaderValue::from_bytes(bytes).expect("a valid header value")
+}
