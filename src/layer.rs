@@ -65,6 +65,7 @@ impl<C> JwtAuth<C> {
             requirement: RequirementParts::default(),
             realm: DEFAULT_REALM.to_owned(),
             optional: false,
+            token_cache: Some(crate::token_cache::DEFAULT_MAX_BYTES),
             source: BearerHeader::new(),
             on_rejection: DefaultRejection,
         }
@@ -103,6 +104,7 @@ pub struct JwtAuthBuilder<C, T = BearerHeader, R = DefaultRejection> {
     requirement: RequirementParts<C>,
     realm: String,
     optional: bool,
+    token_cache: Option<u64>,
     source: T,
     on_rejection: R,
 }
@@ -330,6 +332,24 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         self
     }
 
+    /// Turns the verified-token cache on (the default) or off. A client that
+    /// repeats its token is then answered without a new signature check;
+    /// entries never outlive the token's `exp` (re-checked on every hit) nor
+    /// the key that verified them.
+    #[must_use]
+    pub fn token_cache(mut self, enabled: bool) -> Self {
+        self.token_cache = enabled.then_some(crate::token_cache::DEFAULT_MAX_BYTES);
+        self
+    }
+
+    /// Caps the verified-token cache at `bytes` (default 8 MiB); each entry
+    /// weighs its token and payload length plus 256 bytes.
+    #[must_use]
+    pub fn token_cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.token_cache = Some(bytes);
+        self
+    }
+
     /// Optional authentication: a request without credentials passes
     /// without claims; a request with a bad token is still rejected.
     #[must_use]
@@ -349,6 +369,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
             requirement: self.requirement,
             realm: self.realm,
             optional: self.optional,
+            token_cache: self.token_cache,
             source,
             on_rejection: self.on_rejection,
         }
@@ -364,6 +385,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
             requirement: self.requirement,
             realm: self.realm,
             optional: self.optional,
+            token_cache: self.token_cache,
             source: self.source,
             on_rejection,
         }
@@ -433,6 +455,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
                 base: self.validation,
                 routes,
                 requirement,
+                token_cache: self.token_cache.map(crate::token_cache::TokenCache::new),
             }),
             source: self.source,
             challenges,

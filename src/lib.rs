@@ -102,6 +102,7 @@ mod service;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 pub mod token;
+mod token_cache;
 mod validation;
 mod verifier;
 

@@ -212,6 +212,12 @@ impl Validation {
         v
     }
 
+    /// The clock's reading and the leeway, in seconds, for checks outside
+    /// [`validate`](Self::validate) (the token cache).
+    pub(crate) fn now_and_leeway(&self) -> (f64, f64) {
+        (self.clock.now() as f64, self.leeway.as_secs() as f64)
+    }
+
     pub(crate) fn max_size(&self) -> usize {
         self.max_token_size
     }

@@ -31,6 +31,7 @@ use crate::authorize::Requirement;
 use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys;
+use crate::token_cache::{self, TokenCache};
 use crate::keys::{Key, KeyFuture, KeySource, Lookup};
 use crate::validation::{RawClaims, Validation};
 
@@ -50,6 +51,7 @@ pub(crate) struct Inner<C> {
     pub(crate) base: Validation,
     pub(crate) routes: Routes,
     pub(crate) requirement: Option<Requirement<C>>,
+    pub(crate) token_cache: Option<TokenCache<C>>,
 }
 
 /// Where a token's keys and claim rules come from.
@@ -223,6 +225,9 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
 
     /// Runs verification as far as it goes without waiting.
     pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
+        if let Some(claims) = self.cached(token) {
+            return Step::Done(Ok(claims));
+        }
         let mut header_buf = Decoded::new();
         let mut payload_buf = Decoded::new();
         let parsed = match self.parse(token, &mut header_buf, &mut payload_buf) {
@@ -230,7 +235,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             Err(e) => return Step::Done(Err(e)),
         };
         match parsed.route.keys.lookup(parsed.kid.as_deref(), parsed.alg) {
-            Lookup::Ready(Ok(key)) => Step::Done(self.finish(&parsed, &key)),
+            Lookup::Ready(Ok(key)) => Step::Done(self.finish(token, &parsed, &key)),
             Lookup::Ready(Err(e)) => Step::Done(Err(e)),
             Lookup::Pending(fut) => Step::NeedKey(fut),
         }
@@ -240,7 +245,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     pub(crate) fn verify_with_key(
         &self,
         token: &str,
-        key: &Key,
+        key: &Arc<Key>,
     ) -> Result<VerifiedClaims<C>, AuthError> {
         let mut header_buf = Decoded::new();
         let mut payload_buf = Decoded::new();
@@ -248,7 +253,18 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if !key.allows(parsed.alg) {
             return Err(AuthErrorKind::AlgorithmNotAllowed.into());
         }
-        self.finish(&parsed, key)
+        self.finish(token, &parsed, key)
+    }
+
+    /// A verified token seen before, still within its `exp` and verified by
+    /// a key still in the key set.
+    fn cached(&self, token: &str) -> Option<VerifiedClaims<C>> {
+        let cache = self.inner.token_cache.as_ref()?;
+        if token.len() > self.inner.base.max_size() {
+            return None;
+        }
+        let (now, leeway) = self.inner.base.now_and_leeway();
+        cache.get(&token_cache::hash(token), now, leeway)
     }
 
     fn parse<'v, 'b, 't: 'b>(
@@ -302,8 +318,9 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
 
     fn finish(
         &self,
+        token: &str,
         parsed: &Parsed<'_, '_, '_>,
-        key: &Key,
+        key: &Arc<Key>,
     ) -> Result<VerifiedClaims<C>, AuthError> {
         let signature = URL_SAFE_NO_PAD
             .decode(parsed.signature)
@@ -317,6 +334,11 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         let verified = VerifiedClaims::new(claims, parsed.claims.scopes());
         if let Some(requirement) = &self.inner.requirement {
             requirement.check(&verified)?;
+        }
+        if let (Some(cache), Some(exp)) = (&self.inner.token_cache, parsed.claims.exp) {
+            let (now, leeway) = self.inner.base.now_and_leeway();
+            let bytes = token.len() + parsed.payload.len();
+            cache.insert(token_cache::hash(token), verified.clone(), exp.0, key, now, leeway, bytes);
         }
         Ok(verified)
     }

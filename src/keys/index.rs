@@ -32,9 +32,13 @@ impl KeyIndex {
     /// Indexes `keys`. Returns the index and the kids claimed twice (which
     /// are unusable).
     pub(crate) fn new(keys: impl IntoIterator<Item = Key>) -> (Self, Vec<Box<str>>) {
+        Self::from_shared(keys.into_iter().map(Arc::new))
+    }
+
+    /// Like [`new`](Self::new), for keys already shared.
+    pub(crate) fn from_shared(keys: impl IntoIterator<Item = Arc<Key>>) -> (Self, Vec<Box<str>>) {
         let mut index = Self::default();
         for key in keys {
-            let key = Arc::new(key);
             match key.kid() {
                 Some(kid) if index.ambiguous.contains(kid) => {}
                 Some(kid) => {
@@ -57,6 +61,11 @@ impl KeyIndex {
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
         self.all.iter().map(|k| &**k)
+    }
+
+    /// The shared key equal to `key`, if the index holds one.
+    pub(crate) fn same_as(&self, key: &Key) -> Option<Arc<Key>> {
+        self.all.iter().find(|k| k.same_as(key)).cloned()
     }
 
     /// Finds the key for a token.

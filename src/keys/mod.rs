@@ -87,6 +87,23 @@ impl Key {
         self.algorithms
     }
 
+    /// Whether `other` is the same key (same id, algorithms and material), so
+    /// a refreshed key set can keep the already-parsed one.
+    pub(crate) fn same_as(&self, other: &Key) -> bool {
+        use jsonwebtoken::DecodingKeyKind as K;
+        let material = match (self.key.kind(), other.key.kind()) {
+            (K::SecretOrDer(a), K::SecretOrDer(b)) => a == b,
+            (K::RsaModulusExponent { n: n1, e: e1 }, K::RsaModulusExponent { n: n2, e: e2 }) => {
+                n1 == n2 && e1 == e2
+            }
+            _ => false,
+        };
+        material
+            && self.kid == other.kid
+            && self.algorithms == other.algorithms
+            && self.key.family() == other.key.family()
+    }
+
     /// Whether this key may verify `alg`.
     pub fn allows(&self, alg: Algorithm) -> bool {
         self.algorithms.contains(alg)

@@ -418,7 +418,16 @@ impl Cache {
         if parsed.keys.is_empty() {
             return Err(JwksError::new("the key set holds no usable key"));
         }
-        let (index, dups) = KeyIndex::new(parsed.keys);
+        // Keep the parsed (and prepared) key objects of unchanged keys, so
+        // tokens they verified stay in the verified-token cache.
+        let previous = self.snapshot.load_full();
+        let keys = parsed.keys.into_iter().map(|key| {
+            previous
+                .as_ref()
+                .and_then(|p| p.index.same_as(&key))
+                .unwrap_or_else(|| Arc::new(key))
+        });
+        let (index, dups) = KeyIndex::from_shared(keys);
         if !dups.is_empty() {
             #[cfg(feature = "tracing")]
             tracing::warn!(target: "jwt_layer::jwks", source = %self.label, count = dups.len(), "several keys share a kid; tokens naming it are refused");

@@ -1,0 +1,164 @@
+//! The verified-token cache (DESIGN §6): a client that repeats its token
+//! skips the signature check.
+//!
+//! - Keyed by the SHA-256 of the whole token, so a cached answer is only
+//!   ever reused for the very same bytes.
+//! - Bounded in bytes (each entry weighs its token and payload length plus
+//!   a fixed overhead), hence in entries.
+//! - An entry never outlives its token's `exp` (moka expires it), and every
+//!   hit re-checks `exp` against the validation clock with the same rule as
+//!   a full verification.
+//! - An entry remembers the key that verified it (weakly): once that key
+//!   leaves the key set, the entry is dropped on its next hit and the token
+//!   is verified afresh.
+
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use moka::Expiry;
+use moka::sync::Cache;
+use sha2::{Digest, Sha256};
+
+use crate::claims::VerifiedClaims;
+use crate::keys::Key;
+
+/// Fixed per-entry overhead counted on top of the token and payload bytes:
+/// the hash key, the entry, moka's bookkeeping, the `Arc`.
+pub(crate) const ENTRY_OVERHEAD: u32 = 256;
+/// Default capacity: 8 MiB.
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// Entries never live longer than this, whatever `exp` says.
+const MAX_TTL: Duration = Duration::from_secs(3600);
+
+type TokenHash = [u8; 32];
+
+pub(crate) struct Entry<C> {
+    claims: VerifiedClaims<C>,
+    /// The token's `exp`, seconds since the epoch.
+    exp: f64,
+    key: Weak<Key>,
+    weight: u32,
+    ttl: Duration,
+}
+
+impl<C> Clone for Entry<C> {
+    fn clone(&self) -> Self {
+        Self {
+            claims: self.claims.clone(),
+            exp: self.exp,
+            key: Weak::clone(&self.key),
+            weight: self.weight,
+            ttl: self.ttl,
+        }
+    }
+}
+
+struct ExpireAtExp;
+
+impl<C> Expiry<TokenHash, Entry<C>> for ExpireAtExp {
+    fn expire_after_create(
+        &self,
+        _key: &TokenHash,
+        value: &Entry<C>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// The cache. Cheap to clone (moka's cache is shared).
+pub(crate) struct TokenCache<C> {
+    cache: Cache<TokenHash, Entry<C>>,
+}
+
+impl<C> Clone for TokenCache<C> {
+    fn clone(&self) -> Self {
+        Self {
+            cache: self.cache.clone(),
+        }
+    }
+}
+
+impl<C> fmt::Debug for TokenCache<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("entries", &self.cache.entry_count())
+            .field("bytes", &self.cache.weighted_size())
+            .finish()
+    }
+}
+
+pub(crate) fn hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl<C: Send + Sync + 'static> TokenCache<C> {
+    pub(crate) fn new(max_bytes: u64) -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_k, v: &Entry<C>| v.weight)
+                .expire_after(ExpireAtExp)
+                .build(),
+        }
+    }
+
+    /// The cached claims of this token, if still valid at `now` (seconds)
+    /// with `leeway`.
+    pub(crate) fn get(&self, hash: &TokenHash, now: f64, leeway: f64) -> Option<VerifiedClaims<C>> {
+        let entry = self.cache.get(hash)?;
+        if now >= entry.exp + leeway || entry.key.strong_count() == 0 {
+            self.cache.invalidate(hash);
+            return None;
+        }
+        Some(entry.claims)
+    }
+
+    /// Remembers a verified token.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn insert(
+        &self,
+        hash: TokenHash,
+        claims: VerifiedClaims<C>,
+        exp: f64,
+        key: &Arc<Key>,
+        now: f64,
+        leeway: f64,
+        bytes: usize,
+    ) {
+        let remaining = exp + leeway - now;
+        if remaining <= 0.0 {
+            return;
+        }
+        let ttl = Duration::from_secs_f64(remaining.min(MAX_TTL.as_secs_f64()));
+        let weight = u32::try_from(bytes)
+            .unwrap_or(u32::MAX)
+            .saturating_add(ENTRY_OVERHEAD);
+        self.cache.insert(
+            hash,
+            Entry {
+                claims,
+                exp,
+                key: Arc::downgrade(key),
+                weight,
+                ttl,
+            },
+        );
+    }
+
+    #[cfg(test)]
+    pub(crate) fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn weighted_size(&self) -> u64 {
+        self.cache.weighted_size()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.cache.entry_count()
+    }
+}

@@ -1,0 +1,158 @@
+//! The verified-token cache: hits skip the key lookup and signature check;
+//! entries never outlive `exp` (re-checked on each hit), nor the key that
+//! verified them; the cache is bounded; it can be switched off.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use http::StatusCode;
+use jsonwebtoken::Algorithm;
+use jwt_layer::keys::{KeySource, Lookup};
+use jwt_layer::{Clock, JwtAuth, Key, StaticKeys};
+use serde_json::json;
+
+/// A key source that counts lookups and whose keys can be swapped.
+#[derive(Clone)]
+struct Counting {
+    keys: Arc<Mutex<StaticKeys>>,
+    lookups: Arc<AtomicUsize>,
+}
+
+impl Counting {
+    fn new(secret: &[u8]) -> Self {
+        Self {
+            keys: Arc::new(Mutex::new(StaticKeys::new([Key::hmac(secret).unwrap()]).unwrap())),
+            lookups: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+    fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+    fn replace(&self, secret: &[u8]) {
+        *self.keys.lock().unwrap() = StaticKeys::new([Key::hmac(secret).unwrap()]).unwrap();
+    }
+}
+
+impl KeySource for Counting {
+    fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.keys.lock().unwrap().lookup(kid, alg)
+    }
+}
+
+struct Fixture {
+    app: axum::Router,
+    source: Counting,
+    clock: Arc<AtomicU64>,
+}
+
+fn fixture(cache: Option<u64>) -> Fixture {
+    let source = Counting::new(SECRET);
+    let clock = Arc::new(AtomicU64::new(now()));
+    let reading = Arc::clone(&clock);
+    let mut builder = JwtAuth::<TestClaims>::builder()
+        .key_source(source.clone())
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .leeway(Duration::ZERO)
+        .clock(Clock::from_fn(move || reading.load(Ordering::SeqCst)));
+    builder = match cache {
+        Some(bytes) => builder.token_cache_max_bytes(bytes),
+        None => builder.token_cache(false),
+    };
+    let (app, _) = router(builder.build().unwrap());
+    Fixture { app, source, clock }
+}
+
+#[tokio::test]
+async fn a_repeated_token_skips_the_key_lookup_and_signature_check() {
+    let f = fixture(Some(1 << 20));
+    let token = valid_token();
+    for _ in 0..5 {
+        assert_eq!(send(&f.app, bearer(&token)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(f.source.lookups(), 1);
+    // Another token is verified on its own.
+    let other = hs256(&claims_with(json!({"sub": "bob"})));
+    assert_eq!(send(&f.app, bearer(&other)).await.status(), StatusCode::OK);
+    assert_eq!(f.source.lookups(), 2);
+}
+
+#[tokio::test]
+async fn a_cache_hit_is_rechecked_against_the_clock_and_never_outlives_exp() {
+    let f = fixture(Some(1 << 20));
+    let t0 = f.clock.load(Ordering::SeqCst);
+    let token = hs256(&claims_with(json!({"iat": t0, "exp": t0 + 10})));
+    assert_eq!(send(&f.app, bearer(&token)).await.status(), StatusCode::OK);
+    f.clock.store(t0 + 9, Ordering::SeqCst);
+    assert_eq!(send(&f.app, bearer(&token)).await.status(), StatusCode::OK);
+    assert_eq!(f.source.lookups(), 1, "still served from the cache");
+    f.clock.store(t0 + 10, Ordering::SeqCst);
+    let res = send(&f.app, bearer(&token)).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&res).unwrap(), invalid_token("token expired"));
+}
+
+#[tokio::test]
+async fn an_entry_is_dropped_when_its_key_leaves_the_key_set() {
+    let f = fixture(Some(1 << 20));
+    let token = valid_token();
+    assert_eq!(send(&f.app, bearer(&token)).await.status(), StatusCode::OK);
+    assert_eq!(send(&f.app, bearer(&token)).await.status(), StatusCode::OK);
+    assert_eq!(f.source.lookups(), 1);
+    // The key that verified the token is gone: the token is verified afresh
+    // and fails against the new key.
+    f.source.replace(OTHER_SECRET);
+    let res = send(&f.app, bearer(&token)).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&res).unwrap(), invalid_token("invalid signature"));
+    assert_eq!(f.source.lookups(), 2);
+}
+
+#[tokio::test]
+async fn failed_tokens_are_never_cached() {
+    let f = fixture(Some(1 << 20));
+    let bad = {
+        let t = valid_token();
+        let (rest, _) = t.rsplit_once('.').unwrap();
+        format!("{rest}.AAAA")
+    };
+    for _ in 0..3 {
+        assert_eq!(send(&f.app, bearer(&bad)).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(f.source.lookups(), 3);
+}
+
+#[tokio::test]
+async fn the_cache_can_be_switched_off() {
+    let f = fixture(None);
+    let token = valid_token();
+    for _ in 0..3 {
+        assert_eq!(send(&f.app, bearer(&token)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(f.source.lookups(), 3);
+}
+
+#[tokio::test]
+async fn the_cache_is_bounded_in_bytes() {
+    // Room for about four entries (token + payload + 256 bytes each).
+    let f = fixture(Some(4 * 700));
+    let tokens: Vec<String> = (0..50)
+        .map(|i| hs256(&claims_with(json!({"sub": format!("user-{i}")}))))
+        .collect();
+    for t in &tokens {
+        assert_eq!(send(&f.app, bearer(t)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(f.source.lookups(), 50);
+    // Replaying all of them: an unbounded cache would answer all 50 from
+    // memory (50 lookups in all); a bounded one evicted most of them (moka
+    // applies its bound lazily, so a few extra entries may survive).
+    for t in &tokens {
+        assert_eq!(send(&f.app, bearer(t)).await.status(), StatusCode::OK);
+    }
+    assert!(f.source.lookups() >= 75, "{} lookups", f.source.lookups());
+}
