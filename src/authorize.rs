@@ -88,7 +88,7 @@ impl<C> Requirement<C> {
         let scope_attr = (!joined.is_empty()).then_some(joined.as_str());
         Ok(Some(Self {
             scope_challenge: challenges.forbidden(AuthErrorKind::InsufficientScope, scope_attr)?,
-            predicate_challenge: challenges.forbidden(AuthErrorKind::Forbidden, scope_attr)?,
+            predicate_challenge: challenges.forbidden(AuthErrorKind::Forbidden, None)?,
             scopes: scopes.into_iter().map(String::into_boxed_str).collect(),
             predicates: predicates.into(),
         }))

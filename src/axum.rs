@@ -59,7 +59,6 @@ pub struct Claims<C>(pub C);
 /// Rejection of the claims extractors when no [`JwtAuth`](crate::JwtAuth)
 /// layer ran for the request: 500.
 #[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
 pub struct MissingClaims;
 
 impl IntoResponse for MissingClaims {

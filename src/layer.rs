@@ -297,6 +297,13 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         self
     }
 
+    /// Requires an `iat` claim; see [`Validation::require_iat`].
+    #[must_use]
+    pub fn require_iat(mut self) -> Self {
+        self.validation = self.validation.require_iat();
+        self
+    }
+
     /// See [`Validation::allow_any_issuer_and_audience`].
     #[must_use]
     pub fn allow_any_issuer_and_audience(mut self) -> Self {
@@ -304,7 +311,8 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         self
     }
 
-    /// Replaces the whole [`Validation`].
+    /// Replaces the whole [`Validation`], including issuers, audiences,
+    /// leeway and clock set earlier on this builder (call it first).
     #[must_use]
     pub fn validation(mut self, validation: Validation) -> Self {
         self.validation = validation;

@@ -146,19 +146,4 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
             },
         );
     }
-
-    #[cfg(test)]
-    pub(crate) fn run_pending_tasks(&self) {
-        self.cache.run_pending_tasks();
-    }
-
-    #[cfg(test)]
-    pub(crate) fn weighted_size(&self) -> u64 {
-        self.cache.weighted_size()
-    }
-
-    #[cfg(test)]
-    pub(crate) fn entry_count(&self) -> u64 {
-        self.cache.entry_count()
-    }
 }

@@ -415,7 +415,9 @@ impl RawClaims<'_> {
             out.push_str(s);
         }
         if let Some(scp) = &self.scp {
-            for s in scp.iter() {
+            // Each array element is one scope token; one holding a space is
+            // not a valid scope (RFC 6749 §3.3) and grants nothing.
+            for s in scp.iter().filter(|s| !s.is_empty() && !s.contains(' ')) {
                 if !out.is_empty() {
                     out.push(' ');
                 }
@@ -533,6 +535,16 @@ mod tests {
             check(&v, r#"{"exp":5000}"#),
             Err(AuthErrorKind::LifetimeTooLong)
         );
+    }
+
+    #[test]
+    fn scopes_from_scope_and_scp() {
+        let c = claims(r#"{"scope":"read write","scp":["admin","bad scope",""]}"#).unwrap();
+        assert_eq!(&*c.scopes(), "read write admin");
+        let c = claims(r#"{"scp":"solo"}"#).unwrap();
+        assert_eq!(&*c.scopes(), "solo");
+        assert!(claims(r#"{"scp":[1]}"#).is_err());
+        assert!(claims(r#"{"scope":["a"]}"#).is_err());
     }
 
     #[test]

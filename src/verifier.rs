@@ -31,8 +31,8 @@ use crate::authorize::Requirement;
 use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys;
-use crate::token_cache::{self, TokenCache};
 use crate::keys::{Key, KeyFuture, KeySource, Lookup};
+use crate::token_cache::{self, TokenCache};
 use crate::validation::{RawClaims, Validation};
 
 /// Longest `kid` we look up; longer ones cannot name a key.
@@ -113,14 +113,20 @@ struct RawHeader<'a> {
     alg: Cow<'a, str>,
     #[serde(default, borrow)]
     kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<IgnoredAny>,
-    #[serde(default)]
-    enc: Option<IgnoredAny>,
-    #[serde(default)]
-    b64: Option<IgnoredAny>,
-    #[serde(default)]
-    zip: Option<IgnoredAny>,
+    /// Header members we refuse in any form, `null` included.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    #[serde(default, deserialize_with = "present")]
+    enc: bool,
+    #[serde(default, deserialize_with = "present")]
+    b64: bool,
+    #[serde(default, deserialize_with = "present")]
+    zip: bool,
+}
+
+/// `true` whenever the member is there, whatever its value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// Base64url decoding into a stack buffer, or the heap when it is large.
@@ -189,7 +195,9 @@ fn split(token: &str) -> Result<Segments<'_>, AuthError> {
     let malformed = || AuthError::new(AuthErrorKind::MalformedToken);
     let (signing_input, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
     let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
-    if payload.contains('.') || header.is_empty() || payload.is_empty() || signature.is_empty() {
+    // An empty signature is refused after the header is read, so `alg: none`
+    // is reported as such.
+    if payload.contains('.') || header.is_empty() || payload.is_empty() {
         return Err(malformed());
     }
     Ok(Segments {
@@ -250,9 +258,6 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         let mut header_buf = Decoded::new();
         let mut payload_buf = Decoded::new();
         let parsed = self.parse(token, &mut header_buf, &mut payload_buf)?;
-        if !key.allows(parsed.alg) {
-            return Err(AuthErrorKind::AlgorithmNotAllowed.into());
-        }
         self.finish(token, &parsed, key)
     }
 
@@ -284,11 +289,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         }
         let header: RawHeader<'_> = serde_json::from_slice(header_json)
             .map_err(|e| AuthError::with_source(AuthErrorKind::MalformedToken, e))?;
-        if header.crit.is_some()
-            || header.enc.is_some()
-            || header.b64.is_some()
-            || header.zip.is_some()
-        {
+        if header.crit || header.enc || header.b64 || header.zip {
             return Err(AuthErrorKind::UnsupportedHeader.into());
         }
         let alg = keys::parse_alg(&header.alg)
@@ -322,6 +323,14 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         parsed: &Parsed<'_, '_, '_>,
         key: &Arc<Key>,
     ) -> Result<VerifiedClaims<C>, AuthError> {
+        // Whatever a key source answered, the key itself decides which
+        // algorithms it may verify.
+        if !key.allows(parsed.alg) {
+            return Err(AuthErrorKind::AlgorithmNotAllowed.into());
+        }
+        if parsed.signature.is_empty() {
+            return Err(AuthErrorKind::MalformedToken.into());
+        }
         let signature = URL_SAFE_NO_PAD
             .decode(parsed.signature)
             .map_err(|_| AuthError::new(AuthErrorKind::MalformedToken))?;
@@ -338,7 +347,15 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if let (Some(cache), Some(exp)) = (&self.inner.token_cache, parsed.claims.exp) {
             let (now, leeway) = self.inner.base.now_and_leeway();
             let bytes = token.len() + parsed.payload.len();
-            cache.insert(token_cache::hash(token), verified.clone(), exp.0, key, now, leeway, bytes);
+            cache.insert(
+                token_cache::hash(token),
+                verified.clone(),
+                exp.0,
+                key,
+                now,
+                leeway,
+                bytes,
+            );
         }
         Ok(verified)
     }

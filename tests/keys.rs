@@ -575,3 +575,24 @@ fn one_bad_key_fails_the_whole_build() {
         .is_err()
     );
 }
+
+#[test]
+fn pem_with_leading_text_as_hmac_secret_is_a_build_error() {
+    let with_bom = format!("\u{feff}{RSA_PUBLIC_PEM}");
+    let with_preamble = format!("subject=CN = auth.example\n{RSA_PUBLIC_PEM}");
+    for text in [with_bom, with_preamble] {
+        // The crate itself reads these texts as an RSA public key...
+        assert!(Key::rsa_pem(&text).is_ok(), "{text:?}");
+        // ...so they must not be accepted as an HMAC secret.
+        assert!(build_with(|b| b.hmac_secret(&text)).is_err(), "{text:?}");
+    }
+}
+
+#[test]
+fn pkcs1_der_public_key_as_hmac_secret_is_a_build_error() {
+    // The RSAPublicKey inside the SPKI fixture (after its 24-byte prefix).
+    let pkcs1 = &RSA_PUBLIC_DER[24..];
+    assert_eq!(&pkcs1[..2], [0x30, 0x82]);
+    assert!(Key::rsa_der(pkcs1).is_ok());
+    assert!(build_with(|b| b.hmac_secret(pkcs1)).is_err());
+}

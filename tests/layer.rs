@@ -621,3 +621,26 @@ async fn layer_also_guards_the_router_fallback() {
     .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn ready_key_that_does_not_allow_the_alg_is_refused() {
+    // A faulty source that answers at once with a key for another algorithm.
+    struct WrongKey(Arc<Key>);
+    impl KeySource for WrongKey {
+        fn lookup(&self, _kid: Option<&str>, _alg: Algorithm) -> Lookup {
+            Lookup::Ready(Ok(Arc::clone(&self.0)))
+        }
+    }
+    let ec = Arc::new(Key::ec_pem(EC256_PUBLIC_PEM).unwrap());
+    let (app, hits) = router(source_builder(WrongKey(ec)).build().unwrap());
+    // HS256, keyed with the EC public point: what an attacker would try.
+    let point = jsonwebtoken::DecodingKey::from_ec_pem(EC256_PUBLIC_PEM.as_bytes()).unwrap();
+    let secret = point.try_get_as_bytes().unwrap().to_vec();
+    let token = sign(
+        Algorithm::HS256,
+        None,
+        &claims(),
+        &EncodingKey::from_secret(&secret),
+    );
+    assert_invalid_token(&app, &hits, bearer(&token), "algorithm not allowed").await;
+}

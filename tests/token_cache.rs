@@ -25,7 +25,9 @@ struct Counting {
 impl Counting {
     fn new(secret: &[u8]) -> Self {
         Self {
-            keys: Arc::new(Mutex::new(StaticKeys::new([Key::hmac(secret).unwrap()]).unwrap())),
+            keys: Arc::new(Mutex::new(
+                StaticKeys::new([Key::hmac(secret).unwrap()]).unwrap(),
+            )),
             lookups: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -122,7 +124,10 @@ async fn failed_tokens_are_never_cached() {
         format!("{rest}.AAAA")
     };
     for _ in 0..3 {
-        assert_eq!(send(&f.app, bearer(&bad)).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            send(&f.app, bearer(&bad)).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(f.source.lookups(), 3);
 }

@@ -52,6 +52,8 @@ async fn crit_header_is_rejected() {
         r#"{"alg":"HS256","crit":["exp"]}"#,
         r#"{"alg":"HS256","crit":["http://example.invalid/ext"],"http://example.invalid/ext":true}"#,
         r#"{"alg":"HS256","crit":[]}"#,
+        r#"{"alg":"HS256","crit":null}"#,
+        r#"{"alg":"HS256","crit":"exp"}"#,
     ] {
         let token = craft(header, &payload);
         assert_invalid_token(&app, &hits, bearer(&token), "unsupported token header").await;
@@ -67,6 +69,7 @@ async fn encrypted_unencoded_and_compressed_headers_are_rejected() {
         r#"{"alg":"HS256","b64":false,"crit":["b64"]}"#,
         r#"{"alg":"HS256","b64":false}"#,
         r#"{"alg":"HS256","zip":"DEF"}"#,
+        r#"{"alg":"HS256","enc":null}"#,
     ] {
         let token = craft(header, &payload);
         assert_invalid_token(&app, &hits, bearer(&token), "unsupported token header").await;
@@ -97,9 +100,13 @@ async fn embedded_key_headers_are_ignored() {
 async fn alg_none_is_rejected() {
     let (app, hits) = router(builder().allow_any_issuer_and_audience().build().unwrap());
     let payload = claims().to_string();
-    // The unsecured JWS form, with an empty signature.
+    // The unsecured JWS form, with an empty signature: reported as the
+    // refused algorithm it is.
     let unsecured = format!("{}.{}.", b64(r#"{"alg":"none"}"#), b64(&payload));
-    assert_invalid_token(&app, &hits, bearer(&unsecured), "malformed token").await;
+    assert_invalid_token(&app, &hits, bearer(&unsecured), "algorithm not allowed").await;
+    // An empty signature under a real algorithm is malformed.
+    let empty_sig = format!("{}.{}.", b64(r#"{"alg":"HS256"}"#), b64(&payload));
+    assert_invalid_token(&app, &hits, bearer(&empty_sig), "malformed token").await;
     // With a (valid HMAC) signature, whatever the spelling of `none`.
     for alg in ["none", "None", "NONE", "nOnE"] {
         let token = craft(&format!(r#"{{"alg":"{alg}"}}"#), &payload);
@@ -567,6 +574,23 @@ async fn custom_max_token_size_is_an_exact_bound() {
     let big = token_of_about(10_000);
     let (app, hits) = router(builder().max_token_size(16 * 1024).build().unwrap());
     assert_ok(&app, &hits, bearer(&big)).await;
+}
+
+#[tokio::test]
+async fn segments_around_the_decoding_buffer_size_are_decoded() {
+    // Header and payload segments whose decoded size crosses 2 KiB, where
+    // decoding moves from a stack buffer to the heap.
+    let (app, hits) = router(builder().build().unwrap());
+    let base = claims().to_string().len();
+    for decoded in (2040..2056).chain([3000, 5000]) {
+        let pad = decoded - base - r#","pad":"""#.len();
+        let payload = claims_with(json!({"pad": "x".repeat(pad)})).to_string();
+        assert_eq!(payload.len(), decoded);
+        assert_ok(&app, &hits, bearer(&craft(HS256, &payload))).await;
+        let header = format!(r#"{{"alg":"HS256","x":"{}"}}"#, "y".repeat(decoded - 20));
+        let token = craft(&header, &claims().to_string());
+        assert_ok(&app, &hits, bearer(&token)).await;
+    }
 }
 
 #[tokio::test]

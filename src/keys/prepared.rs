@@ -60,6 +60,11 @@ fn rsa_params(alg: Algorithm) -> Option<&'static sig::RsaParameters> {
 }
 
 fn prepare(key: &DecodingKey, alg: Algorithm) -> Ready {
+    // A key only ever verifies its own family: never an RSA or EC public key
+    // used as an HMAC secret.
+    if key.family() != alg.family() {
+        return Ready::Unusable;
+    }
     let ready = match (alg, key.kind()) {
         (Algorithm::HS256, DecodingKeyKind::SecretOrDer(s)) => {
             Some(Ready::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, s))))

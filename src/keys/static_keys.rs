@@ -35,13 +35,15 @@ impl Key {
     pub fn hmac(secret: impl AsRef<[u8]>) -> Result<Key, BuildError> {
         let secret = secret.as_ref();
         let text = String::from_utf8_lossy(secret);
-        let text = text.trim_start();
-        if text.starts_with("-----BEGIN") || (text.starts_with('{') && text.contains("\"kty\"")) {
+        let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if text.contains("-----BEGIN") || (text.starts_with('{') && text.contains("\"kty\"")) {
             return Err(BuildError::new(
                 "HMAC secret looks like a PEM or JWK key; load it with the matching key constructor",
             ));
         }
-        if secret.first() == Some(&0x30) && der::spki(secret).is_some() {
+        if secret.first() == Some(&0x30)
+            && (der::spki(secret).is_some() || der::rsa_public_key(secret).is_some())
+        {
             return Err(BuildError::new(
                 "HMAC secret is a DER public key; load it with the matching key constructor",
             ));

@@ -110,6 +110,9 @@ pub(crate) struct Cache {
     control: Mutex<Control>,
     stats: Stats,
     refresher_started: AtomicBool,
+    /// Whether the "serving stale keys" warning was logged since the last
+    /// good fetch (logged once per episode, not per request).
+    stale_logged: AtomicBool,
     label: Box<str>,
 }
 
@@ -156,6 +159,7 @@ impl Cache {
             control: Mutex::new(Control::default()),
             stats: Stats::default(),
             refresher_started: AtomicBool::new(false),
+            stale_logged: AtomicBool::new(false),
             label: label.into_boxed_str(),
         }
     }
@@ -214,6 +218,15 @@ impl Cache {
     pub(crate) fn lookup(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Lookup {
         let now = Instant::now();
         if let Some(snap) = self.usable(now) {
+            if now >= snap.fresh_until && !self.stale_logged.swap(true, Ordering::Relaxed) {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(
+                    target: "jwt_layer::jwks",
+                    source = %self.label,
+                    age_secs = now.saturating_duration_since(snap.fetched_at).as_secs(),
+                    "serving a stale key set: refreshing keeps failing"
+                );
+            }
             match snap.index.find(kid, alg) {
                 Ok(key) => return Lookup::Ready(Ok(key)),
                 Err(Miss::Final(kind)) => return Lookup::Ready(Err(kind.into())),
@@ -433,6 +446,7 @@ impl Cache {
             tracing::warn!(target: "jwt_layer::jwks", source = %self.label, count = dups.len(), "several keys share a kid; tokens naming it are refused");
         }
         let count = index.len();
+        self.stale_logged.store(false, Ordering::Relaxed);
         let lifetime = fetched
             .max_age
             .unwrap_or(self.config.default_ttl)
