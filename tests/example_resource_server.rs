@@ -1,0 +1,239 @@
+//! `examples/resource_server.rs` started as a real process with environment
+//! variables and driven over HTTP on 127.0.0.1, keys from the test kit's
+//! JWKS server.
+#![cfg(all(feature = "test-util", feature = "axum", feature = "tracing"))]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use jwt_layer::testing::JwksServer;
+use serde_json::{Value, json};
+
+/// The example binary `cargo test` built beside this test.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the whole suite with `cargo test --all-features`, which builds the examples",
+        path.display()
+    );
+    path
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(envs: &[(&str, String)]) -> Server {
+        let mut cmd = Command::new(example("resource_server"));
+        cmd.env_clear()
+            .env("BIND", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a ready line");
+        let base = line
+            .trim_end()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
+            .to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        Server { child, base }
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn get(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+) -> (u16, Option<String>, String) {
+    let mut req = client.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, challenge, res.text().await.unwrap())
+}
+
+fn rsa_jwks() -> String {
+    let key = DecodingKey::from_rsa_pem(RSA_PUBLIC_PEM.as_bytes()).unwrap();
+    jwks_json(&[jwk_json(&key, Algorithm::RS256, Some("rs-1"))])
+}
+
+fn token(claims: &Value) -> String {
+    sign(Algorithm::RS256, Some("rs-1"), claims, &rsa_signer())
+}
+
+#[tokio::test]
+async fn resource_server_routes_answer_as_specified() {
+    let jwks = JwksServer::start().await.unwrap();
+    jwks.set_jwks(rsa_jwks());
+    let server = Server::start(&[
+        ("JWT_JWKS_URL", jwks.url()),
+        ("JWT_ISSUER", format!("https://other.example, {ISSUER}")),
+        ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+    ]);
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+
+    assert_eq!(
+        get(&client, url("/health"), None).await,
+        (200, None, "ok".into())
+    );
+
+    // /me returns the claims exactly as sent, extra claims included.
+    let claims = claims_with(json!({"custom": {"nested": [1, 2, 3]}, "scope": "read"}));
+    let t = token(&claims);
+    let (status, _, body) = get(&client, url("/me"), Some(&t)).await;
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), claims);
+
+    let (status, challenge, _) = get(&client, url("/me"), None).await;
+    assert_eq!((status, challenge.as_deref()), (401, Some(MISSING)));
+    let expired = token(&claims_with(json!({"exp": now() - 3600})));
+    let (status, challenge, _) = get(&client, url("/me"), Some(&expired)).await;
+    assert_eq!(status, 401);
+    assert_eq!(challenge.unwrap(), invalid_token("token expired"));
+
+    // /admin needs scope admin (a `scope` string or an `scp` array).
+    let (status, challenge, _) = get(&client, url("/admin"), Some(&t)).await;
+    assert_eq!(status, 403);
+    assert_eq!(challenge.unwrap(), insufficient_scope("admin"));
+    for grant in [json!({"scope": "read admin"}), json!({"scp": ["admin"]})] {
+        let admin = token(&claims_with(grant));
+        assert_eq!(get(&client, url("/admin"), Some(&admin)).await.0, 200);
+    }
+
+    // /optional: anonymous, authenticated, or 401 for a bad token.
+    let (status, _, body) = get(&client, url("/optional"), None).await;
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, json!({"authenticated": false}))
+    );
+    let (status, _, body) = get(&client, url("/optional"), Some(&t)).await;
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, json!({"authenticated": true, "sub": "alice"}))
+    );
+    let (status, challenge, _) = get(&client, url("/optional"), Some(&expired)).await;
+    assert_eq!(status, 401);
+    assert_eq!(challenge.unwrap(), invalid_token("token expired"));
+
+    // Another issuer from the list is accepted; one outside it is not.
+    let other = token(&claims_with(json!({"iss": "https://other.example"})));
+    assert_eq!(get(&client, url("/me"), Some(&other)).await.0, 200);
+    let stranger = token(&claims_with(json!({"iss": "https://stranger.example"})));
+    let (status, challenge, _) = get(&client, url("/me"), Some(&stranger)).await;
+    assert_eq!(
+        (status, challenge.unwrap()),
+        (401, invalid_token("invalid issuer"))
+    );
+
+    assert!(server.terminate().success(), "clean exit on SIGTERM");
+}
+
+#[tokio::test]
+async fn resource_server_discovers_keys_from_an_oidc_issuer() {
+    let jwks = JwksServer::start().await.unwrap();
+    jwks.set_jwks(rsa_jwks());
+    let issuer = jwks.base_url();
+    jwks.set_document(
+        "/.well-known/openid-configuration",
+        "application/json",
+        json!({"issuer": issuer, "jwks_uri": jwks.url()}).to_string(),
+    );
+    let server = Server::start(&[
+        ("JWT_OIDC_ISSUER", issuer.clone()),
+        ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ("JWT_TOKEN_CACHE", "off".to_owned()),
+    ]);
+    let client = reqwest::Client::new();
+    let t = token(&claims_with(json!({"iss": issuer})));
+    assert_eq!(
+        get(&client, format!("{}/me", server.base), Some(&t))
+            .await
+            .0,
+        200
+    );
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn resource_server_refuses_incomplete_configuration() {
+    for envs in [
+        vec![],
+        vec![
+            ("JWT_JWKS_URL", "http://keys.example/jwks.json"),
+            ("JWT_AUDIENCE", "a"),
+        ],
+        vec![("JWT_JWKS_URL", "https://keys.example/jwks.json")],
+        vec![
+            ("JWT_JWKS_URL", "https://k.example/j"),
+            ("JWT_OIDC_ISSUER", "https://k.example"),
+            ("JWT_AUDIENCE", "a"),
+        ],
+        vec![
+            ("JWT_JWKS_URL", "https://k.example/j"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWT_LEEWAY_SECS", "soon"),
+        ],
+    ] {
+        let out = Command::new(example("resource_server"))
+            .env_clear()
+            .envs(envs.iter().copied())
+            .env("BIND", "127.0.0.1:0")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{envs:?} must fail");
+        assert!(out.stdout.is_empty(), "no ready line for {envs:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}
