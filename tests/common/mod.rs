@@ -361,3 +361,6 @@ pub async fn assert_invalid_token(
 pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
     HeaderValue::from_bytes(bytes).expect("a valid header value")
 }
+
+#[cfg(feature = "axum")]
+pub mod process;
