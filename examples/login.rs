@@ -1,0 +1,320 @@
+//! Email-and-password login that issues JWTs, done properly: argon2id
+//! password hashes in an embedded SQLite database, a signed token in the
+//! answer and in an `HttpOnly; Secure; SameSite=Strict` cookie, and a
+//! protected route that accepts either.
+//!
+//! Run with `cargo run --example login`, then:
+//!
+//! ```sh
+//! curl -s -c jar -H 'content-type: application/json' \
+//!   -d '{"email":"demo@example.com","password":"correct horse battery staple"}' \
+//!   http://127.0.0.1:3000/login
+//! curl -s -b jar http://127.0.0.1:3000/profile
+//! ```
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `JWT_SECRET` | HS256 secret, at least 32 bytes |
+//! | `JWT_PRIVATE_KEY_FILE` | or: a private key as PEM or as a private JWK (RS256/ES256/EdDSA); its public key set is served at `/.well-known/jwks.json` |
+//! | `TOKEN_TTL_SECS` | token lifetime (default 900) |
+//! | `DATABASE_PATH` | the SQLite file (default: `jwt-layer-login-demo.sqlite3` in the temp dir); created and seeded on first run |
+//! | `DEMO_PASSWORD` | password of the seeded `demo@example.com` (default `correct horse battery staple`) |
+//! | `JWT_ISSUER` / `JWT_AUDIENCE` | `iss` / `aud` of the tokens (default `jwt-layer-login-demo`) |
+//! | `BIND` | address to listen on (default `127.0.0.1:3000`) |
+//!
+//! Without `JWT_SECRET` or `JWT_PRIVATE_KEY_FILE` a random secret is made
+//! for this run (tokens then die with the process). When ready it prints
+//! `listening on http://<addr>`; it stops on SIGINT or SIGTERM.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jwt_layer::issue::{HmacSecret, KeyRing, SigningKey, TokenIssuer};
+use jwt_layer::token::{BearerHeader, CookieToken, TokenSource as _};
+use jwt_layer::{Claims, JwtAuth};
+use rusqlite::{Connection, OptionalExtension as _};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+const COOKIE: &str = "token";
+
+/// The claims of our tokens; `iat`, `exp`, `iss` and `aud` are added by the
+/// issuer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct UserClaims {
+    sub: String,
+    email: String,
+    name: String,
+}
+
+struct AppState {
+    db: Mutex<Connection>,
+    issuer: TokenIssuer,
+    ttl: Duration,
+    /// A real argon2id hash of nothing anyone knows: unknown users are
+    /// checked against it, so they cost the same time as a wrong password.
+    dummy_hash: String,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    email: String,
+    password: String,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn hash(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing failed: {e}"))
+}
+
+fn open_db(path: &PathBuf, demo_password: &str) -> Result<Connection, Box<dyn std::error::Error>> {
+    let db = Connection::open(path)?;
+    db.execute_batch(
+        "CREATE TABLE IF NOT EXISTS users (
+             id INTEGER PRIMARY KEY,
+             email TEXT NOT NULL UNIQUE,
+             name TEXT NOT NULL,
+             password_hash TEXT NOT NULL
+         );",
+    )?;
+    let seeded: bool = db
+        .query_row(
+            "SELECT 1 FROM users WHERE email = 'demo@example.com'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if !seeded {
+        db.execute(
+            "INSERT INTO users (email, name, password_hash) VALUES (?1, ?2, ?3)",
+            ("demo@example.com", "Demo User", hash(demo_password)?),
+        )?;
+    }
+    Ok(db)
+}
+
+/// The signing key, and the HMAC secret when it is one (to verify with).
+fn signing_key() -> Result<(SigningKey, Option<Vec<u8>>), Box<dyn std::error::Error>> {
+    match (env("JWT_SECRET"), env("JWT_PRIVATE_KEY_FILE")) {
+        (Some(_), Some(_)) => Err("set JWT_SECRET or JWT_PRIVATE_KEY_FILE, not both".into()),
+        (Some(secret), None) => {
+            if secret.len() < 32 {
+                return Err("JWT_SECRET must be at least 32 bytes".into());
+            }
+            Ok((
+                SigningKey::hmac(secret.as_bytes())?,
+                Some(secret.into_bytes()),
+            ))
+        }
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read JWT_PRIVATE_KEY_FILE {file}: {e}"))?;
+            let key = if text.trim_start().starts_with('{') {
+                SigningKey::from_jwk(&text)?
+            } else {
+                SigningKey::from_pem(text.as_bytes())?
+            };
+            if key.is_symmetric() {
+                return Err(
+                    "JWT_PRIVATE_KEY_FILE must hold a private key; use JWT_SECRET for HMAC".into(),
+                );
+            }
+            Ok((key, None))
+        }
+        (None, None) => {
+            eprintln!(
+                "login: no JWT_SECRET or JWT_PRIVATE_KEY_FILE; using a random secret for this run"
+            );
+            let secret = HmacSecret::generate()?.as_bytes().to_vec();
+            Ok((SigningKey::hmac(&secret)?, Some(secret)))
+        }
+    }
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "error": "invalid email or password" })),
+    )
+        .into_response()
+}
+
+async fn login(State(state): State<Arc<AppState>>, body: Option<Json<Login>>) -> Response {
+    let Some(Json(login)) = body else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "expected JSON {email, password}" })),
+        )
+            .into_response();
+    };
+    if login.email.len() > 320 || login.password.len() > 1024 {
+        return unauthorized();
+    }
+    let checked = {
+        let state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || {
+            let user = state.db.lock().ok().and_then(|db| {
+                db.query_row(
+                    "SELECT id, name, password_hash FROM users WHERE email = ?1",
+                    [&login.email],
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                        ))
+                    },
+                )
+                .optional()
+                .ok()
+                .flatten()
+            });
+            // Always run one argon2id verification, against the user's hash
+            // or the dummy one: no user enumeration by timing.
+            let hash = user
+                .as_ref()
+                .map_or(state.dummy_hash.as_str(), |u| u.2.as_str());
+            let ok = Argon2::default()
+                .verify_password(login.password.as_bytes(), hash)
+                .is_ok();
+            user.filter(|_| ok).map(|(id, name, _)| UserClaims {
+                sub: id.to_string(),
+                email: login.email,
+                name,
+            })
+        })
+        .await
+    };
+    let Ok(Some(claims)) = checked else {
+        return unauthorized();
+    };
+    let token = match state.issuer.issue(&claims) {
+        Ok(t) => t,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let cookie = format!(
+        "{COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
+        state.ttl.as_secs()
+    );
+    let mut res = Json(json!({ "token": token })).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(SET_COOKIE, value);
+    }
+    res
+}
+
+async fn profile(Claims(c): Claims<UserClaims>) -> Json<UserClaims> {
+    Json(c)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = ctrl_c.await;
+            return;
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("login: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let ttl = match env("TOKEN_TTL_SECS") {
+        Some(v) => v
+            .parse()
+            .map_err(|_| "TOKEN_TTL_SECS must be a number of seconds")?,
+        None => 900,
+    };
+    let ttl = Duration::from_secs(ttl);
+    let issuer_name = env("JWT_ISSUER").unwrap_or_else(|| "jwt-layer-login-demo".into());
+    let audience = env("JWT_AUDIENCE").unwrap_or_else(|| "jwt-layer-login-demo".into());
+    let db_path = env("DATABASE_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("jwt-layer-login-demo.sqlite3"));
+    let demo_password =
+        env("DEMO_PASSWORD").unwrap_or_else(|| "correct horse battery staple".into());
+
+    let (key, secret) = signing_key()?;
+    let ring = KeyRing::builder(key).max_token_ttl(ttl).build()?;
+    let issuer = TokenIssuer::builder(ring.clone())
+        .issuer(&issuer_name)
+        .audience(&audience)
+        .ttl(ttl)
+        .jti(true)
+        .build()?;
+
+    // Verify our own tokens: with the HMAC secret, or with the published
+    // public key set.
+    let auth = JwtAuth::<UserClaims>::builder()
+        .issuer(&issuer_name)
+        .audience(&audience)
+        .token_source(BearerHeader::new().or(CookieToken::new(COOKIE)));
+    let auth = match &secret {
+        Some(secret) => auth.hmac_secret(secret),
+        None => auth.jwks_json(&ring.jwks().to_json()),
+    }
+    .build()?;
+
+    let state = Arc::new(AppState {
+        db: Mutex::new(open_db(&db_path, &demo_password)?),
+        issuer,
+        ttl,
+        dummy_hash: hash("no user has this password, it only costs time")?,
+    });
+
+    let mut app = Router::new()
+        .route("/login", post(login))
+        .route("/profile", get(profile).layer(auth));
+    if secret.is_none() {
+        app = app.route_service("/.well-known/jwks.json", ring.jwks_service());
+    }
+    let app = app
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .with_state(state);
+
+    let bind = env("BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{}", listener.local_addr()?)?;
+    stdout.flush()?;
+    drop(stdout);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
