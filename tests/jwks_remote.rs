@@ -458,3 +458,38 @@ fn plain_http_to_a_remote_host_is_refused_at_build() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn test_kit_keys_rotate_through_the_server() {
+    use jwt_layer::issue::KeyKind;
+    use jwt_layer::testing::{self, TestKey};
+    let old = TestKey::generate(KeyKind::Es256).unwrap();
+    let new = TestKey::generate(KeyKind::EdDsa).unwrap();
+    let server = JwksServer::start().await.unwrap();
+    server.set_keys(&[&old]);
+    let keys = remote(&server).build().unwrap();
+    let auth = JwtAuth::<serde_json::Value>::builder()
+        .key_source(keys.clone())
+        .audience("api")
+        .token_cache(false)
+        .build()
+        .unwrap();
+    let claims = testing::claims("https://issuer.test", "api", 300);
+    let old_token = old.mint(&claims).unwrap();
+    let new_token = new.mint(&claims).unwrap();
+    assert!(auth.verifier().verify(&old_token).await.is_ok());
+    assert_eq!(
+        auth.verifier().verify(&new_token).await.unwrap_err().kind(),
+        jwt_layer::AuthErrorKind::UnknownKey
+    );
+    server.set_keys(&[&old, &new]);
+    keys.refresh().await.unwrap();
+    assert!(auth.verifier().verify(&new_token).await.is_ok());
+    server.set_keys(&[&new]);
+    keys.refresh().await.unwrap();
+    assert_eq!(
+        auth.verifier().verify(&old_token).await.unwrap_err().kind(),
+        jwt_layer::AuthErrorKind::UnknownKey
+    );
+    assert!(auth.verifier().verify(&new_token).await.is_ok());
+}

@@ -1,4 +1,45 @@
-//! Test kit (being written).
+//! A test kit for your own tests (feature `test-util`): keys, minted tokens,
+//! and a real JWKS server on 127.0.0.1 whose keys can be rotated, whose
+//! answers can be made to fail, and which counts requests.
+//!
+//! The keys are for tests only: never use them, or this module, in
+//! production.
+//!
+//! ```
+//! use jwt_layer::issue::KeyKind;
+//! use jwt_layer::keys::RemoteJwks;
+//! use jwt_layer::testing::{self, Behavior, JwksServer, TestKey};
+//! use jwt_layer::{JwtAuth, AuthErrorKind};
+//! use serde_json::Value;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), jwt_layer::BoxError> {
+//! let key = TestKey::generate(KeyKind::EdDsa)?;
+//! let server = JwksServer::start().await?;
+//! server.set_keys(&[&key]);
+//!
+//! let keys = RemoteJwks::builder(server.url()).build()?;
+//! let auth = JwtAuth::<Value>::builder()
+//!     .key_source(keys.clone())
+//!     .issuer("https://issuer.test")
+//!     .build()?;
+//! let token = key.mint(&testing::claims("https://issuer.test", "api", 300))?;
+//! assert!(auth.verifier().verify(&token).await.is_ok());
+//! assert_eq!(server.request_count(), 1);
+//!
+//! // The key server goes bad; the cached keys keep working.
+//! server.set_behavior(Behavior::Status(500));
+//! assert!(keys.refresh().await.is_err());
+//! assert!(auth.verifier().verify(&token).await.is_ok());
+//!
+//! // An expired token is refused.
+//! let old = key.mint(&testing::claims("https://issuer.test", "api", -3600))?;
+//! let err = auth.verifier().verify(&old).await.unwrap_err();
+//! assert_eq!(err.kind(), AuthErrorKind::Expired);
+//! # Ok(()) }
+//! ```
 
+mod keys;
 mod server;
+
+pub use keys::{TestKey, claims, jwks, now};
 pub use server::*;
