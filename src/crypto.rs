@@ -64,8 +64,6 @@ pub(crate) fn sign(
     alg: Algorithm,
     message: &[u8],
 ) -> Result<Vec<u8>, crate::error::BoxError> {
-    use signature::Signer as _;
-
     let signer = (provider().signer_factory)(&alg, key)?;
     if signer.algorithm() != alg {
         return Err("the backend's signer is for another algorithm".into());

@@ -7,6 +7,7 @@
 //! PKCS#1 for RSA, PKCS#8 v1 for EC and Ed25519. Buffers that hold private
 //! material are [`Zeroizing`].
 
+use jsonwebtoken::Algorithm;
 use zeroize::Zeroizing;
 
 use crate::keys::der::{OID_EC, OID_ED25519, OID_P256, OID_P384, OID_RSA, strip_zeros};
@@ -66,6 +67,14 @@ impl Curve {
         }
     }
 
+    /// The algorithm that signs with the curve.
+    pub(super) fn algorithm(self) -> Algorithm {
+        match self {
+            Self::P256 => Algorithm::ES256,
+            Self::P384 => Algorithm::ES384,
+        }
+    }
+
     /// Octets of a scalar or of one coordinate.
     pub(super) fn len(self) -> usize {
         match self {
@@ -92,7 +101,10 @@ pub(super) enum Private {
         public: Option<Vec<u8>>,
     },
     /// The 32-octet seed; `public` is the 32-octet key.
-    Ed25519 { seed: Secret, public: Option<Vec<u8>> },
+    Ed25519 {
+        seed: Secret,
+        public: Option<Vec<u8>>,
+    },
 }
 
 impl Private {
@@ -101,7 +113,10 @@ impl Private {
         match self {
             Self::Rsa { pkcs1, .. } => pkcs1.clone(),
             Self::Ec { curve, d, .. } => {
-                let sec1 = tlv(SEQUENCE, &[&tlv(INTEGER, &[&[1]]), &tlv(OCTET_STRING, &[d])]);
+                let sec1 = tlv(
+                    SEQUENCE,
+                    &[&tlv(INTEGER, &[&[1]]), &tlv(OCTET_STRING, &[d])],
+                );
                 pkcs8(OID_EC, Some(curve.oid()), &sec1)
             }
             Self::Ed25519 { seed, .. } => pkcs8(OID_ED25519, None, &tlv(OCTET_STRING, &[seed])),
@@ -239,14 +254,16 @@ pub(super) fn fixed_scalar(d: &[u8], curve: Curve) -> Result<Secret, String> {
 fn pkcs8(algorithm: &[u8], parameter: Option<&[u8]>, private: &[u8]) -> Secret {
     let alg_id = match parameter {
         Some(p) => tlv(SEQUENCE, &[&tlv(OID, &[algorithm]), &tlv(OID, &[p])]),
-        None if algorithm == OID_RSA => {
-            tlv(SEQUENCE, &[&tlv(OID, &[algorithm]), &tlv(NULL, &[])])
-        }
+        None if algorithm == OID_RSA => tlv(SEQUENCE, &[&tlv(OID, &[algorithm]), &tlv(NULL, &[])]),
         None => tlv(SEQUENCE, &[&tlv(OID, &[algorithm])]),
     };
     tlv(
         SEQUENCE,
-        &[&tlv(INTEGER, &[&[0]]), &alg_id, &tlv(OCTET_STRING, &[private])],
+        &[
+            &tlv(INTEGER, &[&[0]]),
+            &alg_id,
+            &tlv(OCTET_STRING, &[private]),
+        ],
     )
 }
 
@@ -298,25 +315,7 @@ impl<'a> Reader<'a> {
     }
 
     fn read(&mut self) -> Option<(u8, &'a [u8])> {
-        let (&tag, rest) = self.0.split_first()?;
-        let (&first, mut rest) = rest.split_first()?;
-        let len = if first < 0x80 {
-            usize::from(first)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 || rest.len() < n {
-                return None;
-            }
-            let (bytes, tail) = rest.split_at(n);
-            rest = tail;
-            bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-        };
-        if rest.len() < len {
-            return None;
-        }
-        let (value, rest) = rest.split_at(len);
+        let (tag, value, rest) = crate::keys::der::tlv(self.0)?;
         self.0 = rest;
         Some((tag, value))
     }

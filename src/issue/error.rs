@@ -43,10 +43,6 @@ impl fmt::Display for IssueErrorKind {
 }
 
 impl IssueError {
-    pub(super) fn new(kind: IssueErrorKind) -> Self {
-        Self { kind, source: None }
-    }
-
     pub(super) fn with_source(kind: IssueErrorKind, source: impl Into<BoxError>) -> Self {
         Self {
             kind,

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroizing;
 
+#[cfg(feature = "aws-lc-rs")]
 use super::SigningKey;
 use crate::error::BuildError;
 
@@ -53,7 +54,8 @@ impl SigningKey {
             Ed25519KeyPair,
         };
 
-        let failed = |e: aws_lc_rs::error::Unspecified| BuildError::with_source("key generation failed", e);
+        let failed =
+            |e: aws_lc_rs::error::Unspecified| BuildError::with_source("key generation failed", e);
         let rng = SystemRandom::new();
         let rsa = |size| -> Result<Zeroizing<Vec<u8>>, BuildError> {
             let pair = KeyPair::generate(size).map_err(failed)?;
@@ -123,7 +125,7 @@ impl HmacSecret {
     pub fn from_hex(text: &str) -> Result<Self, BuildError> {
         let text = text.trim().as_bytes();
         let invalid = || BuildError::new("the secret is not hex");
-        if text.is_empty() || text.len() % 2 != 0 {
+        if text.is_empty() || !text.len().is_multiple_of(2) {
             return Err(invalid());
         }
         let mut bytes = Zeroizing::new(Vec::with_capacity(text.len() / 2));
@@ -168,7 +170,7 @@ impl HmacSecret {
         URL_SAFE_NO_PAD.encode(&*self.0)
     }
 
-    /// The raw bytes, for [`SigningKey::hmac`] and for the verifier's
+    /// The raw bytes, for [`SigningKey::hmac`](super::SigningKey::hmac) and for the verifier's
     /// `hmac_secret`.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
@@ -198,7 +200,10 @@ mod tests {
         let b64 = HmacSecret::from_base64url(&secret.to_base64url()).unwrap();
         assert_eq!(hex.as_bytes(), secret.as_bytes());
         assert_eq!(b64.as_bytes(), secret.as_bytes());
-        assert_ne!(HmacSecret::generate().unwrap().as_bytes(), secret.as_bytes());
+        assert_ne!(
+            HmacSecret::generate().unwrap().as_bytes(),
+            secret.as_bytes()
+        );
         assert!(!format!("{secret:?}").contains(&secret.to_hex()[..8]));
     }
 

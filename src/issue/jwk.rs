@@ -11,9 +11,18 @@ use super::thumbprint::thumbprint;
 /// The public half of an asymmetric signing key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum PublicParts {
-    Rsa { n: String, e: String },
-    Ec { crv: &'static str, x: String, y: String },
-    Ed25519 { x: String },
+    Rsa {
+        n: String,
+        e: String,
+    },
+    Ec {
+        crv: &'static str,
+        x: String,
+        y: String,
+    },
+    Ed25519 {
+        x: String,
+    },
 }
 
 impl PublicParts {
@@ -41,7 +50,9 @@ impl PublicParts {
     /// The RFC 7638 thumbprint of this key.
     pub(super) fn thumbprint(&self) -> String {
         match self {
-            Self::Rsa { n, e } => thumbprint(&[("e", e.as_str()), ("kty", "RSA"), ("n", n.as_str())]),
+            Self::Rsa { n, e } => {
+                thumbprint(&[("e", e.as_str()), ("kty", "RSA"), ("n", n.as_str())])
+            }
             Self::Ec { crv, x, y } => thumbprint(&[
                 ("crv", *crv),
                 ("kty", "EC"),

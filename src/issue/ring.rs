@@ -368,10 +368,7 @@ impl KeyRingBuilder {
                 state: ArcSwap::from_pointee(state),
                 write: Mutex::new(()),
                 clock: self.clock,
-                retire_after: self
-                    .max_token_ttl
-                    .saturating_add(self.leeway)
-                    .as_secs(),
+                retire_after: self.max_token_ttl.saturating_add(self.leeway).as_secs(),
                 leeway: self.leeway.as_secs(),
                 publish_ahead: self.publish_ahead.as_secs(),
             }),

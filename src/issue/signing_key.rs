@@ -16,7 +16,7 @@ use jsonwebtoken::jwk::EllipticCurve;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use zeroize::Zeroizing;
 
-use super::der::{self, Curve, Private};
+use super::der::{self, Private};
 use super::error::{IssueError, IssueErrorKind};
 use super::jwk::{PublicJwk, PublicParts};
 use super::thumbprint::thumbprint;
@@ -99,11 +99,8 @@ impl SigningKey {
                 if x.len() != curve.len() || y.len() != curve.len() {
                     return Err(BuildError::new("EC public key has the wrong length"));
                 }
-                let matches = claim.as_ref().is_none_or(|point| {
-                    point.split_first().is_some_and(|(&tag, xy)| {
-                        tag == 4 && xy.len() == x.len() + y.len() && xy.starts_with(&x) && xy.ends_with(&y)
-                    })
-                });
+                let point = [&[4u8][..], &x, &y].concat();
+                let matches = claim.as_ref().is_none_or(|c| *c == point);
                 (
                     EncodingKey::from_ec_der(&der),
                     PublicParts::ec(curve.name(), &x, &y),
@@ -165,7 +162,7 @@ impl SigningKey {
         check_fits(algorithms, alg)?;
         let signature = crypto::sign(&encoding, alg, CHECK_MESSAGE)
             .map_err(|e| BuildError::with_source("the key cannot sign", e))?;
-        if !crypto::verify(verify_key, alg, CHECK_MESSAGE, &signature) {
+        if !verify_key.verify_signature(alg, CHECK_MESSAGE, &signature) {
             return Err(BuildError::new(
                 "the private key does not match its public key",
             ));
@@ -285,16 +282,6 @@ fn check_fits(algorithms: AlgSet, alg: Algorithm) -> Result<(), BuildError> {
         Err(BuildError::new(format!(
             "algorithm {alg:?} does not fit this key (it allows {algorithms:?})"
         )))
-    }
-}
-
-impl Curve {
-    /// The algorithm of the curve.
-    fn algorithm(self) -> Algorithm {
-        match self {
-            Curve::P256 => Algorithm::ES256,
-            Curve::P384 => Algorithm::ES384,
-        }
     }
 }
 

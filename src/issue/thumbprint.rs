@@ -67,11 +67,7 @@ pub fn jwk_thumbprint(jwk_json: &str) -> Result<String, BuildError> {
 /// The thumbprint of `members`, which must be exactly the required
 /// members of their key type, sorted by name.
 pub(super) fn thumbprint(members: &[(&str, &str)]) -> String {
-    debug_assert!(
-        members
-            .windows(2)
-            .all(|w| matches!(w, [a, b] if a.0 < b.0))
-    );
+    debug_assert!(members.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0)));
     // The input may hold an HMAC secret (`k`): wipe it after hashing.
     let mut canonical = Zeroizing::new(String::from("{"));
     for (i, (name, value)) in members.iter().enumerate() {

@@ -20,7 +20,7 @@ const BIT_STRING: u8 = 0x03;
 const OID: u8 = 0x06;
 
 /// Reads one TLV from the front of `input`: `(tag, value, rest)`.
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(crate) fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = input.split_first()?;
     let (&first, mut rest) = rest.split_first()?;
     let len = if first < 0x80 {
