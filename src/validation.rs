@@ -338,6 +338,38 @@ impl<'de> Deserialize<'de> for NumericDate {
     }
 }
 
+/// A string borrowed from the JSON text when it has no escapes (serde's
+/// own `Cow` support borrows only at the top level of a field, not inside
+/// an `Option` or a sequence).
+#[derive(Debug)]
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Str<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'a>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'a>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
 /// `aud`: a string or an array of strings.
 #[derive(Debug)]
 pub(crate) enum Audience<'a> {
@@ -371,11 +403,11 @@ impl<'de: 'a, 'a> Visitor<'de> for StrOrSeq<'a> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(s) = seq.next_element::<Cow<'a, str>>()? {
+        while let Some(s) = seq.next_element::<Str<'a>>()? {
             if out.len() >= 64 {
                 return Err(de::Error::custom("too many values"));
             }
-            out.push(s);
+            out.push(s.0);
         }
         Ok(Audience::Many(out))
     }
@@ -392,7 +424,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Audience<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RawClaims<'a> {
     #[serde(default, borrow)]
-    pub(crate) iss: Option<Cow<'a, str>>,
+    pub(crate) iss: Option<Str<'a>>,
     #[serde(default, borrow)]
     pub(crate) aud: Option<Audience<'a>>,
     #[serde(default)]
@@ -402,7 +434,7 @@ pub(crate) struct RawClaims<'a> {
     #[serde(default)]
     pub(crate) iat: Option<NumericDate>,
     #[serde(default, borrow)]
-    pub(crate) scope: Option<Cow<'a, str>>,
+    pub(crate) scope: Option<Str<'a>>,
     #[serde(default, borrow)]
     pub(crate) scp: Option<Audience<'a>>,
 }

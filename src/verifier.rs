@@ -33,7 +33,7 @@ use crate::error::{AuthError, AuthErrorKind};
 use crate::keys;
 use crate::keys::{Key, KeyFuture, KeySource, Lookup};
 use crate::token_cache::{self, TokenCache};
-use crate::validation::{RawClaims, Validation};
+use crate::validation::{RawClaims, Str, Validation};
 
 /// Longest `kid` we look up; longer ones cannot name a key.
 const MAX_KID_LEN: usize = 256;
@@ -112,7 +112,7 @@ struct RawHeader<'a> {
     #[serde(borrow)]
     alg: Cow<'a, str>,
     #[serde(default, borrow)]
-    kid: Option<Cow<'a, str>>,
+    kid: Option<Str<'a>>,
     /// Header members we refuse in any form, `null` included.
     #[serde(default, deserialize_with = "present")]
     crit: bool,
@@ -331,10 +331,9 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if parsed.signature.is_empty() {
             return Err(AuthErrorKind::MalformedToken.into());
         }
-        let signature = URL_SAFE_NO_PAD
-            .decode(parsed.signature)
-            .map_err(|_| AuthError::new(AuthErrorKind::MalformedToken))?;
-        if !key.verify_signature(parsed.alg, parsed.signing_input.as_bytes(), &signature) {
+        let mut signature_buf = Decoded::new();
+        let signature = signature_buf.decode(parsed.signature)?;
+        if !key.verify_signature(parsed.alg, parsed.signing_input.as_bytes(), signature) {
             return Err(AuthErrorKind::InvalidSignature.into());
         }
         parsed.route.validation.validate(&parsed.claims)?;
@@ -364,7 +363,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
 struct Parsed<'v, 'b, 't> {
     route: &'v Route,
     alg: Algorithm,
-    kid: Option<Cow<'b, str>>,
+    kid: Option<Str<'b>>,
     claims: RawClaims<'b>,
     payload: &'b [u8],
     signature: &'t str,
