@@ -173,10 +173,7 @@ async fn claims_extractor_for_another_type_than_the_layer_answers_500() {
 async fn missing_claims_rejection_is_a_500() {
     let res = MissingClaims.into_response();
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(
-        MissingClaims.to_string(),
-        "authentication layer missing"
-    );
+    assert_eq!(MissingClaims.to_string(), "authentication layer missing");
 }
 
 #[tokio::test]

@@ -364,3 +364,111 @@ pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
 
 #[cfg(feature = "axum")]
 pub mod process;
+
+// ---------------------------------------------------------------------------
+// Attack suite helpers (tests/attacks_*.rs, hostile_jwks.rs, properties.rs)
+
+/// The RFC 7515 Appendix A.2 RSA key (public, test use only): an
+/// attacker's own key, which our layers never trust.
+pub const ATTACKER_RSA_PRIVATE_PEM: &str = "-----BEGIN RSA PRIVATE KEY-----
+MIIEowIBAAKCAQEAofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd/wWJcyQoTbji9k0
+l8W26mPddxHmfHQp+Vaw+4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL+yRT+SFd2lZS+pC
+gNMsD1W/YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb/7OMg0LOL+bSf63kpaSHSX
+ndS5z5rexMdbBYUsLA9e+KXBdQOS+UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uD
+Zlxvb3qCo5ZwKh9kG4LT6/I5IhlJH7aGhyxXFvUK+DWNmoudF8NAco9/h9iaGNj8
+q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQIDAQABAoIBABKucaRpzQorw35S
+bEUAVx8dYXUdZOlJcHtiWQ+dC6V8ljxAHj/PLyzTveyI5QO/xkObCyjIL303l2cf
+UhPu2MFaJdjVzqACXuOrLot/eSFvxjvqVidTtAZExqFRJ9mylUVAoLvhowVWmC1O
+n95fZCXxTUtxNEG1Xcc7m0rtzJKs45J+N/V9DP1edYH6USyPSWGp6wuA+KgHRnKK
+Vf9GRx80JQY7nVNkL17eHoTWEwga+lwi0FEoW9Y7lDtWXYmKBWhUE+U8PGxlJf8f
+40493HDw1WRQ/aSLoS4QTp3rn7gYgeHEvfJdkkf0UMhlknlo53M09EFPdadQ4TlU
+bjqKc50CgYEA4BzEEOtIpmVdVEZNCqS7baC4crd0pqnRH/5IB3jw3bcxGn6QLvnE
+tfdUdiYrqBdss1l58BQ3KhooKeQTa9AB0Hw/Py5PJdTJNPY8cQn7ouZ2KKDcmnPG
+BY5t7yLc1QlQ5xHdwW1VhvKn+nXqhJTBgIPgtldC+KDV5z+y2XDwGUcCgYEAuQPE
+fgmVtjL0Uyyx88GZFF1fOunH3+7cepKmtH4pxhtCoHqpWmT8YAmZxaewHgHAjLYs
+p1ZSe7zFYHj7C6ul7TjeLQeZD/YwD66t62wDmpe/HlB+TnBA+njbglfIsRLtXlnD
+zQkv5dTltRJ11BKBBypeeF6689rjcJIDEz9RWdcCgYAHAp9XcCSrn8wVkMVkKdb7
+DOX4IKjzdahm+ctDAJN4O/y7OW5FKebvUjdAIt2GuoTZ71iTG+7F0F+lP88jtjP4
+U4qe7VHoewl4MKOfXZKTe+YCS1XbNvfgwJ3Ltyl1OH9hWvu2yza7q+d5PCsDzqtm
+27kxuvULVeya+TEdAB1ijQKBgQCH/3r6YrVH/uCWGy6bzV1nGNOdjKc9tmkfOJmN
+54dxdixdpozCQ6U4OxZrsj3FcOhHBsqAHvX2uuYjagqvo3cOj1TRqNocX40omfCC
+Mx3bD1yPPf/6TI2XECva/ggqEY2mYzmIiA5LVVmc5nrybr+lssFKneeyxN2Wq93S
+0iJMdQKBgCGHewxzoa1r8ZMD0LETNrToK423K377UCYqXfg5XMclbrjPbEC3YI1Z
+NqMtuhdBJqUnBi6tjKMF+34Xf0CUN8ncuXGO2CAYvO8PdyCixHX52ybaDjy1FtCE
+6yUXjoKNXKvUm7MWGsAYH6f4IegOetN5NvmUMFStCSkh7ixZLkN1
+-----END RSA PRIVATE KEY-----
+";
+
+/// The public half of [`ATTACKER_RSA_PRIVATE_PEM`].
+pub const ATTACKER_RSA_PUBLIC_PEM: &str = "-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAofgWCuLjybRlzo0tZWJj
+NiuSfb4p4fAkd/wWJcyQoTbji9k0l8W26mPddxHmfHQp+Vaw+4qPCJrcS2mJPMEz
+P1Pt0Bm4d4QlL+yRT+SFd2lZS+pCgNMsD1W/YpRPEwOWvG6b32690r2jZ47soMZo
+9wGzjb/7OMg0LOL+bSf63kpaSHSXndS5z5rexMdbBYUsLA9e+KXBdQOS+UTo7WTB
+EMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6/I5IhlJH7aGhyxX
+FvUK+DWNmoudF8NAco9/h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXp
+oQIDAQAB
+-----END PUBLIC KEY-----
+";
+
+pub fn attacker_rsa_signer() -> EncodingKey {
+    EncodingKey::from_rsa_pem(ATTACKER_RSA_PRIVATE_PEM.as_bytes()).expect("attacker RSA key")
+}
+
+/// The three segments of a compact token.
+pub fn segments(token: &str) -> (String, String, String) {
+    let mut it = token.splitn(3, '.');
+    let h = it.next().expect("header").to_owned();
+    let p = it.next().expect("payload").to_owned();
+    let s = it.next().expect("signature").to_owned();
+    (h, p, s)
+}
+
+/// The decoded signature of a compact token.
+pub fn signature_bytes(token: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD
+        .decode(segments(token).2)
+        .expect("base64url signature")
+}
+
+/// `token` with its signature replaced by `signature` (raw bytes).
+pub fn with_signature(token: &str, signature: &[u8]) -> String {
+    let (h, p, _) = segments(token);
+    format!("{h}.{p}.{}", b64(signature))
+}
+
+/// Marks one hostile case of `class`: with `ATTACK_TALLY=1` and
+/// `--nocapture`, each case prints a `TALLY <class>` line to count them.
+pub fn tally(class: &str) {
+    if std::env::var_os("ATTACK_TALLY").is_some() {
+        eprintln!("TALLY {class}");
+    }
+}
+
+/// [`assert_rejected`], counted under `class` (see [`tally`]).
+pub async fn hostile(
+    class: &str,
+    app: &Router,
+    hits: &Hits,
+    req: Request<Body>,
+    status: StatusCode,
+    expected: Option<&str>,
+) -> Response<Body> {
+    tally(class);
+    assert_rejected(app, hits, req, status, expected).await
+}
+
+/// A hostile bearer token that must get 401 `invalid_token` with
+/// `description`, counted under `class`.
+pub async fn hostile_token(class: &str, app: &Router, hits: &Hits, token: &str, description: &str) {
+    let want = invalid_token(description);
+    hostile(
+        class,
+        app,
+        hits,
+        bearer(token),
+        StatusCode::UNAUTHORIZED,
+        Some(&want),
+    )
+    .await;
+}
