@@ -93,10 +93,10 @@ async fn sign_in(State(verifier): State<Verifier<GoogleClaims>>, req: Request) -
     let Some(body) = body else {
         return error(StatusCode::BAD_REQUEST, "expected a `credential` field");
     };
-    if let Some(token) = &body.g_csrf_token {
-        if csrf_cookie(&headers).as_deref() != Some(token.as_str()) {
-            return error(StatusCode::BAD_REQUEST, "CSRF token mismatch");
-        }
+    if let Some(token) = &body.g_csrf_token
+        && csrf_cookie(&headers).as_deref() != Some(token.as_str())
+    {
+        return error(StatusCode::BAD_REQUEST, "CSRF token mismatch");
     }
     match verifier.verify(&body.credential).await {
         Ok(claims) => profile(&claims).into_response(),

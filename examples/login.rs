@@ -110,8 +110,10 @@ fn open_db(path: &PathBuf, demo_password: &str) -> Result<Connection, Box<dyn st
     Ok(db)
 }
 
+type Error = Box<dyn std::error::Error>;
+
 /// The signing key, and the HMAC secret when it is one (to verify with).
-fn signing_key() -> Result<(SigningKey, Option<Vec<u8>>), Box<dyn std::error::Error>> {
+fn signing_key() -> Result<(SigningKey, Option<Vec<u8>>), Error> {
     match (env("JWT_SECRET"), env("JWT_PRIVATE_KEY_FILE")) {
         (Some(_), Some(_)) => Err("set JWT_SECRET or JWT_PRIVATE_KEY_FILE, not both".into()),
         (Some(secret), None) => {
