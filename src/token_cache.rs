@@ -31,7 +31,8 @@ pub(crate) const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
 /// Entries never live longer than this, whatever `exp` says.
 const MAX_TTL: Duration = Duration::from_secs(3600);
 
-type TokenHash = [u8; 32];
+/// The SHA-256 of a whole token.
+pub(crate) type TokenHash = [u8; 32];
 
 pub(crate) struct Entry<C> {
     claims: VerifiedClaims<C>,

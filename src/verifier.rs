@@ -32,7 +32,7 @@ use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys;
 use crate::keys::{Key, KeyFuture, KeySource, Lookup};
-use crate::token_cache::{self, TokenCache};
+use crate::token_cache::{self, TokenCache, TokenHash};
 use crate::validation::{RawClaims, Str, Validation};
 
 /// Longest `kid` we look up; longer ones cannot name a key.
@@ -233,9 +233,10 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
 
     /// Runs verification as far as it goes without waiting.
     pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
-        if let Some(claims) = self.cached(token) {
-            return Step::Done(Ok(claims));
-        }
+        let hash = match self.cached(token) {
+            Cached::Hit(claims) => return Step::Done(Ok(claims)),
+            Cached::Miss(hash) => hash,
+        };
         let mut header_buf = Decoded::new();
         let mut payload_buf = Decoded::new();
         let parsed = match self.parse(token, &mut header_buf, &mut payload_buf) {
@@ -243,7 +244,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             Err(e) => return Step::Done(Err(e)),
         };
         match parsed.route.keys.lookup(parsed.kid.as_deref(), parsed.alg) {
-            Lookup::Ready(Ok(key)) => Step::Done(self.finish(token, &parsed, &key)),
+            Lookup::Ready(Ok(key)) => Step::Done(self.finish(hash, &parsed, &key)),
             Lookup::Ready(Err(e)) => Step::Done(Err(e)),
             Lookup::Pending(fut) => Step::NeedKey(fut),
         }
@@ -258,18 +259,30 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         let mut header_buf = Decoded::new();
         let mut payload_buf = Decoded::new();
         let parsed = self.parse(token, &mut header_buf, &mut payload_buf)?;
-        self.finish(token, &parsed, key)
+        let hash = self
+            .inner
+            .token_cache
+            .as_ref()
+            .map(|_| token_cache::hash(token));
+        self.finish(hash, &parsed, key)
     }
 
     /// A verified token seen before, still within its `exp` and verified by
-    /// a key still in the key set.
-    fn cached(&self, token: &str) -> Option<VerifiedClaims<C>> {
-        let cache = self.inner.token_cache.as_ref()?;
+    /// a key still in the key set; on a miss, the token's hash (if the cache
+    /// is on) for storing the result.
+    fn cached(&self, token: &str) -> Cached<C> {
+        let Some(cache) = &self.inner.token_cache else {
+            return Cached::Miss(None);
+        };
         if token.len() > self.inner.base.max_size() {
-            return None;
+            return Cached::Miss(None);
         }
+        let hash = token_cache::hash(token);
         let (now, leeway) = self.inner.base.now_and_leeway();
-        cache.get(&token_cache::hash(token), now, leeway)
+        match cache.get(&hash, now, leeway) {
+            Some(claims) => Cached::Hit(claims),
+            None => Cached::Miss(Some(hash)),
+        }
     }
 
     fn parse<'v, 'b, 't: 'b>(
@@ -319,7 +332,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
 
     fn finish(
         &self,
-        token: &str,
+        hash: Option<TokenHash>,
         parsed: &Parsed<'_, '_, '_>,
         key: &Arc<Key>,
     ) -> Result<VerifiedClaims<C>, AuthError> {
@@ -343,21 +356,22 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if let Some(requirement) = &self.inner.requirement {
             requirement.check(&verified)?;
         }
-        if let (Some(cache), Some(exp)) = (&self.inner.token_cache, parsed.claims.exp) {
+        if let (Some(cache), Some(hash), Some(exp)) =
+            (&self.inner.token_cache, hash, parsed.claims.exp)
+        {
             let (now, leeway) = self.inner.base.now_and_leeway();
-            let bytes = token.len() + parsed.payload.len();
-            cache.insert(
-                token_cache::hash(token),
-                verified.clone(),
-                exp.0,
-                key,
-                now,
-                leeway,
-                bytes,
-            );
+            let bytes = parsed.signing_input.len() + parsed.signature.len() + parsed.payload.len();
+            cache.insert(hash, verified.clone(), exp.0, key, now, leeway, bytes);
         }
         Ok(verified)
     }
+}
+
+/// The verified-token cache's answer.
+enum Cached<C> {
+    Hit(VerifiedClaims<C>),
+    /// Not cached; the token's hash when the cache is on.
+    Miss(Option<TokenHash>),
 }
 
 struct Parsed<'v, 'b, 't> {
