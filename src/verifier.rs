@@ -297,7 +297,9 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         }
         let segments = split(token)?;
         let header_json = header_buf.decode(segments.header)?;
-        if !is_object(header_json) {
+        // serde_json skips ignored strings without checking their UTF-8;
+        // the whole header and payload must be valid UTF-8 (RFC 7515 §5.2).
+        if !is_object(header_json) || std::str::from_utf8(header_json).is_err() {
             return Err(AuthErrorKind::MalformedToken.into());
         }
         let header: RawHeader<'_> = serde_json::from_slice(header_json)
@@ -313,7 +315,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             other => other,
         };
         let payload = payload_buf.decode(segments.payload)?;
-        if !is_object(payload) {
+        if !is_object(payload) || std::str::from_utf8(payload).is_err() {
             return Err(AuthErrorKind::MalformedToken.into());
         }
         let claims: RawClaims<'_> = serde_json::from_slice(payload)

@@ -64,6 +64,7 @@ impl KeyIndex {
     }
 
     /// The shared key equal to `key`, if the index holds one.
+    #[cfg(feature = "remote-jwks")]
     pub(crate) fn same_as(&self, key: &Key) -> Option<Arc<Key>> {
         self.all.iter().find(|k| k.same_as(key)).cloned()
     }

@@ -89,6 +89,7 @@ impl Key {
 
     /// Whether `other` is the same key (same id, algorithms and material), so
     /// a refreshed key set can keep the already-parsed one.
+    #[cfg(feature = "remote-jwks")]
     pub(crate) fn same_as(&self, other: &Key) -> bool {
         use jsonwebtoken::DecodingKeyKind as K;
         let material = match (self.key.kind(), other.key.kind()) {

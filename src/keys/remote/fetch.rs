@@ -66,6 +66,17 @@ pub(crate) fn check_url(url: &str) -> Result<Url, BuildError> {
     }
 }
 
+/// A URL fit for logs: scheme, host, port and path; no userinfo, query or
+/// fragment (they may carry secrets).
+pub(crate) fn log_label(url: &Url) -> String {
+    let mut label = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        label.push_str(&format!(":{port}"));
+    }
+    label.push_str(url.path());
+    label
+}
+
 /// The client used when the user passes none: no redirects, bounded times.
 pub(crate) fn default_client(limits: HttpLimits) -> Result<reqwest::Client, BuildError> {
     reqwest::Client::builder()
@@ -109,6 +120,11 @@ impl HttpFetcher {
                 .send()
                 .await
                 .map_err(|e| JwksError::new(format!("request failed: {}", short(&e))))?;
+            if res.url() != url {
+                // A client of the user's that follows redirects: the answer
+                // came from elsewhere.
+                return Err(JwksError::new("redirected: redirects are not followed"));
+            }
             let status = res.status();
             if status != reqwest::StatusCode::OK {
                 return Err(JwksError::new(format!(

@@ -173,9 +173,10 @@ pub struct RemoteJwksBuilder {
 }
 
 impl RemoteJwksBuilder {
-    /// Uses your own HTTP client (proxies, custom roots). Its redirect policy
-    /// does not matter: any answer but 200 is a failed fetch. Our time and
-    /// size limits still apply.
+    /// Uses your own HTTP client (proxies, custom roots). Our time and size
+    /// limits still apply, and its redirect policy does not change the
+    /// outcome: an answer other than a 200 from the configured URL itself
+    /// (a 3xx, or a redirect your client followed) is a failed fetch.
     #[must_use]
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -312,13 +313,13 @@ impl RemoteJwksBuilder {
         let (fetcher, label): (Box<dyn Fetch>, String) = match self.location {
             Location::Url(url) => {
                 let url = check_url(&url)?;
-                let label = url.to_string();
+                let label = fetch::log_label(&url);
                 (Box::new(HttpFetcher::new(client, url, self.limits)), label)
             }
             Location::Issuer(issuer) => {
                 let url = oidc::discovery_url(&issuer)?;
                 let http = HttpFetcher::new(client, url, self.limits);
-                let label = format!("discovery of {issuer}");
+                let label = format!("discovery of {}", fetch::log_label(http.url()));
                 (Box::new(oidc::DiscoveryFetcher::new(http, issuer)), label)
             }
         };
