@@ -459,6 +459,7 @@ fn plain_http_to_a_remote_host_is_refused_at_build() {
     );
 }
 
+#[cfg(feature = "aws-lc-rs")]
 #[tokio::test]
 async fn test_kit_keys_rotate_through_the_server() {
     use jwt_layer::issue::KeyKind;
