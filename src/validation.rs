@@ -420,23 +420,29 @@ impl<'de: 'a, 'a> Deserialize<'de> for Audience<'a> {
 }
 
 /// The registered claims as read (borrowed) from the payload, with strict
-/// types: a claim of the wrong JSON type fails the whole parse.
+/// types: a claim of the wrong JSON type (`null` included) fails the whole
+/// parse.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RawClaims<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) iss: Option<Str<'a>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) aud: Option<Audience<'a>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "some")]
     pub(crate) exp: Option<NumericDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "some")]
     pub(crate) nbf: Option<NumericDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "some")]
     pub(crate) iat: Option<NumericDate>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) scope: Option<Str<'a>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) scp: Option<Audience<'a>>,
+}
+
+/// A present claim must have its type: `null` is not "absent".
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 impl RawClaims<'_> {
@@ -485,6 +491,10 @@ mod tests {
         assert!(claims(r#"{"iat":true}"#).is_err());
         assert!(claims(r#"{"exp":1,"exp":2}"#).is_err());
         assert!(claims(r#"{"exp":1.5,"aud":["a","b"],"iss":"x"}"#).is_ok());
+        for claim in ["iss", "aud", "exp", "nbf", "iat", "scope", "scp"] {
+            let json = format!(r#"{{"{claim}":null}}"#);
+            assert!(claims(&json).is_err(), "{claim}: null");
+        }
     }
 
     #[test]
