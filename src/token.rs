@@ -84,7 +84,17 @@ impl TokenSource for BearerHeader {
         if values.next().is_some() {
             return Err(invalid_request());
         }
-        let value = value.to_str().map_err(|_| invalid_request())?;
+        // Visible ASCII or tab only (what `HeaderValue::to_str` accepts),
+        // checked with a branch-free loop the compiler vectorizes: tokens
+        // are long and this runs on every request.
+        let bytes = value.as_bytes();
+        let visible = bytes
+            .iter()
+            .fold(true, |ok, &b| ok & ((b.wrapping_sub(32) < 95) | (b == b'\t')));
+        if !visible {
+            return Err(invalid_request());
+        }
+        let value = std::str::from_utf8(bytes).map_err(|_| invalid_request())?;
         let value = value.trim_matches(|c| c == ' ' || c == '\t');
         let (scheme, rest) = match value.find(' ') {
             Some(i) => value.split_at(i),
@@ -94,7 +104,11 @@ impl TokenSource for BearerHeader {
             return Ok(None);
         }
         let token = rest.trim_start_matches(' ');
-        if token.is_empty() || token.contains([' ', '\t']) {
+        let blank = token
+            .as_bytes()
+            .iter()
+            .fold(false, |any, &b| any | (b == b' ') | (b == b'\t'));
+        if token.is_empty() || blank {
             return Err(invalid_request());
         }
         Ok(Some(Cow::Borrowed(token)))
