@@ -107,8 +107,8 @@ impl TokenSource for BearerHeader {
         let blank = token
             .as_bytes()
             .iter()
-            .fold(false, |any, &b| any | (b == b' ') | (b == b'\t'));
-        if token.is_empty() || blank {
+            .fold(0u8, |any, &b| any | u8::from(b == b' ') | u8::from(b == b'\t'));
+        if token.is_empty() || blank != 0 {
             return Err(invalid_request());
         }
         Ok(Some(Cow::Borrowed(token)))
