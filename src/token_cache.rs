@@ -8,11 +8,15 @@
 //! - An entry never outlives its token's `exp` (moka expires it), and every
 //!   hit re-checks `exp` against the validation clock with the same rule as
 //!   a full verification.
+//! - A token is admitted on its second sighting: a small table remembers a
+//!   tag of each token hash seen once, so one-shot tokens (and floods of
+//!   distinct tokens) cost only the hash, never an insert or an eviction.
 //! - An entry remembers the key that verified it (weakly): once that key
 //!   leaves the key set, the entry is dropped on its next hit and the token
 //!   is verified afresh.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -68,15 +72,21 @@ impl<C> Expiry<TokenHash, Entry<C>> for ExpireAtExp {
     }
 }
 
+/// Slots of the second-sighting table.
+const SEEN_SLOTS: usize = 4096;
+
 /// The cache. Cheap to clone (moka's cache is shared).
 pub(crate) struct TokenCache<C> {
     cache: Cache<TokenHash, Entry<C>>,
+    /// Tags of token hashes seen once, by slot.
+    seen: Arc<[AtomicU64]>,
 }
 
 impl<C> Clone for TokenCache<C> {
     fn clone(&self) -> Self {
         Self {
             cache: self.cache.clone(),
+            seen: Arc::clone(&self.seen),
         }
     }
 }
@@ -102,6 +112,23 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 .weigher(|_k, v: &Entry<C>| v.weight)
                 .expire_after(ExpireAtExp)
                 .build(),
+            seen: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Whether this token was seen once before; remembers it otherwise.
+    fn second_sighting(&self, hash: &TokenHash) -> bool {
+        let [a, b, _, _, _, _, _, _, t0, t1, t2, t3, t4, t5, t6, t7, ..] = *hash;
+        let slot = usize::from(u16::from_le_bytes([a, b])) % SEEN_SLOTS;
+        let tag = u64::from_le_bytes([t0, t1, t2, t3, t4, t5, t6, t7]);
+        let Some(cell) = self.seen.get(slot) else {
+            return false;
+        };
+        if cell.load(Ordering::Relaxed) == tag {
+            true
+        } else {
+            cell.store(tag, Ordering::Relaxed);
+            false
         }
     }
 
@@ -129,7 +156,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         bytes: usize,
     ) {
         let remaining = exp + leeway - now;
-        if remaining <= 0.0 {
+        if remaining <= 0.0 || !self.second_sighting(&hash) {
             return;
         }
         let ttl = Duration::from_secs_f64(remaining.min(MAX_TTL.as_secs_f64()));
