@@ -21,8 +21,10 @@ const ALL: [Algorithm; 12] = [
     Algorithm::EdDSA,
 ];
 
-fn bit(alg: Algorithm) -> u16 {
-    let index = match alg {
+/// The algorithm's position among those the crate supports (`None` for an
+/// algorithm added to jsonwebtoken later).
+pub(crate) fn index(alg: Algorithm) -> Option<usize> {
+    Some(match alg {
         Algorithm::HS256 => 0,
         Algorithm::HS384 => 1,
         Algorithm::HS512 => 2,
@@ -35,10 +37,13 @@ fn bit(alg: Algorithm) -> u16 {
         Algorithm::ES256 => 9,
         Algorithm::ES384 => 10,
         Algorithm::EdDSA => 11,
-        // An algorithm added to jsonwebtoken later is in no set.
-        _ => return 0,
-    };
-    1 << index
+        _ => return None,
+    })
+}
+
+fn bit(alg: Algorithm) -> u16 {
+    // An algorithm added to jsonwebtoken later is in no set.
+    index(alg).map_or(0, |i| 1 << i)
 }
 
 /// A set of [`Algorithm`]s, as a bit mask.

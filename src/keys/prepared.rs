@@ -29,24 +29,6 @@ pub(crate) struct Prepared {
     slots: [OnceLock<Ready>; 12],
 }
 
-fn slot(alg: Algorithm) -> Option<usize> {
-    Some(match alg {
-        Algorithm::HS256 => 0,
-        Algorithm::HS384 => 1,
-        Algorithm::HS512 => 2,
-        Algorithm::RS256 => 3,
-        Algorithm::RS384 => 4,
-        Algorithm::RS512 => 5,
-        Algorithm::PS256 => 6,
-        Algorithm::PS384 => 7,
-        Algorithm::PS512 => 8,
-        Algorithm::ES256 => 9,
-        Algorithm::ES384 => 10,
-        Algorithm::EdDSA => 11,
-        _ => return None,
-    })
-}
-
 fn rsa_params(alg: Algorithm) -> Option<&'static sig::RsaParameters> {
     Some(match alg {
         Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
@@ -111,7 +93,7 @@ impl Prepared {
         message: &[u8],
         signature: &[u8],
     ) -> bool {
-        let Some(cell) = slot(alg).and_then(|i| self.slots.get(i)) else {
+        let Some(cell) = super::alg::index(alg).and_then(|i| self.slots.get(i)) else {
             return false;
         };
         match cell.get_or_init(|| prepare(key, alg)) {
