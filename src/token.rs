@@ -88,9 +88,9 @@ impl TokenSource for BearerHeader {
         // checked with a branch-free loop the compiler vectorizes: tokens
         // are long and this runs on every request.
         let bytes = value.as_bytes();
-        let visible = bytes
-            .iter()
-            .fold(true, |ok, &b| ok & ((b.wrapping_sub(32) < 95) | (b == b'\t')));
+        let visible = bytes.iter().fold(true, |ok, &b| {
+            ok & ((b.wrapping_sub(32) < 95) | (b == b'\t'))
+        });
         if !visible {
             return Err(invalid_request());
         }
@@ -104,10 +104,9 @@ impl TokenSource for BearerHeader {
             return Ok(None);
         }
         let token = rest.trim_start_matches(' ');
-        let blank = token
-            .as_bytes()
-            .iter()
-            .fold(0u8, |any, &b| any | u8::from(b == b' ') | u8::from(b == b'\t'));
+        let blank = token.as_bytes().iter().fold(0u8, |any, &b| {
+            any | u8::from(b == b' ') | u8::from(b == b'\t')
+        });
         if token.is_empty() || blank != 0 {
             return Err(invalid_request());
         }
