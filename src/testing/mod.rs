@@ -6,14 +6,18 @@
 //! production.
 //!
 //! ```
-//! use jwt_layer::issue::KeyKind;
+//! use jwt_layer::issue::SigningKey;
 //! use jwt_layer::keys::RemoteJwks;
 //! use jwt_layer::testing::{self, Behavior, JwksServer, TestKey};
 //! use jwt_layer::{JwtAuth, AuthErrorKind};
 //! use serde_json::Value;
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), jwt_layer::BoxError> {
-//! let key = TestKey::generate(KeyKind::EdDsa)?;
+//! // `TestKey::generate(KeyKind::EdDsa)` makes a fresh key (aws-lc-rs
+//! // backend); here, RFC 8037's published example key.
+//! let key = TestKey::new(SigningKey::from_jwk(r#"{"kty":"OKP","crv":"Ed25519",
+//!     "d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+//!     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#)?);
 //! let server = JwksServer::start().await?;
 //! server.set_keys(&[&key]);
 //!
