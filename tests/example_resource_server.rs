@@ -9,13 +9,12 @@ use std::process::Command;
 
 use common::process::{Server, example, get};
 use common::*;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use jwt_layer::testing::JwksServer;
 use serde_json::{Value, json};
 
 fn rsa_jwks() -> String {
-    let key = DecodingKey::from_rsa_pem(RSA_PUBLIC_PEM.as_bytes()).unwrap();
-    jwks_json(&[jwk_json(&key, Algorithm::RS256, Some("rs-1"))])
+    jwks_json(&[rsa_jwk("rs-1")])
 }
 
 fn token(claims: &Value) -> String {

@@ -22,30 +22,6 @@ use serde_json::{Value, json};
 
 const CLASS: &str = "hostile-jwks";
 
-fn rsa_jwk(kid: &str) -> String {
-    jwk_json(
-        &DecodingKey::from_rsa_pem(RSA_PUBLIC_PEM.as_bytes()).unwrap(),
-        Algorithm::RS256,
-        Some(kid),
-    )
-}
-
-fn ed_jwk(kid: &str) -> String {
-    jwk_json(
-        &DecodingKey::from_ed_pem(ED_PUBLIC_PEM.as_bytes()).unwrap(),
-        Algorithm::EdDSA,
-        Some(kid),
-    )
-}
-
-fn ec_jwk(kid: &str) -> String {
-    jwk_json(
-        &DecodingKey::from_ec_pem(EC256_PUBLIC_PEM.as_bytes()).unwrap(),
-        Algorithm::ES256,
-        Some(kid),
-    )
-}
-
 fn rsa1024_jwk(kid: &str) -> String {
     jwk_json(
         &DecodingKey::from_rsa_pem(RSA1024_PUBLIC_PEM.as_bytes()).unwrap(),

@@ -12,27 +12,11 @@ use std::time::Duration;
 use axum::Router;
 use common::*;
 use http::StatusCode;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use jwt_layer::keys::{RemoteJwks, RemoteJwksBuilder};
 use jwt_layer::testing::{Behavior, JwksServer};
 use jwt_layer::{JwtAuth, google};
 use serde_json::json;
-
-fn rsa_jwk(kid: &str) -> String {
-    jwk_json(
-        &DecodingKey::from_rsa_pem(RSA_PUBLIC_PEM.as_bytes()).unwrap(),
-        Algorithm::RS256,
-        Some(kid),
-    )
-}
-
-fn ed_jwk(kid: &str) -> String {
-    jwk_json(
-        &DecodingKey::from_ed_pem(ED_PUBLIC_PEM.as_bytes()).unwrap(),
-        Algorithm::EdDSA,
-        Some(kid),
-    )
-}
 
 fn rsa_token(kid: &str) -> String {
     sign(Algorithm::RS256, Some(kid), &claims(), &rsa_signer())

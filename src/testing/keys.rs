@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::JwksServer;
-use crate::error::{BoxError, BuildError};
+use crate::error::BoxError;
+#[cfg(feature = "aws-lc-rs")]
+use crate::error::BuildError;
 #[cfg(feature = "aws-lc-rs")]
 use crate::issue::KeyKind;
 use crate::issue::SigningKey;

@@ -472,3 +472,21 @@ pub async fn hostile_token(class: &str, app: &Router, hits: &Hits, token: &str, 
     )
     .await;
 }
+
+/// The public JWK (with `kid`) of the RSA-2048 fixture, for RS256.
+pub fn rsa_jwk(kid: &str) -> String {
+    let key = DecodingKey::from_rsa_pem(RSA_PUBLIC_PEM.as_bytes()).expect("RSA fixture");
+    jwk_json(&key, Algorithm::RS256, Some(kid))
+}
+
+/// The public JWK (with `kid`) of the Ed25519 fixture.
+pub fn ed_jwk(kid: &str) -> String {
+    let key = DecodingKey::from_ed_pem(ED_PUBLIC_PEM.as_bytes()).expect("Ed25519 fixture");
+    jwk_json(&key, Algorithm::EdDSA, Some(kid))
+}
+
+/// The public JWK (with `kid`) of the P-256 fixture.
+pub fn ec_jwk(kid: &str) -> String {
+    let key = DecodingKey::from_ec_pem(EC256_PUBLIC_PEM.as_bytes()).expect("P-256 fixture");
+    jwk_json(&key, Algorithm::ES256, Some(kid))
+}
