@@ -41,14 +41,7 @@ async fn malformed_request_gets_400_invalid_request() {
         .header("authorization", format!("Bearer {token}"))
         .body(Body::empty())
         .unwrap();
-    assert_rejected(
-        &app,
-        &hits,
-        req,
-        StatusCode::BAD_REQUEST,
-        Some(INVALID_REQUEST),
-    )
-    .await;
+    assert_invalid_request(&app, &hits, req).await;
 }
 
 #[tokio::test]

@@ -357,6 +357,19 @@ pub async fn assert_invalid_token(
     assert_rejected(app, hits, req, StatusCode::UNAUTHORIZED, Some(&want)).await;
 }
 
+/// Checks for a 400 `invalid_request` with the exact challenge and that the
+/// handler did not run.
+pub async fn assert_invalid_request(app: &Router, hits: &Hits, req: Request<Body>) {
+    assert_rejected(
+        app,
+        hits,
+        req,
+        StatusCode::BAD_REQUEST,
+        Some(INVALID_REQUEST),
+    )
+    .await;
+}
+
 /// A header value from raw bytes (for obs-text tests).
 pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
     HeaderValue::from_bytes(bytes).expect("a valid header value")
