@@ -110,10 +110,13 @@ async fn one_shot_tokens_are_not_stored() {
         assert_eq!(send(&f.app, bearer(t)).await.status(), StatusCode::OK);
     }
     assert_eq!(f.source.lookups(), 40);
+    // Third sighting: answered from the cache. Two of the 20 tokens may
+    // share a slot of the second-sighting table (4096 slots), in which case
+    // each erased the other's mark and both are verified once more.
     for t in &tokens {
         assert_eq!(send(&f.app, bearer(t)).await.status(), StatusCode::OK);
     }
-    assert_eq!(f.source.lookups(), 40);
+    assert!(f.source.lookups() <= 44, "{} lookups", f.source.lookups());
 }
 
 #[tokio::test]
