@@ -80,17 +80,16 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        // The service driven to readiness is the one that must be called:
-        // take it and leave a clone behind (see tower's "be careful when
-        // cloning inner services").
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-
+        // The service driven to readiness is the one that must be called.
+        // Outcomes known now call it in place; only a request that must wait
+        // for a key takes it along and leaves a clone behind (see tower's "be
+        // careful when cloning inner services"), so the hot path clones
+        // nothing.
         let step = match self.auth.source.extract(req.headers(), req.uri()) {
             Err(err) => return self.reject(err),
             Ok(None) if self.auth.optional => {
                 req.extensions_mut().insert(Unauthenticated);
-                return ResponseFuture::inner(inner.call(req));
+                return ResponseFuture::inner(self.inner.call(req));
             }
             Ok(None) => return self.reject(AuthErrorKind::MissingToken.into()),
             Ok(Some(token)) => match self.auth.verifier.verify_step(&token) {
@@ -101,10 +100,12 @@ where
         match step {
             Ok(Ok(claims)) => {
                 req.extensions_mut().insert(claims);
-                ResponseFuture::inner(inner.call(req))
+                ResponseFuture::inner(self.inner.call(req))
             }
             Ok(Err(err)) => self.reject(err),
             Err((key, token)) => {
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
                 let auth = self.auth.clone();
                 ResponseFuture::boxed(Box::pin(async move {
                     let verified = match key.await {
