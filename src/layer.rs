@@ -464,6 +464,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
                 routes,
                 requirement,
                 token_cache: self.token_cache.map(crate::token_cache::TokenCache::new),
+                known_headers: crate::known_headers::KnownHeaders::new(),
             }),
             source: self.source,
             challenges,

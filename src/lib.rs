@@ -94,8 +94,10 @@ mod future;
 #[cfg_attr(docsrs, doc(cfg(feature = "issue")))]
 pub mod issue;
 pub mod keys;
+mod known_headers;
 mod layer;
 mod log;
+mod payload;
 mod providers;
 mod service;
 #[cfg(feature = "test-util")]

@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
@@ -30,6 +31,8 @@ use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys;
 use crate::keys::{Key, KeyFuture, KeySource, Lookup};
+use crate::known_headers::{self, KnownHeader, KnownHeaders};
+use crate::payload;
 use crate::token_cache::{self, TokenCache, TokenHash};
 use crate::validation::{RawClaims, Str, Validation};
 
@@ -54,6 +57,8 @@ pub(crate) struct Inner<C> {
     pub(crate) routes: Routes,
     pub(crate) requirement: Option<Requirement<C>>,
     pub(crate) token_cache: Option<TokenCache<C>>,
+    /// Headers of tokens that verified (skips their parsing next time).
+    pub(crate) known_headers: KnownHeaders,
 }
 
 /// Where a token's keys and claim rules come from.
@@ -134,19 +139,17 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// Base64url decoding into a stack buffer of `N` bytes, or the heap when
 /// the decoded bytes would not fit.
 struct Decoded<const N: usize> {
-    stack: [u8; N],
+    /// Left uninitialized: the decoder writes before anything is read, so
+    /// the hot path does not clear kilobytes of stack per request.
+    stack: [MaybeUninit<u8>; N],
     heap: Vec<u8>,
-    len: usize,
-    on_heap: bool,
 }
 
 impl<const N: usize> Decoded<N> {
     fn new() -> Self {
         Self {
-            stack: [0; N],
+            stack: [const { MaybeUninit::uninit() }; N],
             heap: Vec::new(),
-            len: 0,
-            on_heap: false,
         }
     }
 
@@ -157,22 +160,11 @@ impl<const N: usize> Decoded<N> {
         // stack buffer is always large enough when chosen (the decoder
         // asserts it).
         if engine.estimated_decoded_length(input.len()) <= N {
-            self.on_heap = false;
-            let out = base64_simd::Out::from_slice(&mut self.stack);
-            self.len = engine.decode(input.as_bytes(), out).map_err(malformed)?.len();
+            let out = base64_simd::Out::from_uninit_slice(&mut self.stack);
+            Ok(engine.decode(input.as_bytes(), out).map_err(malformed)?)
         } else {
-            self.on_heap = true;
             self.heap = engine.decode_to_vec(input).map_err(malformed)?;
-            self.len = self.heap.len();
-        }
-        Ok(self.bytes())
-    }
-
-    fn bytes(&self) -> &[u8] {
-        if self.on_heap {
-            &self.heap
-        } else {
-            self.stack.get(..self.len).unwrap_or_default()
+            Ok(&self.heap)
         }
     }
 }
@@ -239,9 +231,10 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             Cached::Hit(claims) => return Step::Done(Ok(claims)),
             Cached::Miss(hash) => hash,
         };
+        let known = self.inner.known_headers.snapshot();
         let mut header_buf = Decoded::new();
         let mut payload_buf = Decoded::new();
-        let parsed = match self.parse(token, &mut header_buf, &mut payload_buf) {
+        let parsed = match self.parse(token, &known, &mut header_buf, &mut payload_buf) {
             Ok(p) => p,
             Err(e) => return Step::Done(Err(e)),
         };
@@ -258,9 +251,10 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         token: &str,
         key: &Arc<Key>,
     ) -> Result<VerifiedClaims<C>, AuthError> {
+        let known = self.inner.known_headers.snapshot();
         let mut header_buf = Decoded::new();
         let mut payload_buf = Decoded::new();
-        let parsed = self.parse(token, &mut header_buf, &mut payload_buf)?;
+        let parsed = self.parse(token, &known, &mut header_buf, &mut payload_buf)?;
         let hash = self
             .inner
             .token_cache
@@ -290,6 +284,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     fn parse<'v, 'b, 't: 'b>(
         &'v self,
         token: &'t str,
+        known: &'b [KnownHeader],
         header_buf: &'b mut Decoded<HEADER_BUF>,
         payload_buf: &'b mut Decoded<PAYLOAD_BUF>,
     ) -> Result<Parsed<'v, 'b, 't>, AuthError> {
@@ -298,35 +293,36 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             return Err(AuthErrorKind::TokenTooLarge.into());
         }
         let segments = split(token)?;
-        let header_json = header_buf.decode(segments.header)?;
-        // serde_json skips ignored strings without checking their UTF-8;
-        // the whole header and payload must be valid UTF-8 (RFC 7515 §5.2).
-        if !is_object(header_json) || std::str::from_utf8(header_json).is_err() {
-            return Err(AuthErrorKind::MalformedToken.into());
-        }
-        let header: RawHeader<'_> = serde_json::from_slice(header_json)
-            .map_err(|e| AuthError::with_source(AuthErrorKind::MalformedToken, e))?;
-        if header.crit || header.enc || header.b64 || header.zip {
-            return Err(AuthErrorKind::UnsupportedHeader.into());
-        }
-        let alg = keys::parse_alg(&header.alg)
-            .filter(|a| validation.allowed_algorithms().contains(*a))
-            .ok_or(AuthErrorKind::AlgorithmNotAllowed)?;
-        let kid = match header.kid {
-            Some(kid) if kid.len() > MAX_KID_LEN => return Err(AuthErrorKind::UnknownKey.into()),
-            other => other,
+        let (alg, kid, header_known) = match known_headers::find(known, segments.header) {
+            // The same bytes as a header that verified: the same answer.
+            Some(header) => {
+                let kid = header.kid.as_deref().map(|k| Str(Cow::Borrowed(k)));
+                (header.alg, kid, true)
+            }
+            None => {
+                let (alg, kid) = read_header(validation, header_buf.decode(segments.header)?)?;
+                (alg, kid, false)
+            }
         };
         let payload = payload_buf.decode(segments.payload)?;
         if !is_object(payload) || std::str::from_utf8(payload).is_err() {
             return Err(AuthErrorKind::MalformedToken.into());
         }
-        let claims: RawClaims<'_> = serde_json::from_slice(payload)
-            .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
-        let route = self.inner.routes.pick(&claims)?;
+        // One issuer: the payload is read once, after the signature
+        // (`finish`). Several: the unverified `iss` picks the keys first.
+        let (route, claims) = match &self.inner.routes {
+            Routes::Single(route) => (route, None),
+            Routes::ByIssuer(_) => {
+                let claims = read_registered(payload)?;
+                (self.inner.routes.pick(&claims)?, Some(claims))
+            }
+        };
         Ok(Parsed {
             route,
             alg,
             kid,
+            header: segments.header,
+            header_known,
             claims,
             payload,
             signature: segments.signature,
@@ -353,22 +349,82 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if !key.verify_signature(parsed.alg, parsed.signing_input.as_bytes(), signature) {
             return Err(AuthErrorKind::InvalidSignature.into());
         }
-        parsed.route.validation.validate(&parsed.claims)?;
-        let claims: C = serde_json::from_slice(parsed.payload)
-            .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
-        let verified = VerifiedClaims::new(claims, parsed.claims.scopes());
+        let validation = &parsed.route.validation;
+        let read_now;
+        let (registered, claims): (&RawClaims<'_>, C) = match &parsed.claims {
+            Some(registered) => {
+                validation.validate(registered)?;
+                (registered, read_claims(parsed.payload)?)
+            }
+            None => match payload::single_pass::<C>(parsed.payload) {
+                Some((registered, claims)) => {
+                    read_now = registered;
+                    validation.validate(&read_now)?;
+                    (&read_now, claims)
+                }
+                // The two plain reads, in the order that decides which
+                // error a token with several faults gets.
+                None => {
+                    read_now = read_registered(parsed.payload)?;
+                    validation.validate(&read_now)?;
+                    (&read_now, read_claims(parsed.payload)?)
+                }
+            },
+        };
+        let verified = VerifiedClaims::new(claims, registered.scopes());
         if let Some(requirement) = &self.inner.requirement {
             requirement.check(&verified)?;
         }
         if let (Some(cache), Some(hash), Some(exp)) =
-            (&self.inner.token_cache, hash, parsed.claims.exp)
+            (&self.inner.token_cache, hash, registered.exp)
         {
             let (now, leeway) = self.inner.base.now_and_leeway();
             let bytes = parsed.signing_input.len() + parsed.signature.len() + parsed.payload.len();
             cache.insert(hash, verified.clone(), exp.0, key, now, leeway, bytes);
         }
+        if !parsed.header_known {
+            let kid = parsed.kid.as_deref();
+            (self.inner.known_headers).remember(parsed.header, parsed.alg, kid);
+        }
         Ok(verified)
     }
+}
+
+/// Reads a decoded JOSE header: its algorithm (allowed by `validation`)
+/// and `kid`.
+fn read_header<'b>(
+    validation: &Validation,
+    json: &'b [u8],
+) -> Result<(Algorithm, Option<Str<'b>>), AuthError> {
+    // serde_json skips ignored strings without checking their UTF-8;
+    // the whole header and payload must be valid UTF-8 (RFC 7515 §5.2).
+    if !is_object(json) || std::str::from_utf8(json).is_err() {
+        return Err(AuthErrorKind::MalformedToken.into());
+    }
+    let header: RawHeader<'_> = serde_json::from_slice(json)
+        .map_err(|e| AuthError::with_source(AuthErrorKind::MalformedToken, e))?;
+    if header.crit || header.enc || header.b64 || header.zip {
+        return Err(AuthErrorKind::UnsupportedHeader.into());
+    }
+    let alg = keys::parse_alg(&header.alg)
+        .filter(|a| validation.allowed_algorithms().contains(*a))
+        .ok_or(AuthErrorKind::AlgorithmNotAllowed)?;
+    match header.kid {
+        Some(kid) if kid.len() > MAX_KID_LEN => Err(AuthErrorKind::UnknownKey.into()),
+        kid => Ok((alg, kid)),
+    }
+}
+
+/// The registered claims alone (strict types).
+fn read_registered(payload: &[u8]) -> Result<RawClaims<'_>, AuthError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))
+}
+
+/// The caller's claims type alone.
+fn read_claims<C: DeserializeOwned>(payload: &[u8]) -> Result<C, AuthError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))
 }
 
 /// The verified-token cache's answer.
@@ -382,7 +438,11 @@ struct Parsed<'v, 'b, 't> {
     route: &'v Route,
     alg: Algorithm,
     kid: Option<Str<'b>>,
-    claims: RawClaims<'b>,
+    header: &'t str,
+    /// The header was found among the known ones (not parsed).
+    header_known: bool,
+    /// Read before the signature only when the issuer picks the route.
+    claims: Option<RawClaims<'b>>,
     payload: &'b [u8],
     signature: &'t str,
     signing_input: &'t str,
