@@ -25,6 +25,13 @@ use crate::verifier::{Inner, Route, Routes, Verifier};
 /// `C` is the claims type, `T` the [`TokenSource`], `R` the rejection
 /// renderer. Cheap to clone. See the [crate docs](crate) for an example.
 pub struct JwtAuth<C, T = BearerHeader, R = DefaultRejection> {
+    /// Everything behind one pointer: routers clone the service (and so
+    /// this) on every request.
+    pub(crate) shared: Arc<Shared<C, T, R>>,
+}
+
+/// The configuration of a built layer.
+pub(crate) struct Shared<C, T, R> {
     pub(crate) verifier: Verifier<C>,
     pub(crate) source: T,
     pub(crate) challenges: Challenges,
@@ -32,14 +39,10 @@ pub struct JwtAuth<C, T = BearerHeader, R = DefaultRejection> {
     pub(crate) on_rejection: R,
 }
 
-impl<C, T: Clone, R: Clone> Clone for JwtAuth<C, T, R> {
+impl<C, T, R> Clone for JwtAuth<C, T, R> {
     fn clone(&self) -> Self {
         Self {
-            verifier: self.verifier.clone(),
-            source: self.source.clone(),
-            challenges: self.challenges.clone(),
-            optional: self.optional,
-            on_rejection: self.on_rejection.clone(),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
@@ -47,9 +50,9 @@ impl<C, T: Clone, R: Clone> Clone for JwtAuth<C, T, R> {
 impl<C, T: fmt::Debug, R> fmt::Debug for JwtAuth<C, T, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtAuth")
-            .field("verifier", &self.verifier)
-            .field("source", &self.source)
-            .field("optional", &self.optional)
+            .field("verifier", &self.shared.verifier)
+            .field("source", &self.shared.source)
+            .field("optional", &self.shared.optional)
             .finish_non_exhaustive()
     }
 }
@@ -76,11 +79,11 @@ impl<C, T, R> JwtAuth<C, T, R> {
     /// The verifier, for checking tokens outside a request (a WebSocket
     /// message, a background job).
     pub fn verifier(&self) -> &Verifier<C> {
-        &self.verifier
+        &self.shared.verifier
     }
 }
 
-impl<S, C, T: Clone, R: Clone> Layer<S> for JwtAuth<C, T, R> {
+impl<S, C, T, R> Layer<S> for JwtAuth<C, T, R> {
     type Service = JwtAuthService<S, C, T, R>;
 
     fn layer(&self, inner: S) -> Self::Service {
@@ -459,17 +462,19 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         };
         let requirement = self.requirement.build(&challenges)?;
         Ok(JwtAuth {
-            verifier: Verifier::from_inner(Inner {
-                base: self.validation,
-                routes,
-                requirement,
-                token_cache: self.token_cache.map(crate::token_cache::TokenCache::new),
-                known_headers: crate::known_headers::KnownHeaders::new(),
+            shared: Arc::new(Shared {
+                verifier: Verifier::from_inner(Inner {
+                    base: self.validation,
+                    routes,
+                    requirement,
+                    token_cache: self.token_cache.map(crate::token_cache::TokenCache::new),
+                    known_headers: crate::known_headers::KnownHeaders::new(),
+                }),
+                source: self.source,
+                challenges,
+                optional: self.optional,
+                on_rejection: self.on_rejection,
             }),
-            source: self.source,
-            challenges,
-            optional: self.optional,
-            on_rejection: self.on_rejection,
         })
     }
 }

@@ -43,7 +43,7 @@ impl<S, C, T, R> JwtAuthService<S, C, T, R> {
     }
 }
 
-impl<S: Clone, C, T: Clone, R: Clone> Clone for JwtAuthService<S, C, T, R> {
+impl<S: Clone, C, T, R> Clone for JwtAuthService<S, C, T, R> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
@@ -85,14 +85,14 @@ where
         // for a key takes it along and leaves a clone behind (see tower's "be
         // careful when cloning inner services"), so the hot path clones
         // nothing.
-        let step = match self.auth.source.extract(req.headers(), req.uri()) {
+        let step = match self.auth.shared.source.extract(req.headers(), req.uri()) {
             Err(err) => return self.reject(err),
-            Ok(None) if self.auth.optional => {
+            Ok(None) if self.auth.shared.optional => {
                 req.extensions_mut().insert(Unauthenticated);
                 return ResponseFuture::inner(self.inner.call(req));
             }
             Ok(None) => return self.reject(AuthErrorKind::MissingToken.into()),
-            Ok(Some(token)) => match self.auth.verifier.verify_step(&token) {
+            Ok(Some(token)) => match self.auth.shared.verifier.verify_step(&token) {
                 Step::Done(result) => Ok(result),
                 Step::NeedKey(key) => Err((key, token.into_owned())),
             },
@@ -109,7 +109,7 @@ where
                 let auth = self.auth.clone();
                 ResponseFuture::boxed(Box::pin(async move {
                     let verified = match key.await {
-                        Ok(key) => auth.verifier.verify_with_key(&token, &key),
+                        Ok(key) => auth.shared.verifier.verify_with_key(&token, &key),
                         Err(err) => Err(err),
                     };
                     match verified {
@@ -136,6 +136,8 @@ impl<S, C, T, R> JwtAuthService<S, C, T, R> {
 
 fn rejection<C, T, R: OnRejection<B>, B>(auth: &JwtAuth<C, T, R>, err: &AuthError) -> Response<B> {
     log::rejected(err);
-    auth.on_rejection
-        .respond(err, challenge::response(err, &auth.challenges))
+    let shared = &auth.shared;
+    shared
+        .on_rejection
+        .respond(err, challenge::response(err, &shared.challenges))
 }
