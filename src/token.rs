@@ -84,34 +84,57 @@ impl TokenSource for BearerHeader {
         if values.next().is_some() {
             return Err(invalid_request());
         }
-        // Visible ASCII or tab only (what `HeaderValue::to_str` accepts),
-        // checked with a branch-free loop the compiler vectorizes: tokens
-        // are long and this runs on every request.
+        // One pass over the token, which is most of the header: visible
+        // ASCII without blanks, checked branch-free so the compiler
+        // vectorizes it. The rest of the value is the scheme and blanks.
         let bytes = value.as_bytes();
-        let visible = bytes.iter().fold(true, |ok, &b| {
-            ok & ((b.wrapping_sub(32) < 95) | (b == b'\t'))
-        });
-        if !visible {
-            return Err(invalid_request());
-        }
-        let value = std::str::from_utf8(bytes).map_err(|_| invalid_request())?;
-        let value = value.trim_matches(|c| c == ' ' || c == '\t');
-        let (scheme, rest) = match value.find(' ') {
-            Some(i) => value.split_at(i),
-            None => (value, ""),
+        let trimmed = trim_blanks(bytes);
+        let (scheme, rest) = match find_space(trimmed) {
+            Some(i) => trimmed.split_at(i),
+            None => (trimmed, &[][..]),
         };
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Ok(None);
+        if !scheme.eq_ignore_ascii_case(b"bearer") {
+            // Not our scheme; a value `HeaderValue::to_str` refuses (control
+            // bytes, obs-text) is malformed whatever its scheme.
+            let visible = bytes.iter().fold(true, |ok, &b| {
+                ok & ((b.wrapping_sub(32) < 95) | (b == b'\t'))
+            });
+            return if visible {
+                Ok(None)
+            } else {
+                Err(invalid_request())
+            };
         }
-        let token = rest.trim_start_matches(' ');
-        let blank = token.as_bytes().iter().fold(0u8, |any, &b| {
-            any | u8::from(b == b' ') | u8::from(b == b'\t')
-        });
-        if token.is_empty() || blank != 0 {
+        let token = trim_leading_spaces(rest);
+        let clean = token
+            .iter()
+            .fold(true, |ok, &b| ok & (b.wrapping_sub(33) < 94));
+        if token.is_empty() || !clean {
             return Err(invalid_request());
         }
+        let token = std::str::from_utf8(token).map_err(|_| invalid_request())?;
         Ok(Some(Cow::Borrowed(token)))
     }
+}
+
+/// `bytes` without leading and trailing spaces and tabs.
+fn trim_blanks(bytes: &[u8]) -> &[u8] {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |i| i + 1);
+    bytes.get(start..end).unwrap_or_default()
+}
+
+fn trim_leading_spaces(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != b' ').unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
+fn find_space(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| *b == b' ')
 }
 
 /// A named cookie, such as an `HttpOnly` session cookie holding the JWT.
@@ -230,6 +253,56 @@ impl<A: TokenSource, B: TokenSource> TokenSource for Chain<A, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
+    use proptest::prelude::*;
+
+    /// The straightforward reading of one `Authorization` value that the
+    /// single-pass extraction must match.
+    fn reference(value: &HeaderValue) -> Result<Option<String>, AuthErrorKind> {
+        let s = value.to_str().map_err(|_| AuthErrorKind::InvalidRequest)?;
+        let s = s.trim_matches(|c| c == ' ' || c == '\t');
+        let (scheme, rest) = match s.find(' ') {
+            Some(i) => s.split_at(i),
+            None => (s, ""),
+        };
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Ok(None);
+        }
+        let token = rest.trim_start_matches(' ');
+        if token.is_empty() || token.contains([' ', '\t']) {
+            return Err(AuthErrorKind::InvalidRequest);
+        }
+        Ok(Some(token.to_owned()))
+    }
+
+    proptest! {
+        #[test]
+        fn bearer_extraction_matches_the_reference(
+            prefix in prop::sample::select(vec!["", "Bearer ", "bEaReR  ", " \tBearer ", "Basic ", "Bearer\t"]),
+            body in prop::collection::vec(
+                prop::sample::select(vec![
+                    b' ', b'\t', b'B', b'e', b'a', b'r', b'R', b'x', b'.', b'-', b'_', b'!', b'~',
+                    0x80, 0xc3, 0xa9, 0xff,
+                ]),
+                0..24,
+            ),
+        ) {
+            let mut bytes = prefix.as_bytes().to_vec();
+            bytes.extend(body);
+            // Values a `HeaderValue` cannot hold cannot reach a source.
+            let Ok(value) = HeaderValue::from_bytes(&bytes) else {
+                return Ok(());
+            };
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, value.clone());
+            let uri = Uri::from_static("/");
+            let ours = BearerHeader::new()
+                .extract(&headers, &uri)
+                .map(|t| t.map(Cow::into_owned))
+                .map_err(|e| e.kind());
+            prop_assert_eq!(ours, reference(&value), "value {:?}", value);
+        }
+    }
 
     fn bearer(values: &[&str]) -> Result<Option<String>, AuthErrorKind> {
         let mut headers = HeaderMap::new();
