@@ -190,8 +190,10 @@ fn split(token: &str) -> Result<Segments<'_>, AuthError> {
     let (signing_input, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
     let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
     // An empty signature is refused after the header is read, so `alg: none`
-    // is reported as such.
-    if payload.contains('.') || header.is_empty() || payload.is_empty() {
+    // is reported as such. More than three segments (a `.` in `payload`)
+    // fail the payload's base64; `parse` also reports them as malformed
+    // when the header fails first, without scanning every payload for dots.
+    if header.is_empty() || payload.is_empty() {
         return Err(malformed());
     }
     Ok(Segments {
@@ -300,8 +302,16 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
                 (header.alg, kid, true)
             }
             None => {
-                let (alg, kid) = read_header(validation, header_buf.decode(segments.header)?)?;
-                (alg, kid, false)
+                let read = header_buf
+                    .decode(segments.header)
+                    .and_then(|json| read_header(validation, json));
+                match read {
+                    Ok((alg, kid)) => (alg, kid, false),
+                    Err(_) if segments.payload.contains('.') => {
+                        return Err(AuthErrorKind::MalformedToken.into());
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         let payload = payload_buf.decode(segments.payload)?;
