@@ -127,6 +127,8 @@ mod jwk;
 mod load;
 mod publish;
 mod ring;
+#[cfg(feature = "aws-lc-rs")]
+mod signer;
 mod signing_key;
 mod thumbprint;
 

@@ -19,6 +19,8 @@ use zeroize::Zeroizing;
 use super::der::{self, Private};
 use super::error::{IssueError, IssueErrorKind};
 use super::jwk::{PublicJwk, PublicParts};
+#[cfg(feature = "aws-lc-rs")]
+use super::signer::PreparedSigner;
 use super::thumbprint::thumbprint;
 use crate::crypto;
 use crate::error::BuildError;
@@ -62,6 +64,9 @@ struct Shared {
     algorithms: AlgSet,
     /// The latest `exp` of a token signed with this key; 0 for none.
     last_exp: AtomicU64,
+    /// The private key parsed once (aws-lc-rs backend).
+    #[cfg(feature = "aws-lc-rs")]
+    signer: PreparedSigner,
 }
 
 impl SigningKey {
@@ -160,8 +165,14 @@ impl SigningKey {
                 .ok_or_else(|| BuildError::new("the key fits no algorithm"))?,
         };
         check_fits(algorithms, alg)?;
-        let signature = crypto::sign(&encoding, alg, CHECK_MESSAGE)
-            .map_err(|e| BuildError::with_source("the key cannot sign", e))?;
+        #[cfg(feature = "aws-lc-rs")]
+        let signer = PreparedSigner::default();
+        // The check signs the way tokens will be signed.
+        #[cfg(feature = "aws-lc-rs")]
+        let signature = sign(&encoding, &signer, alg, CHECK_MESSAGE);
+        #[cfg(not(feature = "aws-lc-rs"))]
+        let signature = crypto::sign(&encoding, alg, CHECK_MESSAGE);
+        let signature = signature.map_err(|e| BuildError::with_source("the key cannot sign", e))?;
         if !verify_key.verify_signature(alg, CHECK_MESSAGE, &signature) {
             return Err(BuildError::new(
                 "the private key does not match its public key",
@@ -181,6 +192,8 @@ impl SigningKey {
                 thumbprint,
                 algorithms,
                 last_exp: AtomicU64::new(0),
+                #[cfg(feature = "aws-lc-rs")]
+                signer,
             }),
         })
     }
@@ -241,8 +254,12 @@ impl SigningKey {
     ///
     /// The crypto backend failed.
     pub fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, IssueError> {
-        crypto::sign(&self.shared.encoding, self.alg, signing_input)
-            .map_err(|e| IssueError::with_source(IssueErrorKind::Signing, e))
+        let shared = &self.shared;
+        #[cfg(feature = "aws-lc-rs")]
+        let signature = sign(&shared.encoding, &shared.signer, self.alg, signing_input);
+        #[cfg(not(feature = "aws-lc-rs"))]
+        let signature = crypto::sign(&shared.encoding, self.alg, signing_input);
+        signature.map_err(|e| IssueError::with_source(IssueErrorKind::Signing, e))
     }
 
     /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), to
@@ -292,5 +309,20 @@ impl fmt::Debug for SigningKey {
             .field("alg", &self.alg)
             .field("key", &"[redacted]")
             .finish()
+    }
+}
+
+/// Signs with the key parsed once, or jsonwebtoken's signer when it cannot
+/// be prepared.
+#[cfg(feature = "aws-lc-rs")]
+fn sign(
+    encoding: &EncodingKey,
+    signer: &PreparedSigner,
+    alg: Algorithm,
+    message: &[u8],
+) -> Result<Vec<u8>, crate::error::BoxError> {
+    match signer.sign(encoding, alg, message) {
+        Some(signature) => Ok(signature),
+        None => crypto::sign(encoding, alg, message),
     }
 }

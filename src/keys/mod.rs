@@ -9,7 +9,7 @@
 //! [`StaticKeys`] holds keys in memory. A lookup answers at once when it can
 //! ([`Lookup::Ready`]), so the common path needs no allocation or boxing.
 
-mod alg;
+pub(crate) mod alg;
 pub(crate) mod der;
 pub(crate) mod index;
 pub(crate) mod jwk;
