@@ -503,17 +503,20 @@ async fn unverified_header_variants_get_a_fresh_verifiers_answer_kidless_key() {
     check_variants(make, warm, &good, &variants).await;
 }
 
+/// An HMAC key with kid `k1`, cache off.
+fn hmac_k1() -> JwtAuth<TestClaims> {
+    JwtAuth::<TestClaims>::builder()
+        .key(Key::hmac(SECRET).unwrap().with_kid("k1"))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .token_cache(false)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn unverified_header_variants_get_a_fresh_verifiers_answer_kid_key() {
-    let make = || {
-        JwtAuth::<TestClaims>::builder()
-            .key(Key::hmac(SECRET).unwrap().with_kid("k1"))
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .token_cache(false)
-            .build()
-            .unwrap()
-    };
+    let make = hmac_k1;
     let auth = make();
     let warm = auth.verifier();
     let known = r#"{"alg":"HS256","kid":"k1","typ":"JWT"}"#;
@@ -579,15 +582,7 @@ async fn unverified_header_variants_get_a_fresh_verifiers_answer_kid_key() {
 /// verifier's answer.
 #[tokio::test]
 async fn re_encoded_header_segments_get_a_fresh_verifiers_answer() {
-    let make = || {
-        JwtAuth::<TestClaims>::builder()
-            .key(Key::hmac(SECRET).unwrap().with_kid("k1"))
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .token_cache(false)
-            .build()
-            .unwrap()
-    };
+    let make = hmac_k1;
     let auth = make();
     let warm = auth.verifier();
     // 38 bytes: the last base64 character carries two unused bits.
