@@ -12,10 +12,15 @@ compile_error!(
     "jwt-layer needs a crypto backend: enable the `aws-lc-rs` feature (default) or `rust-crypto`"
 );
 
+// Without `issue`, only the `rust-crypto` path (verification, or installing
+// the default when both backends are on) calls the provider.
+#[cfg(any(feature = "issue", feature = "rust-crypto"))]
 use jsonwebtoken::Algorithm;
+#[cfg(any(feature = "issue", feature = "rust-crypto"))]
 use jsonwebtoken::crypto::CryptoProvider;
 
 /// The provider our features select.
+#[cfg(any(feature = "issue", feature = "rust-crypto"))]
 pub(crate) fn provider() -> &'static CryptoProvider {
     #[cfg(feature = "aws-lc-rs")]
     {

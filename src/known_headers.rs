@@ -7,9 +7,14 @@
 //! parsing that segment yields (algorithm and `kid`), and a segment is
 //! remembered only after a token carrying it passed every check, so
 //! hostile tokens cannot fill the list. Reads are a lock-free snapshot
-//! (`arc-swap`); the list is rebuilt only when a new header verifies.
+//! (`arc-swap`); the list is rebuilt only when a new header verifies, and
+//! once it is full only for one new header in [`REPLACE_EVERY`], so a
+//! deployment cycling through more headers than it holds (many issuers and
+//! keys, a per-token header member) does not rebuild it on every request:
+//! such headers are then simply parsed, as without the list.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use arc_swap::{ArcSwap, Guard};
 use jsonwebtoken::Algorithm;
@@ -18,6 +23,8 @@ use jsonwebtoken::Algorithm;
 const CAPACITY: usize = 8;
 /// Longer header segments (`x5c` chains …) are not remembered.
 const MAX_SEGMENT: usize = 512;
+/// When the list is full, one new header in this many replaces the oldest.
+const REPLACE_EVERY: u32 = 64;
 
 /// A header segment and what it parses to.
 #[derive(Clone)]
@@ -30,6 +37,8 @@ pub(crate) struct KnownHeader {
 /// The remembered headers of one verifier.
 pub(crate) struct KnownHeaders {
     list: ArcSwap<Vec<KnownHeader>>,
+    /// New headers seen while the list was full.
+    misses: AtomicU32,
 }
 
 /// A consistent view of the list, held while a token is parsed.
@@ -39,6 +48,7 @@ impl KnownHeaders {
     pub(crate) fn new() -> Self {
         Self {
             list: ArcSwap::from_pointee(Vec::new()),
+            misses: AtomicU32::new(0),
         }
     }
 
@@ -51,19 +61,31 @@ impl KnownHeaders {
         if segment.len() > MAX_SEGMENT {
             return;
         }
-        self.list.rcu(|list| {
-            let mut next: Vec<KnownHeader> = Vec::with_capacity(CAPACITY);
-            if find(list, segment).is_none() {
-                let keep = list.len().min(CAPACITY - 1);
-                next.extend(list.iter().skip(list.len() - keep).cloned());
-                next.push(KnownHeader {
-                    segment: segment.into(),
-                    alg,
-                    kid: kid.map(Into::into),
-                });
-            } else {
-                next.extend(list.iter().cloned());
+        {
+            let list = self.list.load();
+            if find(&list, segment).is_some() {
+                return;
             }
+            if list.len() >= CAPACITY
+                && self.misses.fetch_add(1, Ordering::Relaxed) % REPLACE_EVERY != REPLACE_EVERY - 1
+            {
+                return;
+            }
+        }
+        let header = KnownHeader {
+            segment: segment.into(),
+            alg,
+            kid: kid.map(Into::into),
+        };
+        self.list.rcu(|list| {
+            if find(list, segment).is_some() {
+                // Another thread remembered it meanwhile.
+                return Vec::clone(list);
+            }
+            let keep = list.len().min(CAPACITY - 1);
+            let mut next = Vec::with_capacity(CAPACITY);
+            next.extend(list.iter().skip(list.len() - keep).cloned());
+            next.push(header.clone());
             next
         });
     }
@@ -79,20 +101,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn remembers_each_segment_once_and_keeps_the_newest() {
+    fn remembers_each_segment_once_with_what_it_parses_to() {
         let known = KnownHeaders::new();
         known.remember("h0", Algorithm::RS256, Some("k0"));
         known.remember("h0", Algorithm::RS256, Some("k0"));
         assert_eq!(known.snapshot().len(), 1);
-        for i in 1..=CAPACITY {
+        for i in 1..CAPACITY {
             known.remember(&format!("h{i}"), Algorithm::ES256, None);
         }
         let list = known.snapshot();
         assert_eq!(list.len(), CAPACITY);
+        let first = find(&list, "h0").unwrap();
+        assert_eq!(
+            (first.alg, first.kid.as_deref()),
+            (Algorithm::RS256, Some("k0"))
+        );
+        let last = find(&list, &format!("h{}", CAPACITY - 1)).unwrap();
+        assert_eq!((last.alg, last.kid.as_deref()), (Algorithm::ES256, None));
+    }
+
+    #[test]
+    fn a_full_list_takes_one_new_header_in_replace_every() {
+        let known = KnownHeaders::new();
+        for i in 0..CAPACITY {
+            known.remember(&format!("h{i}"), Algorithm::RS256, None);
+        }
+        let before: Vec<String> = known
+            .snapshot()
+            .iter()
+            .map(|h| h.segment.to_string())
+            .collect();
+        for i in 0..REPLACE_EVERY - 1 {
+            known.remember(&format!("new{i}"), Algorithm::RS256, None);
+        }
+        let after: Vec<String> = known
+            .snapshot()
+            .iter()
+            .map(|h| h.segment.to_string())
+            .collect();
+        assert_eq!(before, after, "a full list churned");
+        known.remember("newest", Algorithm::RS256, None);
+        let list = known.snapshot();
+        assert_eq!(list.len(), CAPACITY);
+        assert!(find(&list, "newest").is_some());
         assert!(find(&list, "h0").is_none(), "the oldest gave way");
-        let newest = find(&list, &format!("h{CAPACITY}")).unwrap();
-        assert_eq!(newest.alg, Algorithm::ES256);
-        assert_eq!(newest.kid, None);
+    }
+
+    #[test]
+    fn a_known_header_does_not_rebuild_the_list() {
+        let known = KnownHeaders::new();
+        known.remember("h", Algorithm::RS256, None);
+        let first = known.snapshot();
+        known.remember("h", Algorithm::RS256, None);
+        assert!(Arc::ptr_eq(&first, &known.snapshot()));
     }
 
     #[test]

@@ -81,10 +81,11 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         // The service driven to readiness is the one that must be called.
-        // Outcomes known now call it in place; only a request that must wait
-        // for a key takes it along and leaves a clone behind (see tower's "be
-        // careful when cloning inner services"), so the hot path clones
-        // nothing.
+        // A request let through now calls it in place, so the hot path
+        // clones nothing; one that must wait for a key takes it along and
+        // leaves a clone behind (see tower's "be careful when cloning inner
+        // services"); a rejection drops it, releasing whatever its
+        // readiness reserved (a concurrency permit, a buffer slot).
         let step = match self.auth.shared.source.extract(req.headers(), req.uri()) {
             Err(err) => return self.reject(err),
             Ok(None) if self.auth.shared.optional => {
@@ -125,11 +126,13 @@ where
     }
 }
 
-impl<S, C, T, R> JwtAuthService<S, C, T, R> {
-    fn reject<F, B, E>(&self, err: AuthError) -> ResponseFuture<F, B, E>
+impl<S: Clone, C, T, R> JwtAuthService<S, C, T, R> {
+    fn reject<F, B, E>(&mut self, err: AuthError) -> ResponseFuture<F, B, E>
     where
         R: OnRejection<B>,
     {
+        let fresh = self.inner.clone();
+        drop(std::mem::replace(&mut self.inner, fresh));
         ResponseFuture::ready(rejection(&self.auth, &err))
     }
 }

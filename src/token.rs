@@ -128,11 +128,13 @@ fn trim_blanks(bytes: &[u8]) -> &[u8] {
     bytes.get(start..end).unwrap_or_default()
 }
 
+/// `bytes` without leading spaces.
 fn trim_leading_spaces(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| *b != b' ').unwrap_or(bytes.len());
     bytes.get(start..).unwrap_or_default()
 }
 
+/// The position of the first space.
 fn find_space(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|b| *b == b' ')
 }

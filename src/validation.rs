@@ -441,7 +441,9 @@ pub(crate) struct RawClaims<'a> {
 }
 
 /// A present claim must have its type: `null` is not "absent".
-fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(crate) fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 

@@ -77,14 +77,22 @@ pub(crate) struct Route {
 }
 
 impl Routes {
-    fn pick(&self, claims: &RawClaims<'_>) -> Result<&Route, AuthError> {
+    /// The route for a token whose payload is `payload`. With several
+    /// issuers only the (unverified) `iss` member is read here, with the
+    /// same strict rules as later; everything else in the payload is read
+    /// once, after the signature.
+    fn pick(&self, payload: &[u8]) -> Result<&Route, AuthError> {
         match self {
             Self::Single(route) => Ok(route),
-            Self::ByIssuer(map) => claims
-                .iss
-                .as_deref()
-                .and_then(|iss| map.get(iss))
-                .ok_or_else(|| AuthErrorKind::InvalidIssuer.into()),
+            Self::ByIssuer(map) => {
+                let issuer: IssuerOnly<'_> = serde_json::from_slice(payload)
+                    .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
+                issuer
+                    .iss
+                    .as_deref()
+                    .and_then(|iss| map.get(iss))
+                    .ok_or_else(|| AuthErrorKind::InvalidIssuer.into())
+            }
         }
     }
 }
@@ -156,10 +164,11 @@ impl<const N: usize> Decoded<N> {
     fn decode(&mut self, input: &str) -> Result<&[u8], AuthError> {
         let malformed = |_| AuthError::new(AuthErrorKind::MalformedToken);
         let engine = base64_simd::URL_SAFE_NO_PAD;
-        // The estimate is an upper bound of the decoded length, so the
-        // stack buffer is always large enough when chosen (the decoder
-        // asserts it).
-        if engine.estimated_decoded_length(input.len()) <= N {
+        // The exact decoded length (from the input's length and padding),
+        // so the stack buffer is used whenever the bytes fit and is always
+        // large enough when chosen (the decoder asserts it).
+        let len = engine.decoded_length(input.as_bytes()).map_err(malformed)?;
+        if len <= N {
             let out = base64_simd::Out::from_uninit_slice(&mut self.stack);
             Ok(engine.decode(input.as_bytes(), out).map_err(malformed)?)
         } else {
@@ -318,22 +327,15 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if !is_object(payload) || std::str::from_utf8(payload).is_err() {
             return Err(AuthErrorKind::MalformedToken.into());
         }
-        // One issuer: the payload is read once, after the signature
-        // (`finish`). Several: the unverified `iss` picks the keys first.
-        let (route, claims) = match &self.inner.routes {
-            Routes::Single(route) => (route, None),
-            Routes::ByIssuer(_) => {
-                let claims = read_registered(payload)?;
-                (self.inner.routes.pick(&claims)?, Some(claims))
-            }
-        };
+        // The claims are read after the signature (`finish`); with several
+        // issuers the unverified `iss` picks the keys first.
+        let route = self.inner.routes.pick(payload)?;
         Ok(Parsed {
             route,
             alg,
             kid,
             header: segments.header,
             header_known,
-            claims,
             payload,
             signature: segments.signature,
             signing_input: segments.signing_input,
@@ -359,27 +361,21 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if !key.verify_signature(parsed.alg, parsed.signing_input.as_bytes(), signature) {
             return Err(AuthErrorKind::InvalidSignature.into());
         }
+        // The payload is trusted from here on: one pass reads the
+        // registered claims and `C` together (`src/payload.rs`).
         let validation = &parsed.route.validation;
-        let read_now;
-        let (registered, claims): (&RawClaims<'_>, C) = match &parsed.claims {
-            Some(registered) => {
-                validation.validate(registered)?;
+        let (registered, claims) = match payload::single_pass::<C>(parsed.payload) {
+            Some((registered, claims)) => {
+                validation.validate(&registered)?;
+                (registered, claims)
+            }
+            // The two plain reads, in the order that decides which error a
+            // token with several faults gets.
+            None => {
+                let registered = read_registered(parsed.payload)?;
+                validation.validate(&registered)?;
                 (registered, read_claims(parsed.payload)?)
             }
-            None => match payload::single_pass::<C>(parsed.payload) {
-                Some((registered, claims)) => {
-                    read_now = registered;
-                    validation.validate(&read_now)?;
-                    (&read_now, claims)
-                }
-                // The two plain reads, in the order that decides which
-                // error a token with several faults gets.
-                None => {
-                    read_now = read_registered(parsed.payload)?;
-                    validation.validate(&read_now)?;
-                    (&read_now, read_claims(parsed.payload)?)
-                }
-            },
         };
         let verified = VerifiedClaims::new(claims, registered.scopes());
         if let Some(requirement) = &self.inner.requirement {
@@ -425,6 +421,14 @@ fn read_header<'b>(
     }
 }
 
+/// The `iss` member alone, for routing by issuer (strict type, like
+/// [`RawClaims`]).
+#[derive(Deserialize)]
+struct IssuerOnly<'a> {
+    #[serde(default, borrow, deserialize_with = "crate::validation::some")]
+    iss: Option<Str<'a>>,
+}
+
 /// The registered claims alone (strict types).
 fn read_registered(payload: &[u8]) -> Result<RawClaims<'_>, AuthError> {
     serde_json::from_slice(payload)
@@ -451,9 +455,32 @@ struct Parsed<'v, 'b, 't> {
     header: &'t str,
     /// The header was found among the known ones (not parsed).
     header_known: bool,
-    /// Read before the signature only when the issuer picks the route.
-    claims: Option<RawClaims<'b>>,
     payload: &'b [u8],
     signature: &'t str,
     signing_input: &'t str,
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::*;
+
+    /// Around the stack buffer's size, on the stack and on the heap, the
+    /// decoded bytes are exactly those of the input; bad input is refused.
+    #[test]
+    fn decoding_around_the_stack_buffer_size() {
+        for len in [0, 1, 2, 3, 1021, 1022, 1023, 1024, 1025, 1026, 1027, 4096] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let text = URL_SAFE_NO_PAD.encode(&bytes);
+            let mut buf = Decoded::<SIGNATURE_BUF>::new();
+            assert_eq!(buf.decode(&text).unwrap(), &bytes[..], "{len} bytes");
+        }
+        for bad in ["A", "AB=", "A.B", "AB C", "QR", "QUG"] {
+            let mut buf = Decoded::<SIGNATURE_BUF>::new();
+            let err = buf.decode(bad).unwrap_err();
+            assert_eq!(err.kind(), AuthErrorKind::MalformedToken, "{bad:?}");
+        }
+    }
 }

@@ -985,6 +985,9 @@ struct ProbeLog {
     readied: Mutex<Vec<usize>>,
     /// (instance id, whether that instance was ready when called)
     called: Mutex<Vec<(usize, bool)>>,
+    /// Instances dropped while ready but not called: what readiness
+    /// reserved (a permit, a slot) was released.
+    released: Mutex<Vec<usize>>,
 }
 
 impl ProbeLog {
@@ -996,6 +999,17 @@ impl ProbeLog {
     }
     fn called(&self) -> Vec<(usize, bool)> {
         self.called.lock().unwrap().clone()
+    }
+    fn released(&self) -> Vec<usize> {
+        self.released.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        if self.ready {
+            self.log.released.lock().unwrap().push(self.id);
+        }
     }
 }
 
@@ -1084,7 +1098,9 @@ async fn static_keys_call_the_readied_inner_service_in_place_without_cloning() {
     assert_eq!(log.clones(), 0, "the hot path cloned the inner service");
     assert_eq!(svc.get_ref().id, 0);
 
-    // Rejections answer without calling the inner service.
+    // Rejections answer without calling the inner service, and drop the
+    // readied instance (releasing what its readiness reserved), keeping a
+    // fresh clone.
     let now = now();
     let rejected = [
         with_signature(&same, &[0u8; 32]),
@@ -1093,18 +1109,29 @@ async fn static_keys_call_the_readied_inner_service_in_place_without_cloning() {
         "not.a.token".to_owned(),
         format!("{same}.extra"),
     ];
+    let mut released = Vec::new();
     for token in &rejected {
+        let id = svc.get_ref().id;
         let res = call_once(&mut svc, bearer(token)).await;
         readies += 1;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{token}");
         assert!(res.into_body().is_empty());
+        released.push(id);
+        assert_eq!(log.released(), released, "the readied instance was kept");
+        assert_ne!(svc.get_ref().id, id);
     }
+    let id = svc.get_ref().id;
     let res = call_once(&mut svc, anonymous()).await;
     readies += 1;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    released.push(id);
+    assert_eq!(log.released(), released);
 
-    assert_eq!(log.clones(), 0);
-    assert_eq!(log.readied(), vec![0; readies]);
+    assert_eq!(log.clones(), rejected.len() + 1, "one clone per rejection");
+    let mut readied = vec![0; 20];
+    readied.extend(0..=rejected.len());
+    assert_eq!(log.readied().len(), readies);
+    assert_eq!(log.readied(), readied);
     assert_eq!(
         log.called(),
         expected_calls,
@@ -1112,23 +1139,34 @@ async fn static_keys_call_the_readied_inner_service_in_place_without_cloning() {
     );
 
     // Optional mode: a request without a token calls the readied instance
-    // in place, too.
+    // in place, too; a rejected one releases it.
     let log = Arc::new(ProbeLog::default());
     let mut svc = builder()
         .optional()
         .build()
         .unwrap()
         .layer(Probe::new(&log));
-    for _ in 0..3 {
+    for round in 0..3 {
         let res = call_once(&mut svc, anonymous()).await;
-        assert_eq!(res.into_body(), "anonymous#0");
+        assert_eq!(res.into_body(), format!("anonymous#{round}"));
         let res = call_once(&mut svc, bearer(&same)).await;
-        assert_eq!(res.into_body(), "alice#0");
+        assert_eq!(res.into_body(), format!("alice#{round}"));
         let res = call_once(&mut svc, bearer("bad.to.ken")).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(log.clones(), 0);
-    assert_eq!(log.called(), vec![(0, true); 6]);
+    assert_eq!(log.clones(), 3);
+    assert_eq!(log.released(), vec![0, 1, 2]);
+    assert_eq!(
+        log.called(),
+        vec![
+            (0, true),
+            (0, true),
+            (1, true),
+            (1, true),
+            (2, true),
+            (2, true)
+        ]
+    );
 }
 
 /// With a remote key set not yet loaded, the first request must wait for a
@@ -1180,7 +1218,9 @@ async fn remote_keys_move_the_readied_inner_service_into_the_fetch() {
     let forged = with_signature(&token, &[7u8; 64]);
     let res = call_once(&mut svc, bearer(&forged)).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(log.clones(), 1);
+    // The rejection released the readied clone and kept a fresh one.
+    assert_eq!(log.clones(), 2);
+    assert_eq!(log.released(), vec![1]);
     assert_eq!(log.readied(), vec![0, 1, 1]);
     assert_eq!(log.called(), vec![(0, true), (1, true)]);
     assert_eq!(server.request_count(), 1);
@@ -1457,4 +1497,85 @@ async fn ill_typed_registered_claims_are_invalid_whatever_the_claims_type() {
     let (status, raw, _) = through_axum(auth_for::<Box<RawValue>>(), &token).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(raw.unwrap().get(), payload_text(&token));
+}
+
+// --- 5. Order of checks ----------------------------------------------------------------------
+
+/// The signature is checked before the payload is read (DESIGN §1): a token
+/// with ill-typed claims and a bad signature is refused for its signature,
+/// with one issuer and with several alike; with a good signature the claims
+/// decide. With several issuers only `iss` is read before the key lookup.
+#[tokio::test]
+async fn the_signature_is_checked_before_the_claims_with_one_issuer_or_several() {
+    let single = JwtAuth::<TestClaims>::builder()
+        .key(Key::hmac(secret(1)).unwrap())
+        .issuer(ISS_1)
+        .audience("api-1")
+        .token_cache(false)
+        .build()
+        .unwrap();
+    let several = JwtAuth::<TestClaims>::builder()
+        .issuer_keys(
+            ISS_1,
+            StaticKeys::new([Key::hmac(secret(1)).unwrap()]).unwrap(),
+        )
+        .issuer_audience(ISS_1, "api-1")
+        .issuer_keys(
+            ISS_2,
+            StaticKeys::new([Key::hmac(secret(2)).unwrap()]).unwrap(),
+        )
+        .issuer_audience(ISS_2, "api-2")
+        .token_cache(false)
+        .build()
+        .unwrap();
+    let bad_claims = claims_with(json!({"iss": ISS_1, "aud": "api-1", "exp": "soon"}));
+    for auth in [&single, &several] {
+        let v = auth.verifier();
+        let forged = hs256_with(&secret(9), None, &bad_claims);
+        assert_eq!(
+            outcome(v, &forged).await,
+            Err(AuthErrorKind::InvalidSignature)
+        );
+        let signed = hs256_with(&secret(1), None, &bad_claims);
+        assert_eq!(outcome(v, &signed).await, Err(AuthErrorKind::InvalidClaims));
+        let good = hs256_with(
+            &secret(1),
+            None,
+            &claims_with(json!({"iss": ISS_1, "aud": "api-1"})),
+        );
+        assert_eq!(outcome(v, &good).await, Ok(()));
+    }
+    // Routing reads `iss` strictly and alone: an ill-typed or duplicate
+    // `iss` is refused before any key is looked up, an unknown one too.
+    let v = several.verifier();
+    let forged = |payload: &str| {
+        let input = format!("{}.{}", b64(br#"{"alg":"HS256"}"#), b64(payload));
+        format!("{input}.{}", b64([0u8; 32]))
+    };
+    let exp = now() + 600;
+    let cases = [
+        (
+            format!(r#"{{"iss":5,"aud":"api-1","exp":{exp}}}"#),
+            AuthErrorKind::InvalidClaims,
+        ),
+        (
+            format!(r#"{{"iss":"{ISS_1}","iss":"{ISS_2}","aud":"api-1","exp":{exp}}}"#),
+            AuthErrorKind::InvalidClaims,
+        ),
+        (
+            format!(r#"{{"iss":"https://else.example","aud":"api-1","exp":{exp}}}"#),
+            AuthErrorKind::InvalidIssuer,
+        ),
+        (
+            format!(r#"{{"aud":"api-1","exp":{exp}}}"#),
+            AuthErrorKind::InvalidIssuer,
+        ),
+        (
+            format!(r#"{{"iss":"{ISS_1}","aud":"api-1","exp":"soon"}}"#),
+            AuthErrorKind::InvalidSignature,
+        ),
+    ];
+    for (payload, want) in cases {
+        assert_eq!(outcome(v, &forged(&payload)).await, Err(want), "{payload}");
+    }
 }
