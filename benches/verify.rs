@@ -16,18 +16,17 @@ use std::hint::black_box;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
+use http::HeaderValue;
 use http::header::AUTHORIZATION;
-use http::{HeaderValue, Request};
 use jsonwebtoken::Algorithm;
 use jwt_layer::{JwtAuth, Key, VerifiedClaims};
-use tower::ServiceExt as _;
 
 use fixtures::{
     ALGS, AUDIENCE, EC256_PUBLIC_PEM, ED_PUBLIC_PEM, GoogleClaims, ISSUER, KID, RSA_PUBLIC_PEM,
     SECRET, alg_name, decoding_key, floor_validation, google_pad, google_token,
 };
 use harness::{Harness, fmt_ns, ratio_table};
-use runtime::{now_or_never, request_loop};
+use runtime::now_or_never;
 
 fn key(alg: Algorithm) -> Key {
     let key = match alg {
@@ -70,36 +69,11 @@ fn router_case(app: Router, token: &str) -> impl FnMut(u64) + 'static {
 /// Like [`router_case`], cycling through `tokens` (distinct tokens defeat
 /// the verified-token cache).
 fn router_case_cycling(app: Router, tokens: Vec<String>) -> impl FnMut(u64) + 'static {
-    let rt = runtime::runtime();
-    let values: Vec<HeaderValue> = tokens
+    let values = tokens
         .iter()
         .map(|t| HeaderValue::from_str(&format!("Bearer {t}")).expect("header"))
         .collect();
-    let mut next = 0;
-    move |n| {
-        request_loop(
-            &rt,
-            n,
-            || {
-                let value = values[next % values.len()].clone();
-                next += 1;
-                Request::get("/")
-                    .header(AUTHORIZATION, value)
-                    .body(Body::empty())
-                    .expect("request")
-            },
-            |req| {
-                let app = app.clone();
-                async move {
-                    app.oneshot(req)
-                        .await
-                        .expect("infallible")
-                        .status()
-                        .as_u16()
-                }
-            },
-        );
-    }
+    runtime::router_loop(app, values, Body::empty)
 }
 
 #[cfg(feature = "aws-lc-rs")]

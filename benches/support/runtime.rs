@@ -1,5 +1,5 @@
 //! Small helpers for the benches: polling a future that needs no I/O, a
-//! request loop through a tower service, machine facts, and writing the
+//! request loop through a router, machine facts, and writing the
 //! report.
 
 #![allow(dead_code)]
@@ -27,22 +27,38 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// Runs `n` requests made by `make` through `send`, checking for 200.
-pub(crate) fn request_loop<Req, Fut>(
-    rt: &tokio::runtime::Runtime,
-    n: u64,
-    mut make: impl FnMut() -> Req,
-    mut send: impl FnMut(Req) -> Fut,
-) where
-    Fut: Future<Output = u16>,
+/// A bench case: `n` requests `GET /` through a fresh clone of `app`
+/// (`oneshot`, as a server would), with `Authorization` cycling through
+/// `values`, each checked for 200. `body` makes the empty body of the
+/// router's own `http-body` flavour (axum 0.7 and 0.8 both fit).
+pub(crate) fn router_loop<S, B, R>(
+    app: S,
+    values: Vec<http::HeaderValue>,
+    body: fn() -> B,
+) -> impl FnMut(u64) + 'static
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + 'static,
+    S::Error: std::fmt::Debug,
+    B: 'static,
 {
-    rt.block_on(async {
-        for _ in 0..n {
-            let status = send(make()).await;
-            assert_eq!(status, 200, "request refused");
-            black_box(status);
-        }
-    });
+    use tower::ServiceExt as _;
+    let rt = runtime();
+    let mut next = 0;
+    move |n| {
+        rt.block_on(async {
+            for _ in 0..n {
+                let value = values[next % values.len()].clone();
+                next += 1;
+                let req = http::Request::get("/")
+                    .header(http::header::AUTHORIZATION, value)
+                    .body(body())
+                    .expect("request");
+                let status = app.clone().oneshot(req).await.expect("infallible").status();
+                assert_eq!(status, 200, "request refused");
+                black_box(status);
+            }
+        });
+    }
 }
 
 /// `nproc`, the CPU model and the load average, for the report.

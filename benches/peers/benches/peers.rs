@@ -20,18 +20,15 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::sync::Arc;
 
-use http::header::AUTHORIZATION;
-use http::{HeaderValue, Request};
+use http::HeaderValue;
 use jsonwebtoken::Algorithm;
 use jwt_layer::{JwtAuth, Key, VerifiedClaims};
-use tower::ServiceExt as _;
 
 use fixtures::{
     ALGS, AUDIENCE, EC256_PUBLIC_PEM, ED_PUBLIC_PEM, GoogleClaims, ISSUER, KID, RSA_PUBLIC_PEM,
     SECRET, alg_name, decoding_key, floor_validation, google_pad, google_token,
 };
 use harness::{Harness, fmt_ns, ratio_table};
-use runtime::request_loop;
 
 fn header(token: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("Bearer {token}")).expect("header")
@@ -39,58 +36,12 @@ fn header(token: &str) -> HeaderValue {
 
 /// A request loop through an axum 0.8 router.
 fn case08(app: axum::Router, token: &str) -> impl FnMut(u64) + 'static {
-    let rt = runtime::runtime();
-    let value = header(token);
-    move |n| {
-        request_loop(
-            &rt,
-            n,
-            || {
-                Request::get("/")
-                    .header(AUTHORIZATION, value.clone())
-                    .body(axum::body::Body::empty())
-                    .expect("request")
-            },
-            |req| {
-                let app = app.clone();
-                async move {
-                    app.oneshot(req)
-                        .await
-                        .expect("infallible")
-                        .status()
-                        .as_u16()
-                }
-            },
-        );
-    }
+    runtime::router_loop(app, vec![header(token)], axum::body::Body::empty)
 }
 
 /// A request loop through an axum 0.7 router.
 fn case07(app: axum07::Router, token: &str) -> impl FnMut(u64) + 'static {
-    let rt = runtime::runtime();
-    let value = header(token);
-    move |n| {
-        request_loop(
-            &rt,
-            n,
-            || {
-                Request::get("/")
-                    .header(AUTHORIZATION, value.clone())
-                    .body(axum07::body::Body::empty())
-                    .expect("request")
-            },
-            |req| {
-                let app = app.clone();
-                async move {
-                    app.oneshot(req)
-                        .await
-                        .expect("infallible")
-                        .status()
-                        .as_u16()
-                }
-            },
-        );
-    }
+    runtime::router_loop(app, vec![header(token)], axum07::body::Body::empty)
 }
 
 // --- jwt-layer -------------------------------------------------------------
