@@ -104,7 +104,7 @@ fn main() {
     let _ = writeln!(out, "load average before the run: {load_before}\n");
     out.push_str(&r.table());
     out.push('\n');
-    let labels: Vec<(String, String, String)> = ALGS
+    let rows: Vec<(String, String, String, Option<f64>)> = ALGS
         .iter()
         .map(|&alg| {
             let name = alg_name(alg);
@@ -112,12 +112,9 @@ fn main() {
                 format!("issue/{name} ÷ encode-floor/{name}"),
                 format!("issue/{name}"),
                 format!("encode-floor/{name}"),
+                None,
             )
         })
-        .collect();
-    let rows: Vec<(&str, &str, &str, Option<f64>)> = labels
-        .iter()
-        .map(|(l, a, b)| (l.as_str(), a.as_str(), b.as_str(), None))
         .collect();
     out.push_str(&harness::ratio_table(&r, &rows));
     let _ = writeln!(out, "\nload average after the run: {}", runtime::loadavg());

@@ -109,31 +109,30 @@ fn main() {
     out.push_str(&r.table());
     out.push('\n');
     let mut rows = Vec::new();
-    let mut labels = Vec::new();
     for name in ["hs256", "rs256"] {
         for iss in ISSUER_COUNTS {
-            labels.push((
+            rows.push((
                 format!("{name}, {iss} issuer(s): 100 keys ÷ 1 key"),
                 format!("verify/{name}/keys100/iss{iss}"),
                 format!("verify/{name}/keys1/iss{iss}"),
+                Some(1.10),
             ));
         }
         for keys in KEY_COUNTS {
-            labels.push((
+            rows.push((
                 format!("{name}, {keys} key(s): 20 issuers ÷ 1 issuer"),
                 format!("verify/{name}/keys{keys}/iss20"),
                 format!("verify/{name}/keys{keys}/iss1"),
+                Some(1.10),
             ));
         }
     }
-    labels.push((
+    rows.push((
         "lookup: 100 keys ÷ 1 key".to_owned(),
         "lookup/keys100".to_owned(),
         "lookup/keys1".to_owned(),
+        Some(1.10),
     ));
-    for (l, a, b) in &labels {
-        rows.push((l.as_str(), a.as_str(), b.as_str(), Some(1.10)));
-    }
     out.push_str(&ratio_table(&r, &rows));
     let _ = writeln!(
         out,

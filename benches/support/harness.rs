@@ -248,7 +248,7 @@ impl Results {
 /// the target is an upper bound on the ratio of medians (`None`: reported
 /// only). The ratio of the 10th percentiles is shown beside it: on a loaded
 /// machine it is the steadier of the two.
-pub(crate) fn ratio_table(r: &Results, rows: &[(&str, &str, &str, Option<f64>)]) -> String {
+pub(crate) fn ratio_table<L: AsRef<str>>(r: &Results, rows: &[(L, L, L, Option<f64>)]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -256,7 +256,8 @@ pub(crate) fn ratio_table(r: &Results, rows: &[(&str, &str, &str, Option<f64>)])
     );
     let _ = writeln!(out, "|---|---:|---:|---:|:---:|");
     for (label, num, den, target) in rows {
-        let (Some(a), Some(b)) = (r.get(num), r.get(den)) else {
+        let label = label.as_ref();
+        let (Some(a), Some(b)) = (r.get(num.as_ref()), r.get(den.as_ref())) else {
             continue;
         };
         let ratio = a.median / b.median;
