@@ -23,6 +23,9 @@
 //! When ready it prints `listening on http://<addr>`; it stops on SIGINT or
 //! SIGTERM.
 
+#[path = "support/listen.rs"]
+mod listen;
+
 use std::io::Write as _;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -161,7 +164,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_state(verifier);
 
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    let listener = listen::listen(&bind).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{}", listener.local_addr()?)?;
     stdout.flush()?;

@@ -26,6 +26,9 @@
 //! for this run (tokens then die with the process). When ready it prints
 //! `listening on http://<addr>`; it stops on SIGINT or SIGTERM.
 
+#[path = "support/listen.rs"]
+mod listen;
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -310,7 +313,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_state(state);
 
     let bind = env("BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    let listener = listen::listen(&bind).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{}", listener.local_addr()?)?;
     stdout.flush()?;

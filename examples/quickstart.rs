@@ -11,6 +11,9 @@
 //! Run with `cargo run --example quickstart`. Nothing outside 127.0.0.1 is
 //! contacted; the process exits 0 only if every step answered as expected.
 
+#[path = "support/listen.rs"]
+mod listen;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
@@ -70,7 +73,7 @@ async fn admin(Claims(c): Claims<MyClaims>) -> String {
 }
 
 async fn serve(app: Router) -> Result<String, std::io::Error> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = listen::listen("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(format!("http://{addr}"))

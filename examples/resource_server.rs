@@ -24,6 +24,9 @@
 //! `GET /health` (no auth), `GET /me` (the verified claims as sent),
 //! `GET /admin` (scope `admin` required), `GET /optional` (auth optional).
 
+#[path = "support/listen.rs"]
+mod listen;
+
 use std::io::Write as _;
 use std::time::Duration;
 
@@ -200,7 +203,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .layer(optional_auth),
         );
 
-    let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+    let listener = listen::listen(&config.bind).await?;
     let addr = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;

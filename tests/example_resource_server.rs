@@ -152,3 +152,35 @@ fn resource_server_refuses_incomplete_configuration() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+/// The example listens with a backlog of 1024 (tokio's default is 128, too
+/// short for a burst of 1,000 connections), as `ss` reports for the
+/// listening socket (its Send-Q column).
+#[tokio::test]
+async fn resource_server_listens_with_a_backlog_of_1024() {
+    let jwks = JwksServer::start().await.unwrap();
+    jwks.set_jwks(rsa_jwks());
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_JWKS_URL", jwks.url()),
+            ("JWT_ISSUER", ISSUER.to_owned()),
+        ],
+    );
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let out = Command::new("ss")
+        .args(["-Hltn", &format!("sport = :{port}")])
+        .output()
+        .expect("`ss` (Debian package iproute2) must be installed for this test");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    // State, Recv-Q, Send-Q (the backlog of a listening socket), local, peer.
+    assert_eq!(fields.first(), Some(&"LISTEN"), "{text:?}");
+    let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(fields[2], 1024.min(somaxconn).to_string(), "{text:?}");
+    server.terminate();
+}
