@@ -75,3 +75,27 @@ pub(crate) fn sign(
     }
     Ok(signer.try_sign(message)?)
 }
+
+/// Whether `point` (an uncompressed SEC1 point) is a valid public key on
+/// the curve of `alg` (ES256 or ES384), checked when a key is loaded so an
+/// off-curve key is skipped like any other unusable key.
+pub(crate) fn ec_point_is_valid(alg: jsonwebtoken::Algorithm, point: &[u8]) -> bool {
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED, ParsedPublicKey,
+        };
+        let curve = match alg {
+            jsonwebtoken::Algorithm::ES256 => &ECDSA_P256_SHA256_FIXED,
+            jsonwebtoken::Algorithm::ES384 => &ECDSA_P384_SHA384_FIXED,
+            _ => return false,
+        };
+        ParsedPublicKey::new(curve, point).is_ok()
+    }
+    #[cfg(not(feature = "aws-lc-rs"))]
+    {
+        // The pure-Rust verifier parses its key when it is made.
+        let key = jsonwebtoken::DecodingKey::from_ec_der(point);
+        (provider().verifier_factory)(&alg, &key).is_ok()
+    }
+}

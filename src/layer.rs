@@ -461,10 +461,11 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
             Routes::ByIssuer(map)
         };
         let requirement = self.requirement.build(&challenges)?;
+        let base = self.validation.verifiable_by(routes.algorithms())?;
         Ok(JwtAuth {
             shared: Arc::new(Shared {
                 verifier: Verifier::from_inner(Inner {
-                    base: self.validation,
+                    base,
                     routes,
                     requirement,
                     token_cache: self.token_cache.map(crate::token_cache::TokenCache::new),

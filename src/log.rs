@@ -18,3 +18,87 @@ pub(crate) fn rejected(err: &AuthError) {
     #[cfg(not(feature = "tracing"))]
     let _ = err;
 }
+
+/// Untrusted text (a document's member) made safe to log: at most 200
+/// characters, control characters replaced.
+#[cfg(feature = "remote-jwks")]
+pub(crate) fn untrusted(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Events of a remote key set, each with the source's label (its URL
+/// without userinfo, query or fragment).
+#[cfg(feature = "remote-jwks")]
+pub(crate) mod jwks {
+    /// The set's lifetime ended and refreshing keeps failing (once per
+    /// episode).
+    pub(crate) fn serving_stale(source: &str, age_secs: u64) {
+        #[cfg(feature = "tracing")]
+        tracing::warn!(target: "jwt_layer::jwks", source, age_secs, "serving a stale key set: refreshing keeps failing");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, age_secs);
+    }
+
+    /// A token named a `kid` the set does not hold.
+    pub(crate) fn unknown_kid_refetch(source: &str) {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "jwt_layer::jwks", source, "unknown kid, refetching key set");
+        #[cfg(not(feature = "tracing"))]
+        let _ = source;
+    }
+
+    /// A good set was fetched.
+    pub(crate) fn fetched(source: &str, keys: usize) {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "jwt_layer::jwks", source, keys, "key set fetched");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, keys);
+    }
+
+    /// A fetch failed.
+    pub(crate) fn fetch_failed(
+        source: &str,
+        error: &crate::keys::JwksError,
+        serving_last_good_set: bool,
+    ) {
+        #[cfg(feature = "tracing")]
+        tracing::warn!(target: "jwt_layer::jwks", source, error = %error, serving_last_good_set, "key set fetch failed");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, error, serving_last_good_set);
+    }
+
+    /// A key of a fetched set was skipped.
+    pub(crate) fn key_skipped(source: &str, reason: &str) {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "jwt_layer::jwks", source, reason, "key skipped");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, reason);
+    }
+
+    /// Several keys of a fetched set share a `kid`.
+    pub(crate) fn shared_kids(source: &str, count: usize) {
+        #[cfg(feature = "tracing")]
+        tracing::warn!(target: "jwt_layer::jwks", source, count, "several keys share a kid; tokens naming it are refused");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, count);
+    }
+}
+
+/// An OpenID discovery document names another issuer than the configured
+/// one: a configuration error, logged at `error` with both issuers.
+#[cfg(feature = "remote-jwks")]
+pub(crate) fn discovery_issuer_mismatch(configured: &str, discovered: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        target: "jwt_layer::jwks",
+        configured_issuer = configured,
+        discovered_issuer = %untrusted(discovered),
+        "configuration error: the discovery document names another issuer than the configured one; \
+         tokens of this issuer get 503 until the configuration is fixed"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (configured, discovered);
+}

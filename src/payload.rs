@@ -24,7 +24,9 @@ use serde_json::value::RawValue;
 use crate::validation::{RawClaims, Str};
 
 /// The members [`RawClaims`] reads, in the order of [`Captured::values`].
-const REGISTERED: [&str; 7] = ["iss", "aud", "exp", "nbf", "iat", "scope", "scp"];
+const REGISTERED: [&str; 9] = [
+    "iss", "aud", "exp", "nbf", "iat", "scope", "scp", "sub", "jti",
+];
 
 /// Reads `payload` (a JSON object, checked by the caller) into the
 /// registered claims and `C` in one pass; `None` when the caller must do

@@ -226,6 +226,19 @@ impl Validation {
         self.algorithms
     }
 
+    /// This validation, narrowed to the algorithms `keys` could verify
+    /// (the key sources' [`algorithms`](crate::KeySource::algorithms)), so
+    /// a token no key could verify is refused before any key lookup.
+    pub(crate) fn verifiable_by(mut self, keys: AlgSet) -> Result<Self, BuildError> {
+        self.algorithms = self.algorithms.intersect(keys);
+        if self.algorithms.is_empty() {
+            return Err(BuildError::new(
+                "no allowed algorithm can be verified by the configured keys",
+            ));
+        }
+        Ok(self)
+    }
+
     /// Checks the settings; called by `build()`.
     pub(crate) fn check(&self) -> Result<(), BuildError> {
         if self.leeway > MAX_LEEWAY {
@@ -438,6 +451,33 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) scope: Option<Str<'a>>,
     #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) scp: Option<Audience<'a>>,
+    /// Type-checked only: a handler keyed by `sub` never sees `42` beside
+    /// `"42"`.
+    #[serde(default, rename = "sub", deserialize_with = "some")]
+    _sub: Option<IsString>,
+    /// Type-checked only.
+    #[serde(default, rename = "jti", deserialize_with = "some")]
+    _jti: Option<IsString>,
+}
+
+/// A member that must be a JSON string; its value is not kept.
+#[derive(Debug)]
+struct IsString;
+
+impl<'de> Deserialize<'de> for IsString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IsString;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<IsString, E> {
+                Ok(IsString)
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// A present claim must have its type: `null` is not "absent".
@@ -493,7 +533,11 @@ mod tests {
         assert!(claims(r#"{"iat":true}"#).is_err());
         assert!(claims(r#"{"exp":1,"exp":2}"#).is_err());
         assert!(claims(r#"{"exp":1.5,"aud":["a","b"],"iss":"x"}"#).is_ok());
-        for claim in ["iss", "aud", "exp", "nbf", "iat", "scope", "scp"] {
+        assert!(claims(r#"{"sub":42}"#).is_err());
+        assert!(claims(r#"{"jti":["a"]}"#).is_err());
+        for claim in [
+            "iss", "aud", "exp", "nbf", "iat", "scope", "scp", "sub", "jti",
+        ] {
             let json = format!(r#"{{"{claim}":null}}"#);
             assert!(claims(&json).is_err(), "{claim}: null");
         }

@@ -30,7 +30,7 @@ use crate::authorize::Requirement;
 use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys;
-use crate::keys::{Key, KeyFuture, KeySource, Lookup};
+use crate::keys::{AlgSet, Key, KeyFuture, KeySource, Lookup};
 use crate::known_headers::{self, KnownHeader, KnownHeaders};
 use crate::payload;
 use crate::token_cache::{self, TokenCache, TokenHash};
@@ -77,6 +77,16 @@ pub(crate) struct Route {
 }
 
 impl Routes {
+    /// Every algorithm some route's keys could verify.
+    pub(crate) fn algorithms(&self) -> AlgSet {
+        match self {
+            Self::Single(route) => route.keys.algorithms(),
+            Self::ByIssuer(map) => map
+                .values()
+                .fold(AlgSet::EMPTY, |acc, r| acc.union(r.keys.algorithms())),
+        }
+    }
+
     /// The route for a token whose payload is `payload`. With several
     /// issuers only the (unverified) `iss` member is read here, with the
     /// same strict rules as later; everything else in the payload is read
@@ -126,7 +136,8 @@ pub(crate) enum Step<C> {
 struct RawHeader<'a> {
     #[serde(borrow)]
     alg: Cow<'a, str>,
-    #[serde(default, borrow)]
+    /// A string when present (RFC 7515 §4.1.4): `null` is malformed.
+    #[serde(default, borrow, deserialize_with = "crate::validation::some")]
     kid: Option<Str<'a>>,
     /// Header members we refuse in any form, `null` included.
     #[serde(default, deserialize_with = "present")]

@@ -404,7 +404,11 @@ async fn unverified_header_variants_get_a_fresh_verifiers_answer_kidless_key() {
         variant("{\"alg\":\"HS256\",\n\"typ\":\"JWT\"}", Ok(())),
         variant(r#"{"typ":"JWT","alg":"HS256"}"#, Ok(())),
         variant(r#"{"alg":"HS\u0032\u0035\u0036","typ":"JWT"}"#, Ok(())),
-        variant(r#"{"alg":"HS256","typ":"JWT","kid":null}"#, Ok(())),
+        // `kid` is a string when present (RFC 7515 §4.1.4).
+        variant(
+            r#"{"alg":"HS256","typ":"JWT","kid":null}"#,
+            Err(AuthErrorKind::MalformedToken),
+        ),
         // An unknown kid falls back to the single key without a kid.
         variant(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, Ok(())),
         variant(
@@ -1486,14 +1490,19 @@ async fn ill_typed_registered_claims_are_invalid_whatever_the_claims_type() {
         assert_invalid_claims::<HashMap<String, Value>>(what, &token).await;
     }
 
-    // Registered claims fine, but the claims type refuses the payload.
+    // A registered claim of the wrong type is refused whatever the
+    // claims type, `Value` and raw claims included.
     let token = hs256(&claims_with(json!({"sub": 5})));
     assert_invalid_claims::<TestClaims>("sub a number", &token).await;
-    assert_invalid_claims::<Flat>("sub a number", &token).await;
+    assert_invalid_claims::<Value>("sub a number", &token).await;
+    assert_invalid_claims::<Box<RawValue>>("sub a number", &token).await;
+    // Registered claims fine, but the claims type refuses the payload …
+    let token = hs256(&claims_with(json!({"name": 5})));
+    assert_invalid_claims::<TestClaims>("name a number", &token).await;
     // … which `Value` and raw claims take as they are.
     let (status, value, _) = through_axum(auth_for::<Value>(), &token).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(value.unwrap()["sub"], json!(5));
+    assert_eq!(value.unwrap()["name"], json!(5));
     let (status, raw, _) = through_axum(auth_for::<Box<RawValue>>(), &token).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(raw.unwrap().get(), payload_text(&token));

@@ -325,4 +325,31 @@ mod remote {
             "query-secret-1f2e3d4c".into(),
         )]);
     }
+
+    /// A discovery document naming another issuer is a configuration error,
+    /// logged at `error` with both issuers (the client only sees 503).
+    #[tokio::test]
+    async fn a_discovery_document_naming_another_issuer_is_logged_with_both() {
+        logs();
+        let server = JwksServer::start().await.unwrap();
+        server.set_jwks(jwks_json(&[rsa_jwk("rsa")]));
+        let configured = server.base_url();
+        let discovered = "https://idp.example/tenant-9f8e";
+        let config = serde_json::json!({"issuer": discovered, "jwks_uri": server.url()});
+        server.set_document(
+            "/.well-known/openid-configuration",
+            "application/json",
+            config.to_string(),
+        );
+        let keys = RemoteJwks::discover(configured.clone()).build().unwrap();
+        assert!(keys.prefetch().await.is_err());
+        let logs = captured();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("discovery document names another issuer"))
+            .unwrap_or_else(|| panic!("no configuration error logged: {logs}"));
+        assert!(line.contains("ERROR"), "{line}");
+        assert!(line.contains(&configured), "{line}");
+        assert!(line.contains(discovered), "{line}");
+    }
 }

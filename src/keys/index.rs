@@ -55,6 +55,31 @@ impl KeyIndex {
         (index, dups)
     }
 
+    /// Indexes a refetched key set. Unchanged keys keep the parsed (and
+    /// prepared) object of `previous`, so tokens they verified stay in the
+    /// verified-token cache, which binds each entry to that object. A key
+    /// whose `kid` the new set claims twice gets a new object: the cache
+    /// entries it verified die with the old one, so a cached token never
+    /// outlives its key becoming ambiguous.
+    #[cfg(feature = "remote-jwks")]
+    pub(crate) fn refreshed(keys: Vec<Key>, previous: Option<&Self>) -> (Self, Vec<Box<str>>) {
+        let mut seen = HashSet::new();
+        let shared_kids: HashSet<Box<str>> = keys
+            .iter()
+            .filter_map(Key::kid)
+            .filter(|kid| !seen.insert(*kid))
+            .map(Box::from)
+            .collect();
+        let keys = keys.into_iter().map(|key| {
+            let reusable = key.kid().is_none_or(|kid| !shared_kids.contains(kid));
+            previous
+                .filter(|_| reusable)
+                .and_then(|p| p.same_as(&key))
+                .unwrap_or_else(|| Arc::new(key))
+        });
+        Self::from_shared(keys)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.all.len()
     }
@@ -65,7 +90,7 @@ impl KeyIndex {
 
     /// The shared key equal to `key`, if the index holds one.
     #[cfg(feature = "remote-jwks")]
-    pub(crate) fn same_as(&self, key: &Key) -> Option<Arc<Key>> {
+    fn same_as(&self, key: &Key) -> Option<Arc<Key>> {
         self.all.iter().find(|k| k.same_as(key)).cloned()
     }
 
@@ -150,6 +175,25 @@ mod tests {
         assert_eq!(
             index.find(None, Algorithm::ES256).unwrap_err(),
             Miss::Final(AuthErrorKind::AlgorithmNotAllowed)
+        );
+    }
+
+    #[cfg(feature = "remote-jwks")]
+    #[test]
+    fn unchanged_keys_keep_their_object_unless_their_kid_became_shared() {
+        let (old, _) = KeyIndex::new([hmac(Some("a"), 1), hmac(Some("b"), 2)]);
+        let a = old.find(Some("a"), Algorithm::HS256).unwrap();
+        let b = old.find(Some("b"), Algorithm::HS256).unwrap();
+        let (new, dups) = KeyIndex::refreshed(
+            vec![hmac(Some("a"), 1), hmac(Some("a"), 3), hmac(Some("b"), 2)],
+            Some(&old),
+        );
+        assert_eq!(dups, vec![Box::from("a")]);
+        let b2 = new.find(Some("b"), Algorithm::HS256).unwrap();
+        assert!(Arc::ptr_eq(&b, &b2), "an unchanged key keeps its object");
+        assert!(
+            new.all.iter().all(|k| !Arc::ptr_eq(k, &a)),
+            "a key whose kid is now shared gets a new object"
         );
     }
 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::DecodingKey;
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -111,20 +111,20 @@ pub(crate) fn parse_jwk(json: &str, policy: JwkPolicy) -> Result<Key, String> {
             };
             let x = b64("x", raw.x.as_ref())?;
             let y = b64("y", raw.y.as_ref())?;
-            if x.len() != len || y.len() != len {
-                return Err("EC coordinates have the wrong length".into());
+            let point = ec_point(&x, &y, len)?;
+            let alg = if len == 32 {
+                Algorithm::ES256
+            } else {
+                Algorithm::ES384
+            };
+            if !crate::crypto::ec_point_is_valid(alg, &point) {
+                return Err("EC key is not a point on its curve".into());
             }
-            let mut point = Vec::with_capacity(1 + 2 * len);
-            point.push(0x04);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
             (key_type, DecodingKey::from_ec_der(&point))
         }
         ("OKP", Some("Ed25519")) => {
             let x = b64("x", raw.x.as_ref())?;
-            if x.len() != 32 {
-                return Err("Ed25519 key has the wrong length".into());
-            }
+            check_ed25519(&x)?;
             (KeyType::Ed25519, DecodingKey::from_ed_der(&x))
         }
         ("oct", _) if policy.allow_symmetric => {
@@ -164,6 +164,40 @@ pub(crate) fn hmac_algorithms(algorithms: AlgSet, secret_len: usize) -> Result<A
     }
 }
 
+/// The uncompressed point `04 ‖ x ‖ y` of a curve whose coordinates are
+/// `len` bytes. A coordinate *shorter* than `len` is left-padded with zeros:
+/// some JWK writers drop leading zero bytes (RFC 7518 §6.2.1.2 says they
+/// must not), and every other verifier accepts such keys. A longer one is
+/// refused.
+pub(crate) fn ec_point(x: &[u8], y: &[u8], len: usize) -> Result<Vec<u8>, String> {
+    if x.is_empty() || y.is_empty() || x.len() > len || y.len() > len {
+        return Err("EC coordinates have the wrong length".into());
+    }
+    let mut point = Vec::with_capacity(1 + 2 * len);
+    point.push(0x04);
+    for coordinate in [x, y] {
+        point.resize(point.len() + len - coordinate.len(), 0);
+        point.extend_from_slice(coordinate);
+    }
+    Ok(point)
+}
+
+/// Checks an Ed25519 public key: 32 bytes, a valid point, and not one of
+/// small order. A small-order key (the identity `01 00…00` and the seven
+/// other torsion points, in any encoding) lets anyone forge signatures that
+/// verify under RFC 8032's arithmetic (R = identity, S = 0); libsodium
+/// refuses such keys too.
+pub(crate) fn check_ed25519(x: &[u8]) -> Result<(), String> {
+    let bytes: [u8; 32] = x
+        .try_into()
+        .map_err(|_| "Ed25519 key has the wrong length".to_string())?;
+    match curve25519_dalek::edwards::CompressedEdwardsY(bytes).decompress() {
+        Some(point) if !point.is_small_order() => Ok(()),
+        Some(_) => Err("Ed25519 key is a small-order point".into()),
+        None => Err("Ed25519 key is not a curve point".into()),
+    }
+}
+
 /// Checks an RSA modulus and exponent.
 pub(crate) fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
     let bits = bit_len(n);
@@ -178,7 +212,9 @@ pub(crate) fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
         ));
     }
     let e = strip_zeros(e);
-    if e.is_empty() || e.len() > 8 || e.last().is_some_and(|b| b & 1 == 0) {
+    // An odd public exponent of at least 3: `e = 1` makes every message
+    // its own signature.
+    if e.is_empty() || e == [1] || e.len() > 8 || e.last().is_some_and(|b| b & 1 == 0) {
         return Err("RSA exponent is invalid".into());
     }
     Ok(())
@@ -232,7 +268,6 @@ fn truncate(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::Algorithm;
 
     const STRICT: JwkPolicy = JwkPolicy {
         allow_symmetric: false,

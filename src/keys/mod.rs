@@ -32,7 +32,7 @@ use crate::error::AuthError;
 pub use alg::AlgSet;
 pub(crate) use alg::parse_alg;
 #[cfg(feature = "remote-jwks")]
-pub use remote::{JwksError, JwksStatus, RemoteJwks, RemoteJwksBuilder};
+pub use remote::{JwksError, JwksErrorKind, JwksStatus, RemoteJwks, RemoteJwksBuilder};
 pub use static_keys::StaticKeys;
 pub(crate) use static_keys::jwks_keys;
 
@@ -154,6 +154,14 @@ impl fmt::Debug for Lookup {
 pub trait KeySource: Send + Sync + 'static {
     /// Looks up the key.
     fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup;
+
+    /// Every algorithm a key of this source could ever verify (default:
+    /// all). A token whose `alg` is outside the union of a layer's sources
+    /// is refused when its header is read, before any lookup: a remote key
+    /// set never holds symmetric keys, so an HS256 token costs no refetch.
+    fn algorithms(&self) -> AlgSet {
+        AlgSet::ALL
+    }
 }
 
 /// Anything that can become a [`KeySource`]: a key source, or a builder of
@@ -183,5 +191,9 @@ impl IntoKeySource for RemoteJwksBuilder {
 impl<K: KeySource + ?Sized> KeySource for Arc<K> {
     fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
         (**self).lookup(kid, alg)
+    }
+
+    fn algorithms(&self) -> AlgSet {
+        (**self).algorithms()
     }
 }

@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use super::alg::{AlgSet, KeyType, algorithms_for};
 use super::der::{self, OID_EC, OID_ED25519, OID_P256, OID_P384};
 use super::index::{KeyIndex, Miss};
-use super::jwk::{JwkPolicy, check_rsa, hmac_algorithms, parse_jwk, parse_jwks};
+use super::jwk::{JwkPolicy, check_ed25519, check_rsa, hmac_algorithms, parse_jwk, parse_jwks};
 use super::{Key, KeySource, Lookup};
 use crate::error::{AuthError, AuthErrorKind, BuildError};
 
@@ -200,9 +200,7 @@ fn ec_point(point: &[u8]) -> Result<Key, BuildError> {
 }
 
 fn ed_raw(raw: &[u8]) -> Result<Key, BuildError> {
-    if raw.len() != 32 {
-        return Err(BuildError::new("Ed25519 key is not 32 bytes"));
-    }
+    check_ed25519(raw).map_err(BuildError::new)?;
     Ok(Key::new(
         None,
         AlgSet::only(Algorithm::EdDSA),

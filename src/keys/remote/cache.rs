@@ -21,15 +21,16 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use jsonwebtoken::Algorithm;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
-use super::JwksError;
 use super::fetch::Fetch;
+use super::{JwksError, JwksErrorKind};
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys::Lookup;
 use crate::keys::index::{KeyIndex, Miss};
 use crate::keys::jwk::{JwkPolicy, parse_jwks};
+use crate::log::jwks as log;
 
 /// Cache settings; see the builder of [`RemoteJwks`](super::RemoteJwks).
 #[derive(Clone, Debug)]
@@ -110,6 +111,9 @@ pub(crate) struct Cache {
     control: Mutex<Control>,
     stats: Stats,
     refresher_started: AtomicBool,
+    /// Wakes the refresher when a fetch it did not start fails, so the
+    /// retry follows the backoff instead of the planned refresh.
+    wake: Arc<Notify>,
     /// Whether the "serving stale keys" warning was logged since the last
     /// good fetch (logged once per episode, not per request).
     stale_logged: AtomicBool,
@@ -159,6 +163,7 @@ impl Cache {
             control: Mutex::new(Control::default()),
             stats: Stats::default(),
             refresher_started: AtomicBool::new(false),
+            wake: Arc::new(Notify::new()),
             stale_logged: AtomicBool::new(false),
             label: label.into_boxed_str(),
         }
@@ -219,13 +224,8 @@ impl Cache {
         let now = Instant::now();
         if let Some(snap) = self.usable(now) {
             if now >= snap.fresh_until && !self.stale_logged.swap(true, Ordering::Relaxed) {
-                #[cfg(feature = "tracing")]
-                tracing::warn!(
-                    target: "jwt_layer::jwks",
-                    source = %self.label,
-                    age_secs = now.saturating_duration_since(snap.fetched_at).as_secs(),
-                    "serving a stale key set: refreshing keeps failing"
-                );
+                let age = now.saturating_duration_since(snap.fetched_at);
+                log::serving_stale(&self.label, age.as_secs());
             }
             match snap.index.find(kid, alg) {
                 Ok(key) => return Lookup::Ready(Ok(key)),
@@ -290,8 +290,7 @@ impl Cache {
                 None => return Lookup::Ready(Err(AuthErrorKind::UnknownKey.into())),
             }
         };
-        #[cfg(feature = "tracing")]
-        tracing::debug!(target: "jwt_layer::jwks", source = %self.label, "unknown kid, refetching key set");
+        log::unknown_kid_refetch(&self.label);
         let this = Arc::clone(self);
         let kid = kid.to_owned();
         Lookup::Pending(Box::pin(async move {
@@ -353,10 +352,16 @@ impl Cache {
             }
         };
         match rx {
-            Some(rx) => wait(rx)
-                .await
-                .unwrap_or_else(|| Err(JwksError::new("the fetch task ended without an answer"))),
-            None => Err(JwksError::new("no tokio runtime to fetch on")),
+            Some(rx) => wait(rx).await.unwrap_or_else(|| {
+                Err(JwksError::new(
+                    JwksErrorKind::NoRuntime,
+                    "the fetch task ended without an answer",
+                ))
+            }),
+            None => Err(JwksError::new(
+                JwksErrorKind::NoRuntime,
+                "no tokio runtime to fetch on",
+            )),
         }
     }
 
@@ -382,6 +387,9 @@ impl Cache {
                         ctl.retry_at =
                             Some(Instant::now() + this.backoff(ctl.consecutive_failures));
                         ctl.last_error = Some(e.to_string());
+                        // The refresher may be asleep until a refresh planned
+                        // before this failure: retry on the backoff instead.
+                        this.wake.notify_one();
                     }
                 }
             }
@@ -395,23 +403,10 @@ impl Cache {
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch_and_parse().await;
         match &result {
-            Ok(count) => {
-                #[cfg(feature = "tracing")]
-                tracing::debug!(target: "jwt_layer::jwks", source = %self.label, keys = count, "key set fetched");
-                let _ = count;
-            }
+            Ok(count) => log::fetched(&self.label, *count),
             Err(e) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                let stale = self.snapshot.load().is_some();
-                #[cfg(feature = "tracing")]
-                tracing::warn!(
-                    target: "jwt_layer::jwks",
-                    source = %self.label,
-                    error = %e,
-                    serving_last_good_set = stale,
-                    "key set fetch failed"
-                );
-                let _ = (e, stale);
+                log::fetch_failed(&self.label, e, self.snapshot.load().is_some());
             }
         }
         result.map(|_| ())
@@ -422,28 +417,21 @@ impl Cache {
         let policy = JwkPolicy {
             allow_symmetric: false,
         };
-        let parsed =
-            parse_jwks(&fetched.body, policy, self.config.max_keys).map_err(JwksError::new)?;
-        #[cfg(feature = "tracing")]
+        let parsed = parse_jwks(&fetched.body, policy, self.config.max_keys)
+            .map_err(|why| JwksError::new(JwksErrorKind::Malformed, why))?;
         for why in &parsed.skipped {
-            tracing::debug!(target: "jwt_layer::jwks", source = %self.label, reason = %why, "key skipped");
+            log::key_skipped(&self.label, why);
         }
         if parsed.keys.is_empty() {
-            return Err(JwksError::new("the key set holds no usable key"));
+            return Err(JwksError::new(
+                JwksErrorKind::NoUsableKey,
+                "the key set holds no usable key",
+            ));
         }
-        // Keep the parsed (and prepared) key objects of unchanged keys, so
-        // tokens they verified stay in the verified-token cache.
         let previous = self.snapshot.load_full();
-        let keys = parsed.keys.into_iter().map(|key| {
-            previous
-                .as_ref()
-                .and_then(|p| p.index.same_as(&key))
-                .unwrap_or_else(|| Arc::new(key))
-        });
-        let (index, dups) = KeyIndex::from_shared(keys);
+        let (index, dups) = KeyIndex::refreshed(parsed.keys, previous.as_ref().map(|p| &p.index));
         if !dups.is_empty() {
-            #[cfg(feature = "tracing")]
-            tracing::warn!(target: "jwt_layer::jwks", source = %self.label, count = dups.len(), "several keys share a kid; tokens naming it are refused");
+            log::shared_kids(&self.label, dups.len());
         }
         let count = index.len();
         self.stale_logged.store(false, Ordering::Relaxed);
@@ -487,18 +475,22 @@ impl Cache {
             self.refresher_started.store(false, Ordering::Release);
             return;
         };
-        handle.spawn(refresh_loop(Arc::downgrade(self)));
+        handle.spawn(refresh_loop(Arc::downgrade(self), Arc::clone(&self.wake)));
     }
 }
 
-/// Refreshes ahead of expiry while the cache is alive.
-async fn refresh_loop(cache: Weak<Cache>) {
+/// Refreshes ahead of expiry, and retries failed fetches on the backoff,
+/// while the cache is alive.
+async fn refresh_loop(cache: Weak<Cache>, wake: Arc<Notify>) {
     loop {
         let at = match cache.upgrade() {
             Some(c) => c.next_refresh_at(Instant::now()),
             None => return,
         };
-        tokio::time::sleep_until(at).await;
+        if tokio::time::timeout_at(at, wake.notified()).await.is_ok() {
+            // A fetch failed meanwhile: plan again from its backoff.
+            continue;
+        }
         let Some(c) = cache.upgrade() else { return };
         if c.next_refresh_at(Instant::now()) > Instant::now() {
             // A fetch since we went to sleep moved the deadline.

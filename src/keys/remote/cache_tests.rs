@@ -62,7 +62,7 @@ impl Fetch for Fake {
             }
             match answer {
                 Answer::Ok(body, max_age) => Ok(Fetched { body, max_age }),
-                Answer::Fail => Err(JwksError::new("boom")),
+                Answer::Fail => Err(JwksError::new(JwksErrorKind::Request, "boom")),
             }
         })
     }
@@ -73,7 +73,10 @@ fn jwks(kids: &[&str]) -> String {
         .iter()
         .enumerate()
         .map(|(i, kid)| {
-            let x = URL_SAFE_NO_PAD.encode([i as u8 + 1; 32]);
+            // A distinct valid public key per position: (i + 1)·B.
+            let point = curve25519_dalek::constants::ED25519_BASEPOINT_POINT
+                * curve25519_dalek::Scalar::from(i as u64 + 1);
+            let x = URL_SAFE_NO_PAD.encode(point.compress().as_bytes());
             format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","kid":"{kid}"}}"#)
         })
         .collect();
@@ -344,4 +347,46 @@ async fn reads_never_wait_behind_a_refresh() {
     );
     gate.notify_one();
     refresh.await.unwrap().unwrap();
+}
+
+/// A kid-triggered refetch that fails is retried on the backoff (1 s, then
+/// 2 s …), not only at the next planned refresh or after the kid cooldown.
+#[tokio::test(start_paused = true)]
+async fn a_failed_kid_refetch_is_retried_on_the_backoff() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    fake.set(Answer::Fail);
+    assert_eq!(resolve(&cache, "b").await, Err(AuthErrorKind::UnknownKey));
+    assert_eq!(fake.calls(), 2);
+    // The provider recovers and now publishes "b".
+    fake.set(Answer::Ok(jwks(&["a", "b"]), None));
+    pass(Duration::from_millis(1100)).await;
+    assert_eq!(fake.calls(), 3, "retried about 1 s after the failure");
+    assert!(
+        is_ready(&cache, "b"),
+        "the new kid is served without a request fetching"
+    );
+    // Once a fetch succeeded, no more retries: the next fetch is the
+    // planned refresh.
+    pass(Duration::from_secs(60)).await;
+    assert_eq!(fake.calls(), 3);
+}
+
+/// Retries back off: 1 s, 2 s, 4 s … while the provider keeps failing.
+#[tokio::test(start_paused = true)]
+async fn failed_retries_back_off() {
+    let fake = Fake::new(&["a"], None);
+    let cache = cache(&fake);
+    assert_eq!(resolve(&cache, "a").await, Ok("a".into()));
+    fake.set(Answer::Fail);
+    assert_eq!(resolve(&cache, "b").await, Err(AuthErrorKind::UnknownKey));
+    let mut calls = vec![fake.calls()];
+    for _ in 0..4 {
+        pass(Duration::from_millis(1100)).await;
+        calls.push(fake.calls());
+    }
+    // Fetches at 0 s, 1 s, 3 s; then nothing until 7 s.
+    assert_eq!(calls, vec![2, 3, 3, 4, 4]);
+    assert!(is_ready(&cache, "a"), "the last good set is still served");
 }

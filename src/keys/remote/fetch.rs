@@ -8,7 +8,7 @@ use http::HeaderMap;
 use http::header::{ACCEPT, AGE, CACHE_CONTROL};
 use reqwest::Url;
 
-use super::JwksError;
+use super::{JwksError, JwksErrorKind};
 use crate::error::BuildError;
 
 /// A fetched document and the lifetime its server gave it.
@@ -119,45 +119,61 @@ impl HttpFetcher {
                 .header(ACCEPT, "application/jwk-set+json, application/json")
                 .send()
                 .await
-                .map_err(|e| JwksError::new(format!("request failed: {}", short(&e))))?;
+                .map_err(|e| {
+                    JwksError::new(
+                        JwksErrorKind::Request,
+                        format!("request failed: {}", short(&e)),
+                    )
+                })?;
             if res.url() != url {
                 // A client of the user's that follows redirects: the answer
                 // came from elsewhere.
-                return Err(JwksError::new("redirected: redirects are not followed"));
+                return Err(JwksError::new(
+                    JwksErrorKind::Redirected,
+                    "redirected: redirects are not followed",
+                ));
             }
             let status = res.status();
             if status != reqwest::StatusCode::OK {
-                return Err(JwksError::new(format!(
-                    "unexpected status {}",
-                    status.as_u16()
-                )));
+                return Err(JwksError::new(
+                    JwksErrorKind::Status,
+                    format!("unexpected status {}", status.as_u16()),
+                ));
             }
             let max = self.limits.max_body;
             if res.content_length().is_some_and(|len| len > max as u64) {
-                return Err(JwksError::new(format!("body larger than {max} bytes")));
+                return Err(JwksError::new(
+                    JwksErrorKind::TooLarge,
+                    format!("body larger than {max} bytes"),
+                ));
             }
             let max_age = lifetime(res.headers());
             let mut body = Vec::new();
-            while let Some(chunk) = res
-                .chunk()
-                .await
-                .map_err(|e| JwksError::new(format!("reading body failed: {}", short(&e))))?
-            {
+            while let Some(chunk) = res.chunk().await.map_err(|e| {
+                JwksError::new(
+                    JwksErrorKind::Request,
+                    format!("reading body failed: {}", short(&e)),
+                )
+            })? {
                 if body.len() + chunk.len() > max {
-                    return Err(JwksError::new(format!("body larger than {max} bytes")));
+                    return Err(JwksError::new(
+                        JwksErrorKind::TooLarge,
+                        format!("body larger than {max} bytes"),
+                    ));
                 }
                 body.extend_from_slice(&chunk);
             }
-            let body = String::from_utf8(body).map_err(|_| JwksError::new("body is not UTF-8"))?;
+            let body = String::from_utf8(body)
+                .map_err(|_| JwksError::new(JwksErrorKind::Malformed, "body is not UTF-8"))?;
             Ok(Fetched { body, max_age })
         };
         tokio::time::timeout(self.limits.timeout, exchange)
             .await
             .map_err(|_| {
-                JwksError::new(format!(
-                    "no complete answer within {:?}",
-                    self.limits.timeout
-                ))
+                JwksError::new(
+                    JwksErrorKind::Timeout,
+                    format!("no complete answer within {:?}", self.limits.timeout),
+                )
             })?
     }
 }

@@ -31,7 +31,7 @@
 //! | refresh ahead | a background task fetches at ~80 % of the lifetime ±10 % jitter; requests never wait for it |
 //! | concurrent misses | one fetch in flight, shared by every waiter; a dropped request cannot cancel it |
 //! | unknown `kid` | refetch at once, then at most once per 30 s and 6 per 10 min; a `kid` still unknown after a fresh fetch is remembered as absent for 5 min; otherwise an immediate 401 |
-//! | fetch fails | the last good set is served for up to 24 h past its lifetime; retries back off 1 s → 60 s; logged at `warn` |
+//! | fetch fails (planned or kid-triggered) | the last good set is served for up to 24 h past its lifetime; retried in the background, backing off 1 s → 60 s; logged at `warn` |
 //! | nothing usable cached | 503 with `Retry-After`, never 401 |
 //! | HTTP | connect 2 s, total 5 s, body ≤ 256 KiB, ≤ 100 keys, https only except loopback, redirects are failures |
 //! | key hygiene | skips `use: enc`, `key_ops` without `verify`, `oct`, unsupported `kty`/`crv`/`alg`, RSA < 2048 bits, malformed entries; two keys with one `kid` make that `kid` unusable |
@@ -47,23 +47,62 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 
 use crate::error::BuildError;
-use crate::keys::{KeySource, Lookup};
+use crate::keys::{AlgSet, KeySource, Lookup};
 pub use cache::JwksStatus;
 use cache::{Cache, CacheConfig};
 pub(crate) use fetch::{Fetch, HttpFetcher, HttpLimits, check_url, default_client};
 
-/// Why a key set could not be fetched.
+/// Why a key set could not be fetched. [`kind`](Self::kind) classifies it;
+/// the message (its `Display`) says more, without any secret.
 #[derive(Clone, Debug)]
 pub struct JwksError {
+    kind: JwksErrorKind,
     message: Arc<str>,
 }
 
+/// The classes of key set fetch failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JwksErrorKind {
+    /// The request could not be made or its body not read (connection
+    /// refused or dropped, TLS).
+    Request,
+    /// No complete answer within the time limit.
+    Timeout,
+    /// The server answered with a redirect, which is not followed.
+    Redirected,
+    /// The server answered with a status other than 200.
+    Status,
+    /// The body is larger than the limit.
+    TooLarge,
+    /// The body is not a key set document (not UTF-8, not JSON, too many
+    /// keys).
+    Malformed,
+    /// The key set holds no usable key (a failed fetch: it never replaces
+    /// a good set).
+    NoUsableKey,
+    /// The OpenID discovery document is unusable (not JSON, no `issuer` or
+    /// `jwks_uri`, a `jwks_uri` that is not https).
+    Discovery,
+    /// The discovery document names another issuer than the configured one:
+    /// a configuration error.
+    IssuerMismatch,
+    /// No tokio runtime to fetch on, or the fetch task died.
+    NoRuntime,
+}
+
 impl JwksError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: JwksErrorKind, message: impl Into<String>) -> Self {
         let message: String = message.into();
         Self {
+            kind,
             message: message.into(),
         }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> JwksErrorKind {
+        self.kind
     }
 }
 
@@ -154,6 +193,11 @@ impl RemoteJwks {
 impl KeySource for RemoteJwks {
     fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
         self.cache.lookup(kid, alg)
+    }
+
+    /// Symmetric keys are never taken from a remote key set.
+    fn algorithms(&self) -> AlgSet {
+        AlgSet::ALL.without(AlgSet::HMAC)
     }
 }
 

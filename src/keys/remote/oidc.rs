@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::JwksError;
 use super::fetch::{Fetch, FetchFuture, HttpFetcher, check_url};
+use super::{JwksError, JwksErrorKind};
 use crate::error::BuildError;
 
 #[derive(Deserialize)]
@@ -56,18 +56,34 @@ impl DiscoveryFetcher {
     async fn discover(&self) -> Result<Url, JwksError> {
         let doc = self.http.get(self.http.url()).await?;
         if !doc.body.trim_start().starts_with('{') {
-            return Err(JwksError::new("discovery document is not a JSON object"));
-        }
-        let config: Configuration = serde_json::from_str(&doc.body).map_err(|_| {
-            JwksError::new("discovery document lacks a string `issuer` and `jwks_uri`")
-        })?;
-        if config.issuer != self.issuer {
             return Err(JwksError::new(
-                "discovery document names another issuer than the one configured",
+                JwksErrorKind::Discovery,
+                "discovery document is not a JSON object",
             ));
         }
-        check_url(&config.jwks_uri)
-            .map_err(|_| JwksError::new("discovery document's jwks_uri is not an https URL"))
+        let config: Configuration = serde_json::from_str(&doc.body).map_err(|_| {
+            JwksError::new(
+                JwksErrorKind::Discovery,
+                "discovery document lacks a string `issuer` and `jwks_uri`",
+            )
+        })?;
+        if config.issuer != self.issuer {
+            crate::log::discovery_issuer_mismatch(&self.issuer, &config.issuer);
+            return Err(JwksError::new(
+                JwksErrorKind::IssuerMismatch,
+                format!(
+                    "discovery document names the issuer `{}`, not the configured `{}`",
+                    crate::log::untrusted(&config.issuer),
+                    self.issuer
+                ),
+            ));
+        }
+        check_url(&config.jwks_uri).map_err(|_| {
+            JwksError::new(
+                JwksErrorKind::Discovery,
+                "discovery document's jwks_uri is not an https URL",
+            )
+        })
     }
 
     async fn fetch_keys(&self) -> Result<super::fetch::Fetched, JwksError> {
