@@ -50,7 +50,7 @@ use tower_service::Service;
 
 use crate::challenge::{Challenges, DEFAULT_REALM, DefaultRejection, OnRejection};
 use crate::claims::VerifiedClaims;
-use crate::error::{AuthError, AuthErrorKind, BuildError};
+use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 use crate::future::ResponseFuture;
 
 type Predicate<C> = Arc<dyn Fn(&C) -> bool + Send + Sync>;
@@ -80,6 +80,7 @@ impl<C> Requirement<C> {
                     .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
             if !ok {
                 return Err(BuildError::new(
+                    BuildErrorKind::InvalidHeaderText,
                     "a scope must be visible ASCII without spaces, '\"' or '\\'",
                 ));
             }
@@ -233,10 +234,12 @@ impl<C, R> AuthorizeBuilder<C, R> {
     /// challenge cannot carry.
     pub fn build(self) -> Result<Authorize<C, R>, BuildError> {
         let challenges = Challenges::new(&self.realm)?;
-        let requirement = self
-            .parts
-            .build(&challenges)?
-            .ok_or_else(|| BuildError::new("Authorize needs at least one scope or predicate"))?;
+        let requirement = self.parts.build(&challenges)?.ok_or_else(|| {
+            BuildError::new(
+                BuildErrorKind::InvalidSetting,
+                "Authorize needs at least one scope or predicate",
+            )
+        })?;
         Ok(Authorize {
             requirement: Arc::new(requirement),
             challenges,

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response};
 
-use crate::error::{AuthError, AuthErrorKind, BuildError};
+use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 
 /// The default realm.
 pub const DEFAULT_REALM: &str = "api";
@@ -62,9 +62,10 @@ pub(crate) fn check_quotable(what: &str, s: &str) -> Result<(), BuildError> {
     if ok {
         Ok(())
     } else {
-        Err(BuildError::new(format!(
-            "{what} must be 1 to 256 visible ASCII characters without '\"' or '\\'"
-        )))
+        Err(BuildError::new(
+            BuildErrorKind::InvalidHeaderText,
+            format!("{what} must be 1 to 256 visible ASCII characters without '\"' or '\\'"),
+        ))
     }
 }
 
@@ -115,7 +116,9 @@ fn render(
         s.push_str(scope);
         s.push('"');
     }
-    HeaderValue::from_str(&s).map_err(|e| BuildError::with_source("invalid challenge", e))
+    HeaderValue::from_str(&s).map_err(|e| {
+        BuildError::with_source(BuildErrorKind::InvalidHeaderText, "invalid challenge", e)
+    })
 }
 
 /// The response for `err`, with an empty body, before any user hook.

@@ -223,26 +223,74 @@ impl std::error::Error for AuthError {
 
 /// A configuration mistake found while building a layer, a key set or a
 /// validation. Building never does I/O, so this is always about the
-/// configuration itself.
+/// configuration itself. [`kind`](Self::kind) classifies it; the message
+/// (its `Display`) says what to change.
 #[derive(Debug)]
 pub struct BuildError {
+    kind: BuildErrorKind,
     message: String,
     source: Option<BoxError>,
 }
 
+/// The classes of configuration mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BuildErrorKind {
+    /// A key is malformed, too weak, of an unsupported type, or unfit for
+    /// the use asked of it (an HMAC secret that is a public key, an
+    /// algorithm the key cannot verify, a small-order Ed25519 point …).
+    InvalidKey,
+    /// No key to verify or sign with.
+    NoKey,
+    /// Two keys claim the same `kid`.
+    DuplicateKid,
+    /// Settings that exclude each other, or one given twice (static keys
+    /// and a key source, an issuer configured twice …).
+    Conflict,
+    /// A claim rule or token limit out of bounds: leeway, lifetime, token
+    /// size, algorithms, an empty issuer or audience.
+    InvalidValidation,
+    /// Neither an issuer nor an audience is set; call
+    /// `allow_any_issuer_and_audience()` if that is meant.
+    UncheckedIssuerAndAudience,
+    /// A URL that does not parse, or is not https (plain http is allowed
+    /// for loopback hosts only).
+    InvalidUrl,
+    /// A realm, scope or other text that would go into a response header
+    /// and is not valid there.
+    InvalidHeaderText,
+    /// A cache, timeout or other setting out of its bounds, or a required
+    /// one missing.
+    InvalidSetting,
+    /// The platform failed: the random source, key generation, the HTTP
+    /// client's TLS setup.
+    Platform,
+}
+
 impl BuildError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: BuildErrorKind, message: impl Into<String>) -> Self {
         Self {
+            kind,
             message: message.into(),
             source: None,
         }
     }
 
-    pub(crate) fn with_source(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+    pub(crate) fn with_source(
+        kind: BuildErrorKind,
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
         Self {
+            kind,
             message: message.into(),
             source: Some(source.into()),
         }
+    }
+
+    /// What kind of mistake this is.
+    pub fn kind(&self) -> BuildErrorKind {
+        self.kind
     }
 }
 

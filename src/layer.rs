@@ -11,7 +11,7 @@ use tower_layer::Layer;
 
 use crate::authorize::RequirementParts;
 use crate::challenge::{Challenges, DEFAULT_REALM, DefaultRejection};
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::{IntoKeySource, Key, KeySource, StaticKeys};
 use crate::service::JwtAuthService;
 use crate::token::{BearerHeader, TokenSource};
@@ -242,9 +242,10 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
                 .push(audience.into()),
             None => self.issuer_keys.push(IssuerKeys {
                 issuer: issuer.to_owned(),
-                keys: Err(BuildError::new(format!(
-                    "issuer_audience for `{issuer}` comes before its issuer_keys"
-                ))),
+                keys: Err(BuildError::new(
+                    BuildErrorKind::Conflict,
+                    format!("issuer_audience for `{issuer}` comes before its issuer_keys"),
+                )),
                 audiences: None,
             }),
         }
@@ -420,6 +421,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
             let keys: Arc<dyn KeySource> = match (self.key_source, self.keys.is_empty()) {
                 (Some(_), false) => {
                     return Err(BuildError::new(
+                        BuildErrorKind::Conflict,
                         "give either static keys or a key source, not both",
                     ));
                 }
@@ -436,11 +438,13 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         } else {
             if self.key_source.is_some() || !self.keys.is_empty() {
                 return Err(BuildError::new(
+                    BuildErrorKind::Conflict,
                     "issuer_keys gives each issuer its keys: do not add keys or a key source beside it",
                 ));
             }
             if !self.validation.issuer_list().is_empty() {
                 return Err(BuildError::new(
+                    BuildErrorKind::Conflict,
                     "issuer_keys names the accepted issuers: do not call issuer(..) beside it",
                 ));
             }
@@ -455,7 +459,10 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
                     validation,
                 };
                 if map.insert(ik.issuer.into_boxed_str(), route).is_some() {
-                    return Err(BuildError::new("an issuer is given twice"));
+                    return Err(BuildError::new(
+                        BuildErrorKind::Conflict,
+                        "an issuer is given twice",
+                    ));
                 }
             }
             Routes::ByIssuer(map)

@@ -114,7 +114,7 @@ pub use authorize::{Authorize, AuthorizeBuilder, AuthorizeService};
 pub use axum::{Claims, MissingClaims};
 pub use challenge::{DefaultRejection, OnRejection};
 pub use claims::{OneOrMany, RegisteredClaims, VerifiedClaims};
-pub use error::{AuthError, AuthErrorKind, BoxError, BuildError};
+pub use error::{AuthError, AuthErrorKind, BoxError, BuildError, BuildErrorKind};
 pub use future::ResponseFuture;
 pub use jsonwebtoken::Algorithm;
 pub use keys::{Key, KeySource, StaticKeys};

@@ -16,7 +16,7 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
-use crate::error::{AuthError, AuthErrorKind, BuildError};
+use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 use crate::keys::AlgSet;
 
 /// The largest leeway a validation accepts.
@@ -233,6 +233,7 @@ impl Validation {
         self.algorithms = self.algorithms.intersect(keys);
         if self.algorithms.is_empty() {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidValidation,
                 "no allowed algorithm can be verified by the configured keys",
             ));
         }
@@ -242,21 +243,29 @@ impl Validation {
     /// Checks the settings; called by `build()`.
     pub(crate) fn check(&self) -> Result<(), BuildError> {
         if self.leeway > MAX_LEEWAY {
-            return Err(BuildError::new(format!(
-                "leeway of {:?} exceeds the maximum of {MAX_LEEWAY:?}",
-                self.leeway
-            )));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidValidation,
+                format!(
+                    "leeway of {:?} exceeds the maximum of {MAX_LEEWAY:?}",
+                    self.leeway
+                ),
+            ));
         }
         if self.max_token_size == 0 || self.max_token_size > MAX_TOKEN_SIZE_LIMIT {
-            return Err(BuildError::new(format!(
-                "max token size must be between 1 and {MAX_TOKEN_SIZE_LIMIT} bytes"
-            )));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidValidation,
+                format!("max token size must be between 1 and {MAX_TOKEN_SIZE_LIMIT} bytes"),
+            ));
         }
         if self.algorithms.is_empty() {
-            return Err(BuildError::new("no algorithm allowed"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidValidation,
+                "no algorithm allowed",
+            ));
         }
         if self.issuers.is_empty() && self.audiences.is_empty() && !self.unchecked_iss_aud {
             return Err(BuildError::new(
+                BuildErrorKind::UncheckedIssuerAndAudience,
                 "neither an issuer nor an audience is set: any token signed by the key would \
                  be accepted; set .issuer(..)/.audience(..), or call \
                  .allow_any_issuer_and_audience() if that is intended",
@@ -268,7 +277,10 @@ impl Validation {
             .chain(&self.audiences)
             .any(|s| s.is_empty())
         {
-            return Err(BuildError::new("an issuer or audience is empty"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidValidation,
+                "an issuer or audience is empty",
+            ));
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 #[cfg(feature = "aws-lc-rs")]
 use super::SigningKey;
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 
 /// The kinds of key pair [`SigningKey::generate`] makes.
 #[cfg(feature = "aws-lc-rs")]
@@ -54,8 +54,9 @@ impl SigningKey {
             Ed25519KeyPair,
         };
 
-        let failed =
-            |e: aws_lc_rs::error::Unspecified| BuildError::with_source("key generation failed", e);
+        let failed = |e: aws_lc_rs::error::Unspecified| {
+            BuildError::with_source(BuildErrorKind::Platform, "key generation failed", e)
+        };
         let rng = SystemRandom::new();
         let rsa = |size| -> Result<Zeroizing<Vec<u8>>, BuildError> {
             let pair = KeyPair::generate(size).map_err(failed)?;
@@ -112,8 +113,12 @@ impl HmacSecret {
     /// The random source failed.
     pub fn generate() -> Result<Self, BuildError> {
         let mut bytes = Zeroizing::new(vec![0u8; Self::LEN]);
-        getrandom::fill(&mut bytes)
-            .map_err(|e| BuildError::new(format!("random source failed: {e}")))?;
+        getrandom::fill(&mut bytes).map_err(|e| {
+            BuildError::new(
+                BuildErrorKind::Platform,
+                format!("random source failed: {e}"),
+            )
+        })?;
         Ok(Self(bytes))
     }
 
@@ -124,7 +129,7 @@ impl HmacSecret {
     /// Not an even number of hex digits, or empty.
     pub fn from_hex(text: &str) -> Result<Self, BuildError> {
         let text = text.trim().as_bytes();
-        let invalid = || BuildError::new("the secret is not hex");
+        let invalid = || BuildError::new(BuildErrorKind::InvalidKey, "the secret is not hex");
         if text.is_empty() || !text.len().is_multiple_of(2) {
             return Err(invalid());
         }
@@ -146,11 +151,14 @@ impl HmacSecret {
     ///
     /// Not base64url, or empty.
     pub fn from_base64url(text: &str) -> Result<Self, BuildError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text.trim())
-            .map_err(|_| BuildError::new("the secret is not base64url"))?;
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| {
+            BuildError::new(BuildErrorKind::InvalidKey, "the secret is not base64url")
+        })?;
         if bytes.is_empty() {
-            return Err(BuildError::new("the secret is empty"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                "the secret is empty",
+            ));
         }
         Ok(Self(Zeroizing::new(bytes)))
     }

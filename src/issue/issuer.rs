@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::KeyRing;
 use super::error::{IssueError, IssueErrorKind};
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 
 const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -253,7 +253,10 @@ impl TokenIssuerBuilder {
     pub fn build(self) -> Result<TokenIssuer, BuildError> {
         crate::crypto::ensure_backend();
         if self.ttl.as_secs() == 0 {
-            return Err(BuildError::new("the token lifetime is under one second"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
+                "the token lifetime is under one second",
+            ));
         }
         let empty = |s: &String| s.is_empty();
         if self.issuer.as_ref().is_some_and(empty)
@@ -262,6 +265,7 @@ impl TokenIssuerBuilder {
             || self.typ.is_empty()
         {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
                 "the issuer, an audience, the subject or typ is empty",
             ));
         }

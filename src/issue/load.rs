@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::SigningKey;
 use super::der::{self, Curve, Private, Secret};
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::parse_alg;
 
 impl SigningKey {
@@ -26,39 +26,50 @@ impl SigningKey {
     /// key, an unsupported type or curve, an RSA key under 2048 bits.
     pub fn from_pem(pem: impl AsRef<[u8]>) -> Result<Self, BuildError> {
         let blocks = pem::parse_many(pem.as_ref())
-            .map_err(|e| BuildError::with_source("malformed PEM", e))?;
+            .map_err(|e| BuildError::with_source(BuildErrorKind::InvalidKey, "malformed PEM", e))?;
         let mut private = None;
         for block in &blocks {
             match block.tag() {
                 "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
                     if private.replace(block).is_some() {
-                        return Err(BuildError::new("the PEM holds more than one private key"));
+                        return Err(BuildError::new(
+                            BuildErrorKind::InvalidKey,
+                            "the PEM holds more than one private key",
+                        ));
                     }
                 }
                 "EC PARAMETERS" => {}
                 "ENCRYPTED PRIVATE KEY" => {
                     return Err(BuildError::new(
+                        BuildErrorKind::InvalidKey,
                         "encrypted private keys are not supported: decrypt it first \
                          (`openssl pkcs8 -topk8 -nocrypt`)",
                     ));
                 }
                 "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => {
                     return Err(BuildError::new(
+                        BuildErrorKind::InvalidKey,
                         "this is a public key or certificate; signing needs the private key",
                     ));
                 }
                 other => {
-                    return Err(BuildError::new(format!(
-                        "unsupported PEM block `{}`",
-                        other.chars().take(32).collect::<String>()
-                    )));
+                    return Err(BuildError::new(
+                        BuildErrorKind::InvalidKey,
+                        format!(
+                            "unsupported PEM block `{}`",
+                            other.chars().take(32).collect::<String>()
+                        ),
+                    ));
                 }
             }
         }
-        let block = private.ok_or_else(|| BuildError::new("the PEM holds no private key"))?;
+        let block = private.ok_or_else(|| {
+            BuildError::new(BuildErrorKind::InvalidKey, "the PEM holds no private key")
+        })?;
         if block.headers().iter().next().is_some() {
             // `Proc-Type: 4,ENCRYPTED`: OpenSSL's legacy encryption.
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "encrypted private keys are not supported: decrypt it first",
             ));
         }
@@ -72,7 +83,8 @@ impl SigningKey {
     ///
     /// As for [`from_pem`](Self::from_pem).
     pub fn from_der(der: impl AsRef<[u8]>) -> Result<Self, BuildError> {
-        let private = der::parse_private(der.as_ref()).map_err(BuildError::new)?;
+        let private = der::parse_private(der.as_ref())
+            .map_err(|why| BuildError::new(BuildErrorKind::InvalidKey, why))?;
         Self::from_private(&private, None, None)
     }
 
@@ -92,11 +104,10 @@ impl SigningKey {
     pub fn from_jwk(json: &str) -> Result<Self, BuildError> {
         let jwk: PrivateJwk<'_> = serde_json::from_str(json).map_err(|e| {
             // serde's message could quote the input; give the place only.
-            BuildError::new(format!(
-                "malformed JWK (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
+            BuildError::new(
+                BuildErrorKind::InvalidKey,
+                format!("malformed JWK (line {}, column {})", e.line(), e.column()),
+            )
         })?;
         jwk.load()
     }
@@ -114,21 +125,32 @@ impl SigningKey {
             keys: Vec<&'a RawValue>,
         }
         let set: Set<'_> = serde_json::from_str(json).map_err(|e| {
-            BuildError::new(format!(
-                "malformed JWK Set (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
+            BuildError::new(
+                BuildErrorKind::InvalidKey,
+                format!(
+                    "malformed JWK Set (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )
         })?;
         if set.keys.is_empty() {
-            return Err(BuildError::new("the JWK Set holds no key"));
+            return Err(BuildError::new(
+                BuildErrorKind::NoKey,
+                "the JWK Set holds no key",
+            ));
         }
         set.keys
             .iter()
             .enumerate()
             .map(|(i, jwk)| {
-                Self::from_jwk(jwk.get())
-                    .map_err(|e| BuildError::with_source(format!("JWK Set key #{i}"), e))
+                Self::from_jwk(jwk.get()).map_err(|e| {
+                    BuildError::with_source(
+                        BuildErrorKind::InvalidKey,
+                        format!("JWK Set key #{i}"),
+                        e,
+                    )
+                })
             })
             .collect()
     }
@@ -192,19 +214,27 @@ impl PrivateJwk<'_> {
         if let Some(u) = &self.use_
             && u != "sig"
         {
-            return Err(BuildError::new("the JWK's `use` is not `sig`"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                "the JWK's `use` is not `sig`",
+            ));
         }
         if let Some(ops) = &self.key_ops
             && !ops.iter().any(|op| op == "sign")
         {
-            return Err(BuildError::new("the JWK's `key_ops` does not allow `sign`"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                "the JWK's `key_ops` does not allow `sign`",
+            ));
         }
         let alg = match &self.alg {
             None => None,
-            Some(name) => Some(
-                parse_alg(name)
-                    .ok_or_else(|| BuildError::new("the JWK's `alg` is not supported"))?,
-            ),
+            Some(name) => Some(parse_alg(name).ok_or_else(|| {
+                BuildError::new(
+                    BuildErrorKind::InvalidKey,
+                    "the JWK's `alg` is not supported",
+                )
+            })?),
         };
         let kid = self.kid.as_deref();
         if self.kty == "oct" {
@@ -213,17 +243,22 @@ impl PrivateJwk<'_> {
         }
         if self.d.is_none() {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "this JWK is a public key; signing needs its private member `d`",
             ));
         }
         let private = match (&*self.kty, self.crv.as_deref()) {
             ("RSA", _) => self.rsa()?,
             ("EC", Some(crv)) => {
-                let curve = Curve::from_name(crv)
-                    .ok_or_else(|| BuildError::new("EC curve is not P-256 or P-384"))?;
+                let curve = Curve::from_name(crv).ok_or_else(|| {
+                    BuildError::new(BuildErrorKind::InvalidKey, "EC curve is not P-256 or P-384")
+                })?;
                 let d = b64("d", self.d.as_ref())?;
                 if d.len() != curve.len() {
-                    return Err(BuildError::new("EC `d` has the wrong length"));
+                    return Err(BuildError::new(
+                        BuildErrorKind::InvalidKey,
+                        "EC `d` has the wrong length",
+                    ));
                 }
                 let public = match (&self.x, &self.y) {
                     (Some(_), Some(_)) => {
@@ -239,7 +274,10 @@ impl PrivateJwk<'_> {
             ("OKP", Some("Ed25519")) => {
                 let seed = b64("d", self.d.as_ref())?;
                 if seed.len() != 32 {
-                    return Err(BuildError::new("Ed25519 `d` is not 32 bytes"));
+                    return Err(BuildError::new(
+                        BuildErrorKind::InvalidKey,
+                        "Ed25519 `d` is not 32 bytes",
+                    ));
                 }
                 let public = match &self.x {
                     Some(_) => Some(b64("x", self.x.as_ref())?.to_vec()),
@@ -249,6 +287,7 @@ impl PrivateJwk<'_> {
             }
             _ => {
                 return Err(BuildError::new(
+                    BuildErrorKind::InvalidKey,
                     "unsupported JWK type (not RSA, EC P-256/P-384, OKP Ed25519 or oct)",
                 ));
             }
@@ -259,6 +298,7 @@ impl PrivateJwk<'_> {
     fn rsa(&self) -> Result<Private, BuildError> {
         if self.oth.is_some() {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "RSA keys with more than two primes are not supported",
             ));
         }
@@ -267,6 +307,7 @@ impl PrivateJwk<'_> {
             .any(|m| m.is_none())
         {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "the RSA JWK lacks its CRT parameters (`p q dp dq qi`)",
             ));
         }
@@ -291,10 +332,19 @@ impl PrivateJwk<'_> {
 
 /// Decodes a base64url member; the message never quotes the value.
 fn b64(name: &str, value: Option<&Cow<'_, str>>) -> Result<Secret, BuildError> {
-    let value =
-        value.ok_or_else(|| BuildError::new(format!("the JWK lacks its `{name}` member")))?;
+    let value = value.ok_or_else(|| {
+        BuildError::new(
+            BuildErrorKind::InvalidKey,
+            format!("the JWK lacks its `{name}` member"),
+        )
+    })?;
     URL_SAFE_NO_PAD
         .decode(value.as_bytes())
         .map(Zeroizing::new)
-        .map_err(|_| BuildError::new(format!("the JWK's `{name}` is not base64url")))
+        .map_err(|_| {
+            BuildError::new(
+                BuildErrorKind::InvalidKey,
+                format!("the JWK's `{name}` is not base64url"),
+            )
+        })
 }

@@ -15,7 +15,7 @@ use http_body_util::Full;
 use tower_service::Service;
 
 use super::KeyRing;
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 
 /// How long verifiers may cache the discovery document, which does not
 /// change while the issuer runs.
@@ -121,9 +121,12 @@ impl OpenIdConfigService {
 
 fn check_url(what: &str, url: &str) -> Result<(), BuildError> {
     let bad = || {
-        BuildError::new(format!(
-            "{what} must be an https URL (http only on loopback) without query or fragment"
-        ))
+        BuildError::new(
+            BuildErrorKind::InvalidUrl,
+            format!(
+                "{what} must be an https URL (http only on loopback) without query or fragment"
+            ),
+        )
     };
     let uri: Uri = url.parse().map_err(|_| bad())?;
     let host = uri.host().ok_or_else(bad)?;

@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 
 use super::SigningKey;
 use super::jwk::JwkSet;
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::validation::Clock;
 
 const DEFAULT_MAX_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
@@ -151,7 +151,10 @@ impl KeyRing {
     pub fn schedule_rotation(&self, key: SigningKey) -> Result<u64, BuildError> {
         self.update(|state, now, inner| {
             if state.active.kid() == key.kid() {
-                return Err(BuildError::new("this key already signs"));
+                return Err(BuildError::new(
+                    BuildErrorKind::Conflict,
+                    "this key already signs",
+                ));
             }
             state.take(&key)?;
             let at = now.saturating_add(inner.publish_ahead);
@@ -211,7 +214,10 @@ impl From<SigningKey> for KeyRing {
 }
 
 fn kid_taken() -> BuildError {
-    BuildError::new("another key of the ring has this kid")
+    BuildError::new(
+        BuildErrorKind::DuplicateKid,
+        "another key of the ring has this kid",
+    )
 }
 
 impl State {
@@ -343,7 +349,10 @@ impl KeyRingBuilder {
     /// Two keys share a `kid`, or the maximum token lifetime is zero.
     pub fn build(self) -> Result<KeyRing, BuildError> {
         if self.max_token_ttl.is_zero() {
-            return Err(BuildError::new("the maximum token lifetime is zero"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                "the maximum token lifetime is zero",
+            ));
         }
         let mut kids: Vec<&str> = std::iter::once(&self.active)
             .chain(&self.retiring)

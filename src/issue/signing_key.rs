@@ -23,7 +23,7 @@ use super::jwk::{PublicJwk, PublicParts};
 use super::signer::PreparedSigner;
 use super::thumbprint::thumbprint;
 use crate::crypto;
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::der::strip_zeros;
 use crate::keys::{AlgSet, Key};
 
@@ -79,8 +79,9 @@ impl SigningKey {
     ) -> Result<Self, BuildError> {
         let der = private.signing_der();
         let utils = &crypto::provider().key_utils;
-        let unusable =
-            |e: jsonwebtoken::errors::Error| BuildError::with_source("not a usable private key", e);
+        let unusable = |e: jsonwebtoken::errors::Error| {
+            BuildError::with_source(BuildErrorKind::InvalidKey, "not a usable private key", e)
+        };
         let (encoding, public, matches_claim) = match private {
             Private::Rsa { public: claim, .. } => {
                 let (n, e) = (utils.rsa_pub_components_from_private_key)(&der).map_err(unusable)?;
@@ -102,7 +103,10 @@ impl SigningKey {
                 let (_, x, y) = (utils.ec_pub_components_from_private_key)(&der, curve.algorithm())
                     .map_err(unusable)?;
                 if x.len() != curve.len() || y.len() != curve.len() {
-                    return Err(BuildError::new("EC public key has the wrong length"));
+                    return Err(BuildError::new(
+                        BuildErrorKind::InvalidKey,
+                        "EC public key has the wrong length",
+                    ));
                 }
                 let point = [&[4u8][..], &x, &y].concat();
                 let matches = claim.as_ref().is_none_or(|c| *c == point);
@@ -125,11 +129,17 @@ impl SigningKey {
         };
         if !matches_claim {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "the public key given with the private key does not belong to it",
             ));
         }
-        let verify_key = Key::from_jwk(&public.jwk(None, None).to_json())
-            .map_err(|e| BuildError::with_source("verifiers would refuse this key", e))?;
+        let verify_key = Key::from_jwk(&public.jwk(None, None).to_json()).map_err(|e| {
+            BuildError::with_source(
+                BuildErrorKind::InvalidKey,
+                "verifiers would refuse this key",
+                e,
+            )
+        })?;
         let thumbprint = public.thumbprint();
         Self::finish(encoding, Some(public), thumbprint, &verify_key, alg, kid)
     }
@@ -159,10 +169,9 @@ impl SigningKey {
         let alg = match alg {
             Some(alg) => alg,
             // The family's first: HS256, RS256, ES256, ES384 or EdDSA.
-            None => algorithms
-                .iter()
-                .next()
-                .ok_or_else(|| BuildError::new("the key fits no algorithm"))?,
+            None => algorithms.iter().next().ok_or_else(|| {
+                BuildError::new(BuildErrorKind::InvalidKey, "the key fits no algorithm")
+            })?,
         };
         check_fits(algorithms, alg)?;
         #[cfg(feature = "aws-lc-rs")]
@@ -172,14 +181,22 @@ impl SigningKey {
         let signature = sign(&encoding, &signer, alg, CHECK_MESSAGE);
         #[cfg(not(feature = "aws-lc-rs"))]
         let signature = crypto::sign(&encoding, alg, CHECK_MESSAGE);
-        let signature = signature.map_err(|e| BuildError::with_source("the key cannot sign", e))?;
+        let signature = signature.map_err(|e| {
+            BuildError::with_source(BuildErrorKind::InvalidKey, "the key cannot sign", e)
+        })?;
         if !verify_key.verify_signature(alg, CHECK_MESSAGE, &signature) {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "the private key does not match its public key",
             ));
         }
         let kid: Arc<str> = match kid {
-            Some("") => return Err(BuildError::new("the key's kid is empty")),
+            Some("") => {
+                return Err(BuildError::new(
+                    BuildErrorKind::InvalidKey,
+                    "the key's kid is empty",
+                ));
+            }
             Some(kid) => kid.into(),
             None => thumbprint.as_str().into(),
         };
@@ -296,9 +313,10 @@ fn check_fits(algorithms: AlgSet, alg: Algorithm) -> Result<(), BuildError> {
     if algorithms.contains(alg) {
         Ok(())
     } else {
-        Err(BuildError::new(format!(
-            "algorithm {alg:?} does not fit this key (it allows {algorithms:?})"
-        )))
+        Err(BuildError::new(
+            BuildErrorKind::InvalidKey,
+            format!("algorithm {alg:?} does not fit this key (it allows {algorithms:?})"),
+        ))
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 
 /// The members RFC 7638 §3.2 hashes for each key type, in lexicographic
 /// order (`kty` included).
@@ -45,20 +45,27 @@ fn required_members(kty: &str) -> Option<&'static [&'static str]> {
 /// The text is not a JSON object, its `kty` is not one of the four above,
 /// or a required member is missing or not a string.
 pub fn jwk_thumbprint(jwk_json: &str) -> Result<String, BuildError> {
-    let jwk: Map<String, Value> = serde_json::from_str(jwk_json)
-        .map_err(|e| BuildError::with_source("JWK is not a JSON object", e))?;
+    let jwk: Map<String, Value> = serde_json::from_str(jwk_json).map_err(|e| {
+        BuildError::with_source(BuildErrorKind::InvalidKey, "JWK is not a JSON object", e)
+    })?;
     let kty = jwk
         .get("kty")
         .and_then(Value::as_str)
-        .ok_or_else(|| BuildError::new("JWK has no `kty`"))?;
-    let names = required_members(kty)
-        .ok_or_else(|| BuildError::new("JWK `kty` is not RSA, EC, OKP or oct"))?;
+        .ok_or_else(|| BuildError::new(BuildErrorKind::InvalidKey, "JWK has no `kty`"))?;
+    let names = required_members(kty).ok_or_else(|| {
+        BuildError::new(
+            BuildErrorKind::InvalidKey,
+            "JWK `kty` is not RSA, EC, OKP or oct",
+        )
+    })?;
     let mut members = Vec::with_capacity(names.len());
     for &name in names {
-        let value = jwk
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| BuildError::new(format!("JWK member `{name}` is missing")))?;
+        let value = jwk.get(name).and_then(Value::as_str).ok_or_else(|| {
+            BuildError::new(
+                BuildErrorKind::InvalidKey,
+                format!("JWK member `{name}` is missing"),
+            )
+        })?;
         members.push((name, value));
     }
     Ok(thumbprint(&members))

@@ -9,7 +9,7 @@ use super::der::{self, OID_EC, OID_ED25519, OID_P256, OID_P384};
 use super::index::{KeyIndex, Miss};
 use super::jwk::{JwkPolicy, check_ed25519, check_rsa, hmac_algorithms, parse_jwk, parse_jwks};
 use super::{Key, KeySource, Lookup};
-use crate::error::{AuthError, AuthErrorKind, BuildError};
+use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 
 /// The most keys a static set or a JWK Set document may hold.
 pub(crate) const MAX_KEYS: usize = 100;
@@ -19,7 +19,7 @@ const LOCAL: JwkPolicy = JwkPolicy {
 };
 
 fn key_error(what: &str) -> impl FnOnce(String) -> BuildError + '_ {
-    move |why| BuildError::new(format!("{what}: {why}"))
+    move |why| BuildError::new(BuildErrorKind::InvalidKey, format!("{what}: {why}"))
 }
 
 impl Key {
@@ -38,6 +38,7 @@ impl Key {
         let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
         if text.contains("-----BEGIN") || (text.starts_with('{') && text.contains("\"kty\"")) {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "HMAC secret looks like a PEM or JWK key; load it with the matching key constructor",
             ));
         }
@@ -45,10 +46,12 @@ impl Key {
             && (der::spki(secret).is_some() || der::rsa_public_key(secret).is_some())
         {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "HMAC secret is a DER public key; load it with the matching key constructor",
             ));
         }
-        let algorithms = hmac_algorithms(AlgSet::HMAC, secret.len()).map_err(BuildError::new)?;
+        let algorithms = hmac_algorithms(AlgSet::HMAC, secret.len())
+            .map_err(|why| BuildError::new(BuildErrorKind::InvalidKey, why))?;
         Ok(Key::new(None, algorithms, DecodingKey::from_secret(secret)))
     }
 
@@ -59,11 +62,12 @@ impl Key {
     ///
     /// Not an RSA public key, or a modulus under 2048 bits.
     pub fn rsa_pem(pem: impl AsRef<[u8]>) -> Result<Key, BuildError> {
-        let key = DecodingKey::from_rsa_pem(pem.as_ref())
-            .map_err(|e| BuildError::with_source("not an RSA public key PEM", e))?;
-        let der = key
-            .try_get_as_bytes()
-            .map_err(|e| BuildError::with_source("not an RSA public key PEM", e))?;
+        let key = DecodingKey::from_rsa_pem(pem.as_ref()).map_err(|e| {
+            BuildError::with_source(BuildErrorKind::InvalidKey, "not an RSA public key PEM", e)
+        })?;
+        let der = key.try_get_as_bytes().map_err(|e| {
+            BuildError::with_source(BuildErrorKind::InvalidKey, "not an RSA public key PEM", e)
+        })?;
         Self::rsa_der(der)
     }
 
@@ -73,8 +77,9 @@ impl Key {
     ///
     /// Not an RSA public key, or a modulus under 2048 bits.
     pub fn rsa_der(der: impl AsRef<[u8]>) -> Result<Key, BuildError> {
-        let (n, e) = der::rsa_any(der.as_ref())
-            .ok_or_else(|| BuildError::new("not an RSA public key in DER"))?;
+        let (n, e) = der::rsa_any(der.as_ref()).ok_or_else(|| {
+            BuildError::new(BuildErrorKind::InvalidKey, "not an RSA public key in DER")
+        })?;
         check_rsa(n, e).map_err(key_error("RSA key"))?;
         Ok(Key::new(
             None,
@@ -89,11 +94,12 @@ impl Key {
     ///
     /// Not a P-256 or P-384 public key.
     pub fn ec_pem(pem: impl AsRef<[u8]>) -> Result<Key, BuildError> {
-        let key = DecodingKey::from_ec_pem(pem.as_ref())
-            .map_err(|e| BuildError::with_source("not an EC public key PEM", e))?;
-        let point = key
-            .try_get_as_bytes()
-            .map_err(|e| BuildError::with_source("not an EC public key PEM", e))?;
+        let key = DecodingKey::from_ec_pem(pem.as_ref()).map_err(|e| {
+            BuildError::with_source(BuildErrorKind::InvalidKey, "not an EC public key PEM", e)
+        })?;
+        let point = key.try_get_as_bytes().map_err(|e| {
+            BuildError::with_source(BuildErrorKind::InvalidKey, "not an EC public key PEM", e)
+        })?;
         ec_point(point)
     }
 
@@ -105,7 +111,9 @@ impl Key {
     pub fn ec_der(der: impl AsRef<[u8]>) -> Result<Key, BuildError> {
         let spki = der::spki(der.as_ref())
             .filter(|s| s.algorithm == OID_EC)
-            .ok_or_else(|| BuildError::new("not an EC public key in DER"))?;
+            .ok_or_else(|| {
+                BuildError::new(BuildErrorKind::InvalidKey, "not an EC public key in DER")
+            })?;
         let key = ec_point(spki.key)?;
         let curve_fits = match spki.parameter {
             Some(p) if p == OID_P256 => key.allows(Algorithm::ES256),
@@ -115,7 +123,10 @@ impl Key {
         if curve_fits {
             Ok(key)
         } else {
-            Err(BuildError::new("EC key curve is not P-256 or P-384"))
+            Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                "EC key curve is not P-256 or P-384",
+            ))
         }
     }
 
@@ -125,11 +136,20 @@ impl Key {
     ///
     /// Not an Ed25519 public key.
     pub fn ed_pem(pem: impl AsRef<[u8]>) -> Result<Key, BuildError> {
-        let key = DecodingKey::from_ed_pem(pem.as_ref())
-            .map_err(|e| BuildError::with_source("not an Ed25519 public key PEM", e))?;
-        let raw = key
-            .try_get_as_bytes()
-            .map_err(|e| BuildError::with_source("not an Ed25519 public key PEM", e))?;
+        let key = DecodingKey::from_ed_pem(pem.as_ref()).map_err(|e| {
+            BuildError::with_source(
+                BuildErrorKind::InvalidKey,
+                "not an Ed25519 public key PEM",
+                e,
+            )
+        })?;
+        let raw = key.try_get_as_bytes().map_err(|e| {
+            BuildError::with_source(
+                BuildErrorKind::InvalidKey,
+                "not an Ed25519 public key PEM",
+                e,
+            )
+        })?;
         ed_raw(raw)
     }
 
@@ -141,7 +161,12 @@ impl Key {
     pub fn ed_der(der: impl AsRef<[u8]>) -> Result<Key, BuildError> {
         let spki = der::spki(der.as_ref())
             .filter(|s| s.algorithm == OID_ED25519)
-            .ok_or_else(|| BuildError::new("not an Ed25519 public key in DER"))?;
+            .ok_or_else(|| {
+                BuildError::new(
+                    BuildErrorKind::InvalidKey,
+                    "not an Ed25519 public key in DER",
+                )
+            })?;
         ed_raw(spki.key)
     }
 
@@ -175,10 +200,13 @@ impl Key {
     ) -> Result<Key, BuildError> {
         let narrowed = self.algorithms.intersect(AlgSet::of(algs));
         if narrowed.is_empty() {
-            return Err(BuildError::new(format!(
-                "none of the requested algorithms fits this key (it allows {:?})",
-                self.algorithms
-            )));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                format!(
+                    "none of the requested algorithms fits this key (it allows {:?})",
+                    self.algorithms
+                ),
+            ));
         }
         self.algorithms = narrowed;
         Ok(self)
@@ -191,6 +219,7 @@ fn ec_point(point: &[u8]) -> Result<Key, BuildError> {
         (Some(4), 97) => KeyType::P384,
         _ => {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
                 "EC key is not an uncompressed P-256 or P-384 point",
             ));
         }
@@ -200,7 +229,7 @@ fn ec_point(point: &[u8]) -> Result<Key, BuildError> {
 }
 
 fn ed_raw(raw: &[u8]) -> Result<Key, BuildError> {
-    check_ed25519(raw).map_err(BuildError::new)?;
+    check_ed25519(raw).map_err(|why| BuildError::new(BuildErrorKind::InvalidKey, why))?;
     Ok(Key::new(
         None,
         AlgSet::only(Algorithm::EdDSA),
@@ -212,10 +241,13 @@ fn ed_raw(raw: &[u8]) -> Result<Key, BuildError> {
 pub(crate) fn jwks_keys(json: &str) -> Result<Vec<Key>, BuildError> {
     let parsed = parse_jwks(json, LOCAL, MAX_KEYS).map_err(key_error("JWK Set"))?;
     if parsed.keys.is_empty() {
-        return Err(BuildError::new(format!(
-            "JWK Set holds no usable key ({})",
-            parsed.skipped.join("; ")
-        )));
+        return Err(BuildError::new(
+            BuildErrorKind::NoKey,
+            format!(
+                "JWK Set holds no usable key ({})",
+                parsed.skipped.join("; ")
+            ),
+        ));
     }
     Ok(parsed.keys)
 }
@@ -242,13 +274,22 @@ impl StaticKeys {
     pub fn new(keys: impl IntoIterator<Item = Key>) -> Result<Self, BuildError> {
         let (index, dups) = KeyIndex::new(keys);
         if !dups.is_empty() {
-            return Err(BuildError::new("two keys share one kid"));
+            return Err(BuildError::new(
+                BuildErrorKind::DuplicateKid,
+                "two keys share one kid",
+            ));
         }
         if index.len() == 0 {
-            return Err(BuildError::new("no verification key configured"));
+            return Err(BuildError::new(
+                BuildErrorKind::NoKey,
+                "no verification key configured",
+            ));
         }
         if index.len() > MAX_KEYS {
-            return Err(BuildError::new(format!("more than {MAX_KEYS} keys")));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                format!("more than {MAX_KEYS} keys"),
+            ));
         }
         Ok(Self {
             index: Arc::new(index),

@@ -26,7 +26,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::{RemoteJwks, RemoteJwksBuilder};
 use crate::layer::{JwtAuth, JwtAuthBuilder};
 
@@ -159,6 +159,7 @@ impl GoogleIdTokens {
     pub fn into_builder(self) -> Result<JwtAuthBuilder<GoogleClaims>, BuildError> {
         if self.client_ids.is_empty() {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
                 "Google ID tokens need at least one client id",
             ));
         }

@@ -9,7 +9,7 @@ use http::header::{ACCEPT, AGE, CACHE_CONTROL};
 use reqwest::Url;
 
 use super::{JwksError, JwksErrorKind};
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 
 /// A fetched document and the lifetime its server gave it.
 #[derive(Debug)]
@@ -48,8 +48,13 @@ impl Default for HttpLimits {
 
 /// Checks that `url` is https, or plain http to a loopback host.
 pub(crate) fn check_url(url: &str) -> Result<Url, BuildError> {
-    let parsed =
-        Url::parse(url).map_err(|e| BuildError::with_source(format!("invalid URL `{url}`"), e))?;
+    let parsed = Url::parse(url).map_err(|e| {
+        BuildError::with_source(
+            BuildErrorKind::InvalidUrl,
+            format!("invalid URL `{url}`"),
+            e,
+        )
+    })?;
     let loopback = match parsed.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -59,10 +64,14 @@ pub(crate) fn check_url(url: &str) -> Result<Url, BuildError> {
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(parsed),
         "http" if loopback => Ok(parsed),
-        "http" => Err(BuildError::new(format!(
-            "`{url}` is plain http to a non-loopback host; key sets must come over https"
-        ))),
-        _ => Err(BuildError::new(format!("`{url}` is not an https URL"))),
+        "http" => Err(BuildError::new(
+            BuildErrorKind::InvalidUrl,
+            format!("`{url}` is plain http to a non-loopback host; key sets must come over https"),
+        )),
+        _ => Err(BuildError::new(
+            BuildErrorKind::InvalidUrl,
+            format!("`{url}` is not an https URL"),
+        )),
     }
 }
 
@@ -85,7 +94,9 @@ pub(crate) fn default_client(limits: HttpLimits) -> Result<reqwest::Client, Buil
         .timeout(limits.timeout)
         .user_agent(concat!("jwt-layer/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| BuildError::with_source("cannot build the HTTP client", e))
+        .map_err(|e| {
+            BuildError::with_source(BuildErrorKind::Platform, "cannot build the HTTP client", e)
+        })
 }
 
 /// Fetches one URL.

@@ -46,7 +46,7 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::{AlgSet, KeySource, Lookup};
 pub use cache::JwksStatus;
 use cache::{Cache, CacheConfig};
@@ -324,20 +324,33 @@ impl RemoteJwksBuilder {
         let fraction_ok = (0.05..=1.0).contains(&c.refresh_ahead) && (0.0..0.5).contains(&c.jitter);
         if !fraction_ok {
             return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
                 "refresh_ahead must be in [0.05, 1] and jitter in [0, 0.5)",
             ));
         }
         if c.min_ttl.is_zero() || c.min_ttl > c.max_ttl {
-            return Err(BuildError::new("TTL bounds must satisfy 0 < min <= max"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
+                "TTL bounds must satisfy 0 < min <= max",
+            ));
         }
         if c.backoff_min.is_zero() || c.backoff_min > c.backoff_max {
-            return Err(BuildError::new("backoff must satisfy 0 < min <= max"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
+                "backoff must satisfy 0 < min <= max",
+            ));
         }
         if c.max_keys == 0 || self.limits.max_body == 0 {
-            return Err(BuildError::new("max_keys and max_body must be positive"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
+                "max_keys and max_body must be positive",
+            ));
         }
         if self.limits.timeout.is_zero() {
-            return Err(BuildError::new("timeout must be positive"));
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
+                "timeout must be positive",
+            ));
         }
         Ok(())
     }
