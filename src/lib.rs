@@ -94,19 +94,16 @@ mod future;
 #[cfg_attr(docsrs, doc(cfg(feature = "issue")))]
 pub mod issue;
 pub mod keys;
-mod known_headers;
 mod layer;
 mod log;
-mod payload;
 mod providers;
 mod service;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 pub mod token;
-mod token_cache;
 mod validation;
-mod verifier;
+mod verify;
 
 pub use authorize::{Authorize, AuthorizeBuilder, AuthorizeService};
 #[cfg(feature = "axum")]
@@ -125,4 +122,4 @@ pub use providers::google;
 pub use service::JwtAuthService;
 pub use token::{BearerHeader, CookieToken, TokenSource};
 pub use validation::{Clock, Validation};
-pub use verifier::Verifier;
+pub use verify::{Verifier, VerifierBuilder};

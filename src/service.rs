@@ -14,7 +14,7 @@ use crate::future::ResponseFuture;
 use crate::layer::JwtAuth;
 use crate::log;
 use crate::token::TokenSource;
-use crate::verifier::Step;
+use crate::verify::Step;
 
 /// The service produced by [`JwtAuth`]; see the [crate docs](crate).
 pub struct JwtAuthService<S, C, T, R> {

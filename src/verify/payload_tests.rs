@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::super::wire::{NumericDate, RawClaims};
 use super::{REGISTERED, single_pass};
 use crate::claims::{OneOrMany, RegisteredClaims};
-use crate::validation::{NumericDate, RawClaims};
 
 /// Whether the single pass must answer when both plain reads succeed.
 #[derive(Clone, Copy, Debug, PartialEq)]

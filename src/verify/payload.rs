@@ -21,7 +21,7 @@ use serde::de::{
 };
 use serde_json::value::RawValue;
 
-use crate::validation::{RawClaims, Str};
+use super::wire::{RawClaims, Str};
 
 /// The members [`RawClaims`] reads, in the order of [`Captured::values`].
 const REGISTERED: [&str; 9] = [

@@ -1,0 +1,424 @@
+//! [`VerifierBuilder`]: keys, issuers, claim rules, requirements and caches,
+//! put together into a [`Verifier`] without any I/O.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use serde::de::DeserializeOwned;
+
+use super::known_headers::KnownHeaders;
+use super::routes::{Route, Routes};
+use super::rules::ClaimRules;
+use super::token_cache::{self, TokenCache};
+use super::{Inner, Verifier};
+use crate::authorize::RequirementParts;
+use crate::challenge::{Challenges, DEFAULT_REALM};
+use crate::error::{BuildError, BuildErrorKind};
+use crate::keys::{IntoKeySource, Key, KeySource, StaticKeys};
+use crate::validation::{Clock, Validation};
+
+type SourceResult = Result<Arc<dyn KeySource>, BuildError>;
+
+/// Configures a [`Verifier`]: its keys (static keys, one key source, or one
+/// key source per issuer), claim rules, requirements and token cache.
+/// `build()` does no I/O.
+///
+/// No setter silently undoes another: [`validation`](Self::validation)
+/// after a claim setter (`issuer`, `leeway` …) is refused at `build()`, and
+/// [`issuer_audience`](Self::issuer_audience) may come before or after its
+/// [`issuer_keys`](Self::issuer_keys).
+pub struct VerifierBuilder<C> {
+    keys: Vec<Result<Key, BuildError>>,
+    key_source: Option<SourceResult>,
+    issuer_keys: Vec<(String, SourceResult)>,
+    issuer_audiences: Vec<(String, String)>,
+    validation: Validation,
+    /// The name of the first claim setter called, so a later
+    /// `.validation(..)` that would discard it is refused.
+    tuned_by: Option<&'static str>,
+    /// The first ordering mistake, reported by `build()`.
+    deferred: Option<BuildError>,
+    requirement: RequirementParts<C>,
+    token_cache: Option<u64>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+impl<C> fmt::Debug for VerifierBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("keys", &self.keys.len())
+            .field("issuers", &self.issuer_keys.len())
+            .field("validation", &self.validation)
+            .field("token_cache", &self.token_cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> VerifierBuilder<C> {
+    pub(crate) fn new() -> Self {
+        Self {
+            keys: Vec::new(),
+            key_source: None,
+            issuer_keys: Vec::new(),
+            issuer_audiences: Vec::new(),
+            validation: Validation::new(),
+            tuned_by: None,
+            deferred: None,
+            requirement: RequirementParts::default(),
+            token_cache: Some(token_cache::DEFAULT_MAX_BYTES),
+            _claims: PhantomData,
+        }
+    }
+
+    fn push_key(mut self, key: Result<Key, BuildError>) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds a key built with one of [`Key`]'s constructors (for a `kid` or
+    /// a narrower algorithm set).
+    #[must_use]
+    pub fn key(self, key: Key) -> Self {
+        self.push_key(Ok(key))
+    }
+
+    /// Adds an HMAC secret (at least 32 bytes). See [`Key::hmac`].
+    #[must_use]
+    pub fn hmac_secret(self, secret: impl AsRef<[u8]>) -> Self {
+        self.push_key(Key::hmac(secret))
+    }
+
+    /// Adds an RSA public key in PEM. See [`Key::rsa_pem`].
+    #[must_use]
+    pub fn rsa_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        self.push_key(Key::rsa_pem(pem))
+    }
+
+    /// Adds an RSA public key in DER. See [`Key::rsa_der`].
+    #[must_use]
+    pub fn rsa_der(self, der: impl AsRef<[u8]>) -> Self {
+        self.push_key(Key::rsa_der(der))
+    }
+
+    /// Adds an EC (P-256/P-384) public key in PEM. See [`Key::ec_pem`].
+    #[must_use]
+    pub fn ec_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        self.push_key(Key::ec_pem(pem))
+    }
+
+    /// Adds an EC public key in DER. See [`Key::ec_der`].
+    #[must_use]
+    pub fn ec_der(self, der: impl AsRef<[u8]>) -> Self {
+        self.push_key(Key::ec_der(der))
+    }
+
+    /// Adds an Ed25519 public key in PEM. See [`Key::ed_pem`].
+    #[must_use]
+    pub fn ed_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        self.push_key(Key::ed_pem(pem))
+    }
+
+    /// Adds an Ed25519 public key in DER. See [`Key::ed_der`].
+    #[must_use]
+    pub fn ed_der(self, der: impl AsRef<[u8]>) -> Self {
+        self.push_key(Key::ed_der(der))
+    }
+
+    /// Adds a key from a JWK JSON object. See [`Key::from_jwk`].
+    #[must_use]
+    pub fn jwk(self, json: &str) -> Self {
+        self.push_key(Key::from_jwk(json))
+    }
+
+    /// Adds the usable keys of a JWK Set JSON document held in memory.
+    #[must_use]
+    pub fn jwks_json(mut self, json: &str) -> Self {
+        match crate::keys::jwks_keys(json) {
+            Ok(keys) => self.keys.extend(keys.into_iter().map(Ok)),
+            Err(e) => self.keys.push(Err(e)),
+        }
+        self
+    }
+
+    /// Uses `source` for keys instead of (not beside) static keys, for
+    /// example a [`RemoteJwks`](crate::keys::RemoteJwks) or its builder.
+    #[must_use]
+    pub fn key_source(mut self, source: impl IntoKeySource) -> Self {
+        self.key_source = Some(source.into_key_source());
+        self
+    }
+
+    /// Accepts tokens from `issuer`, verified only with `keys` (a key
+    /// source or a builder of one). With several issuers, each token is
+    /// routed by its unverified `iss` to that issuer's keys; an unknown
+    /// `iss` is refused without any I/O, and one issuer's keys never verify
+    /// a token claiming another. Replaces [`issuer`](Self::issuer) and
+    /// [`key_source`](Self::key_source) (giving those too is refused).
+    #[must_use]
+    pub fn issuer_keys(mut self, issuer: impl Into<String>, keys: impl IntoKeySource) -> Self {
+        self.issuer_keys
+            .push((issuer.into(), keys.into_key_source()));
+        self
+    }
+
+    /// Like [`issuer_keys`](Self::issuer_keys), with the keys found by
+    /// OpenID discovery from the issuer URL (lazily, on first use).
+    #[cfg(feature = "remote-jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+    #[must_use]
+    pub fn issuer_keys_discovered(self, issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        let keys = crate::keys::RemoteJwks::discover(issuer.clone());
+        self.issuer_keys(issuer, keys)
+    }
+
+    /// Audiences for tokens of one issuer added with
+    /// [`issuer_keys`](Self::issuer_keys) (before or after it); they
+    /// replace the shared [`audience`](Self::audience)s for that issuer.
+    #[must_use]
+    pub fn issuer_audience(mut self, issuer: &str, audience: impl Into<String>) -> Self {
+        self.issuer_audiences
+            .push((issuer.to_owned(), audience.into()));
+        self
+    }
+
+    fn tune(mut self, setter: &'static str, f: impl FnOnce(Validation) -> Validation) -> Self {
+        self.validation = f(self.validation);
+        self.tuned_by.get_or_insert(setter);
+        self
+    }
+
+    /// Accepts tokens issued by `issuer`; see [`Validation::issuer`].
+    #[must_use]
+    pub fn issuer(self, issuer: impl Into<String>) -> Self {
+        self.tune("issuer", |v| v.issuer(issuer))
+    }
+
+    /// Accepts tokens for `audience`; see [`Validation::audience`].
+    #[must_use]
+    pub fn audience(self, audience: impl Into<String>) -> Self {
+        self.tune("audience", |v| v.audience(audience))
+    }
+
+    /// Clock skew tolerance; see [`Validation::leeway`].
+    #[must_use]
+    pub fn leeway(self, leeway: Duration) -> Self {
+        self.tune("leeway", |v| v.leeway(leeway))
+    }
+
+    /// Maximum token lifetime; see [`Validation::max_lifetime`].
+    #[must_use]
+    pub fn max_lifetime(self, max: Duration) -> Self {
+        self.tune("max_lifetime", |v| v.max_lifetime(max))
+    }
+
+    /// Maximum token size; see [`Validation::max_token_size`].
+    #[must_use]
+    pub fn max_token_size(self, bytes: usize) -> Self {
+        self.tune("max_token_size", |v| v.max_token_size(bytes))
+    }
+
+    /// Algorithm allow-list; see [`Validation::algorithms`].
+    #[must_use]
+    pub fn algorithms(self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.tune("algorithms", |v| v.algorithms(algs))
+    }
+
+    /// Clock for the time checks; see [`Validation::clock`].
+    #[must_use]
+    pub fn clock(self, clock: Clock) -> Self {
+        self.tune("clock", |v| v.clock(clock))
+    }
+
+    /// Requires an `iat` claim; see [`Validation::require_iat`].
+    #[must_use]
+    pub fn require_iat(self) -> Self {
+        self.tune("require_iat", Validation::require_iat)
+    }
+
+    /// See [`Validation::allow_any_issuer_and_audience`].
+    #[must_use]
+    pub fn allow_any_issuer_and_audience(self) -> Self {
+        self.tune(
+            "allow_any_issuer_and_audience",
+            Validation::allow_any_issuer_and_audience,
+        )
+    }
+
+    /// Starts from a whole [`Validation`]. Call it before the claim setters
+    /// (`issuer`, `audience`, `leeway` …), which then add to it; called
+    /// after one of them it would discard its effect, so `build()` refuses.
+    #[must_use]
+    pub fn validation(mut self, validation: Validation) -> Self {
+        if let Some(setter) = self.tuned_by {
+            self.deferred.get_or_insert_with(|| {
+                BuildError::new(
+                    BuildErrorKind::Conflict,
+                    format!(
+                        "validation(..) would discard the earlier {setter}(..): \
+                         call validation(..) first"
+                    ),
+                )
+            });
+        }
+        self.validation = validation;
+        self
+    }
+
+    /// Requires `scope` on every request (403 `insufficient_scope` otherwise).
+    #[must_use]
+    pub fn require_scope(mut self, scope: impl Into<String>) -> Self {
+        self.requirement.scopes.push(scope.into());
+        self
+    }
+
+    /// Requires `predicate` over the claims on every request (403).
+    #[must_use]
+    pub fn require(mut self, predicate: impl Fn(&C) -> bool + Send + Sync + 'static) -> Self {
+        self.requirement.predicates.push(Arc::new(predicate));
+        self
+    }
+
+    /// Turns the verified-token cache on (the default) or off. A client that
+    /// repeats its token is then answered without a new signature check;
+    /// entries never outlive the token's `exp` (re-checked on every hit) nor
+    /// the key that verified them.
+    #[must_use]
+    pub fn token_cache(mut self, enabled: bool) -> Self {
+        self.token_cache = enabled.then_some(token_cache::DEFAULT_MAX_BYTES);
+        self
+    }
+
+    /// Caps the verified-token cache at `bytes` (default 8 MiB); each entry
+    /// weighs its token and payload length plus 256 bytes.
+    #[must_use]
+    pub fn token_cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.token_cache = Some(bytes);
+        self
+    }
+
+    /// Builds the verifier. Synchronous, no I/O. 403 challenges name the
+    /// default realm (`api`).
+    ///
+    /// # Errors
+    ///
+    /// Any configuration mistake: a bad key, no key, keys and a key source
+    /// both given, a validation the defaults refuse (see [`Validation`]),
+    /// an invalid scope; [`BuildError::kind`] classifies it.
+    pub fn build(self) -> Result<Verifier<C>, BuildError>
+    where
+        C: DeserializeOwned + Send + Sync + 'static,
+    {
+        self.build_with(&Challenges::new(DEFAULT_REALM)?)
+    }
+
+    /// Builds the verifier, rendering 403 challenges with `challenges`.
+    pub(crate) fn build_with(self, challenges: &Challenges) -> Result<Verifier<C>, BuildError>
+    where
+        C: DeserializeOwned + Send + Sync + 'static,
+    {
+        crate::crypto::ensure_backend();
+        if let Some(err) = self.deferred {
+            return Err(err);
+        }
+        let (limits, rules) = self.validation.into_parts();
+        limits.check()?;
+        let time = rules.time.clone();
+        let routes = if self.issuer_keys.is_empty() {
+            if let Some((issuer, _)) = self.issuer_audiences.first() {
+                return Err(orphan_audience(issuer));
+            }
+            Routes::Single(single_route(self.keys, self.key_source, rules)?)
+        } else {
+            if self.key_source.is_some() || !self.keys.is_empty() {
+                return Err(conflict(
+                    "issuer_keys gives each issuer its keys: do not add keys or a key source beside it",
+                ));
+            }
+            by_issuer(self.issuer_keys, &self.issuer_audiences, &rules)?
+        };
+        let limits = limits.verifiable_by(routes.algorithms())?;
+        let requirement = self.requirement.build(challenges)?;
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                limits,
+                time,
+                routes,
+                requirement,
+                token_cache: self.token_cache.map(TokenCache::new),
+                known_headers: KnownHeaders::new(),
+            }),
+            _claims: PhantomData,
+        })
+    }
+}
+
+/// The one route of a verifier without `issuer_keys`.
+fn single_route(
+    keys: Vec<Result<Key, BuildError>>,
+    key_source: Option<SourceResult>,
+    rules: ClaimRules,
+) -> Result<Route, BuildError> {
+    rules.check()?;
+    let keys: Arc<dyn KeySource> = match (key_source, keys.is_empty()) {
+        (Some(_), false) => {
+            return Err(conflict(
+                "give either static keys or a key source, not both",
+            ));
+        }
+        (Some(source), true) => source?,
+        (None, _) => {
+            let keys = keys.into_iter().collect::<Result<Vec<_>, _>>()?;
+            Arc::new(StaticKeys::new(keys)?)
+        }
+    };
+    Ok(Route { keys, rules })
+}
+
+/// One route per issuer, each with its audiences.
+fn by_issuer(
+    issuer_keys: Vec<(String, SourceResult)>,
+    audiences: &[(String, String)],
+    rules: &ClaimRules,
+) -> Result<Routes, BuildError> {
+    if !rules.issuers.is_empty() {
+        return Err(conflict(
+            "issuer_keys names the accepted issuers: do not call issuer(..) beside it",
+        ));
+    }
+    if let Some((issuer, _)) = audiences
+        .iter()
+        .find(|(iss, _)| !issuer_keys.iter().any(|(i, _)| i == iss))
+    {
+        return Err(orphan_audience(issuer));
+    }
+    let mut map = HashMap::new();
+    for (issuer, keys) in issuer_keys {
+        let own: Vec<String> = audiences
+            .iter()
+            .filter(|(iss, _)| *iss == issuer)
+            .map(|(_, aud)| aud.clone())
+            .collect();
+        let rules = rules.for_issuer(&issuer, (!own.is_empty()).then_some(&own[..]));
+        rules.check()?;
+        let route = Route { keys: keys?, rules };
+        if map.insert(issuer.into_boxed_str(), route).is_some() {
+            return Err(conflict("an issuer is given twice"));
+        }
+    }
+    Ok(Routes::ByIssuer(map))
+}
+
+fn conflict(message: &str) -> BuildError {
+    BuildError::new(BuildErrorKind::Conflict, message)
+}
+
+fn orphan_audience(issuer: &str) -> BuildError {
+    conflict(&format!(
+        "issuer_audience names `{issuer}`, which has no issuer_keys"
+    ))
+}

@@ -1,0 +1,228 @@
+//! Token verification without tower: size limit, split, header, key,
+//! signature, claims, policy, typed claims. Usable on its own, e.g. in a
+//! WebSocket handshake or a background job; [`JwtAuth`](crate::JwtAuth)
+//! wraps one.
+//!
+//! ```
+//! use jwt_layer::{AuthErrorKind, RegisteredClaims, Verifier};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::<RegisteredClaims>::builder()
+//!     .hmac_secret(b"0123456789abcdef0123456789abcdef")
+//!     .issuer("https://auth.example")
+//!     .build()?;
+//! let err = verifier.verify("not.a.token").await.unwrap_err();
+//! assert_eq!(err.kind(), AuthErrorKind::MalformedToken);
+//! # Ok(()) }
+//! ```
+//!
+//! The files of this folder, in the order a request meets them:
+//! `token_cache.rs` (a token verified before), `jws.rs` (split, decode,
+//! header; `known_headers.rs` skips headers seen before), `routes.rs` (the
+//! issuer's keys and rules), `checks.rs` (the security checks, with
+//! `payload.rs` reading the claims in one pass and `rules.rs` judging them),
+//! `wire.rs` (the JSON types read). `builder.rs` puts a verifier together.
+
+mod builder;
+mod checks;
+mod jws;
+mod known_headers;
+mod payload;
+pub(crate) mod routes;
+pub(crate) mod rules;
+mod token_cache;
+mod wire;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+pub use builder::VerifierBuilder;
+
+use crate::authorize::Requirement;
+use crate::claims::VerifiedClaims;
+use crate::error::AuthError;
+use crate::keys::{Key, KeyFuture, Lookup};
+use jws::{Buffers, Jws};
+use known_headers::{KnownHeader, KnownHeaders};
+use routes::{Route, Routes};
+use rules::{Time, TokenLimits};
+use token_cache::{TokenCache, TokenHash};
+
+/// Verifies tokens into typed claims `C`. Cheap to clone. Built with
+/// [`Verifier::builder`], or taken from a layer with
+/// [`JwtAuth::verifier`](crate::JwtAuth::verifier).
+pub struct Verifier<C> {
+    inner: Arc<Inner<C>>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+/// A built verifier's parts.
+struct Inner<C> {
+    /// Size and algorithm limits, checked before any route is chosen.
+    limits: TokenLimits,
+    /// The clock and leeway (the token cache re-checks `exp` with them).
+    time: Time,
+    routes: Routes,
+    requirement: Option<Requirement<C>>,
+    token_cache: Option<TokenCache<C>>,
+    /// Headers of tokens that verified (skips their parsing next time).
+    known_headers: KnownHeaders,
+}
+
+impl<C> Clone for Verifier<C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C> fmt::Debug for Verifier<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("limits", &self.inner.limits)
+            .field("time", &self.inner.time)
+            .field("token_cache", &self.inner.token_cache.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of the synchronous part of verification.
+pub(crate) enum Step<C> {
+    /// Verification finished.
+    Done(Result<VerifiedClaims<C>, AuthError>),
+    /// The key must be fetched first; then [`Verifier::verify_with_key`].
+    NeedKey(KeyFuture),
+}
+
+/// A parsed token and the route its issuer picked.
+struct Parsed<'v, 'b, 't> {
+    route: &'v Route,
+    jws: Jws<'b, 't>,
+}
+
+impl<C> Verifier<C> {
+    /// Starts configuring a verifier for claims of type `C`.
+    pub fn builder() -> VerifierBuilder<C> {
+        VerifierBuilder::new()
+    }
+}
+
+impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
+    /// Verifies `token` and returns its claims.
+    ///
+    /// # Errors
+    ///
+    /// Why the token is not acceptable; see
+    /// [`AuthErrorKind`](crate::AuthErrorKind).
+    pub async fn verify(&self, token: &str) -> Result<VerifiedClaims<C>, AuthError> {
+        match self.verify_step(token) {
+            Step::Done(result) => result,
+            Step::NeedKey(fut) => {
+                let key = fut.await?;
+                self.verify_with_key(token, &key)
+            }
+        }
+    }
+
+    /// Runs verification as far as it goes without waiting.
+    pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
+        let hash = match self.cached(token) {
+            Cached::Hit(claims) => return Step::Done(Ok(claims)),
+            Cached::Miss(hash) => hash,
+        };
+        let known = self.inner.known_headers.snapshot();
+        let mut buffers = Buffers::new();
+        let parsed = match self.parse(token, &known, &mut buffers) {
+            Ok(p) => p,
+            Err(e) => return Step::Done(Err(e)),
+        };
+        let kid = parsed.jws.kid.as_deref();
+        match parsed.route.keys.lookup(kid, parsed.jws.alg) {
+            Lookup::Ready(Ok(key)) => Step::Done(self.finish(hash, &parsed, &key)),
+            Lookup::Ready(Err(e)) => Step::Done(Err(e)),
+            Lookup::Pending(fut) => Step::NeedKey(fut),
+        }
+    }
+
+    /// Completes verification with a key that was fetched.
+    pub(crate) fn verify_with_key(
+        &self,
+        token: &str,
+        key: &Arc<Key>,
+    ) -> Result<VerifiedClaims<C>, AuthError> {
+        let known = self.inner.known_headers.snapshot();
+        let mut buffers = Buffers::new();
+        let parsed = self.parse(token, &known, &mut buffers)?;
+        let hash = self
+            .inner
+            .token_cache
+            .as_ref()
+            .map(|_| token_cache::hash(token));
+        self.finish(hash, &parsed, key)
+    }
+
+    /// A verified token seen before, still within its `exp` and verified by
+    /// a key still in the key set; on a miss, the token's hash (if the cache
+    /// is on) for storing the result.
+    fn cached(&self, token: &str) -> Cached<C> {
+        let Some(cache) = &self.inner.token_cache else {
+            return Cached::Miss(None);
+        };
+        if token.len() > self.inner.limits.max_size {
+            return Cached::Miss(None);
+        }
+        let hash = token_cache::hash(token);
+        let (now, leeway) = self.inner.time.now_and_leeway();
+        match cache.get(&hash, now, leeway) {
+            Some(claims) => Cached::Hit(claims),
+            None => Cached::Miss(Some(hash)),
+        }
+    }
+
+    fn parse<'v, 'b, 't: 'b>(
+        &'v self,
+        token: &'t str,
+        known: &'b [KnownHeader],
+        buffers: &'b mut Buffers,
+    ) -> Result<Parsed<'v, 'b, 't>, AuthError> {
+        let jws = jws::parse(token, &self.inner.limits, known, buffers)?;
+        // The claims are read after the signature (`checks.rs`); with
+        // several issuers the unverified `iss` picks the keys first.
+        let route = self.inner.routes.pick(jws.payload)?;
+        Ok(Parsed { route, jws })
+    }
+
+    /// The security checks, then the bookkeeping that makes the next
+    /// request with this token or header cheaper.
+    fn finish(
+        &self,
+        hash: Option<TokenHash>,
+        parsed: &Parsed<'_, '_, '_>,
+        key: &Arc<Key>,
+    ) -> Result<VerifiedClaims<C>, AuthError> {
+        let requirement = self.inner.requirement.as_ref();
+        let passed = checks::run::<C>(&parsed.jws, parsed.route, key, requirement)?;
+        let jws = &parsed.jws;
+        if let (Some(cache), Some(hash), Some(exp)) = (&self.inner.token_cache, hash, passed.exp) {
+            let (now, leeway) = self.inner.time.now_and_leeway();
+            let bytes = jws.signing_input.len() + jws.signature.len() + jws.payload.len();
+            cache.insert(hash, passed.claims.clone(), exp, key, now, leeway, bytes);
+        }
+        if !jws.header_known {
+            (self.inner.known_headers).remember(jws.header, jws.alg, jws.kid.as_deref());
+        }
+        Ok(passed.claims)
+    }
+}
+
+/// The verified-token cache's answer.
+enum Cached<C> {
+    Hit(VerifiedClaims<C>),
+    /// Not cached; the token's hash when the cache is on.
+    Miss(Option<TokenHash>),
+}

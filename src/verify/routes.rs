@@ -1,0 +1,56 @@
+//! Where a token's keys and claim rules come from: one route for every
+//! token, or one per issuer chosen by the token's (unverified) `iss`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::rules::ClaimRules;
+use super::wire::IssuerOnly;
+use crate::error::{AuthError, AuthErrorKind};
+use crate::keys::{AlgSet, KeySource};
+
+/// The keys and claim rules of one issuer (or of all tokens).
+pub(crate) struct Route {
+    pub(crate) keys: Arc<dyn KeySource>,
+    pub(crate) rules: ClaimRules,
+}
+
+/// Every route of a verifier.
+pub(crate) enum Routes {
+    /// One key source for every token.
+    Single(Route),
+    /// A key source per issuer, chosen by the token's (unverified) `iss`;
+    /// an unknown `iss` is refused without any I/O.
+    ByIssuer(HashMap<Box<str>, Route>),
+}
+
+impl Routes {
+    /// The route for a token whose payload is `payload`. With several
+    /// issuers only the (unverified) `iss` member is read here, with the
+    /// same strict rules as later; everything else in the payload is read
+    /// once, after the signature.
+    pub(crate) fn pick(&self, payload: &[u8]) -> Result<&Route, AuthError> {
+        match self {
+            Self::Single(route) => Ok(route),
+            Self::ByIssuer(map) => {
+                let issuer: IssuerOnly<'_> = serde_json::from_slice(payload)
+                    .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
+                issuer
+                    .iss
+                    .as_deref()
+                    .and_then(|iss| map.get(iss))
+                    .ok_or_else(|| AuthErrorKind::InvalidIssuer.into())
+            }
+        }
+    }
+
+    /// Every algorithm some route's keys could verify.
+    pub(crate) fn algorithms(&self) -> AlgSet {
+        match self {
+            Self::Single(route) => route.keys.algorithms(),
+            Self::ByIssuer(map) => map
+                .values()
+                .fold(AlgSet::EMPTY, |acc, r| acc.union(r.keys.algorithms())),
+        }
+    }
+}
