@@ -93,6 +93,7 @@ mod future;
 #[cfg(feature = "issue")]
 #[cfg_attr(docsrs, doc(cfg(feature = "issue")))]
 pub mod issue;
+mod jose;
 pub mod keys;
 mod layer;
 mod log;

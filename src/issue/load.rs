@@ -1,18 +1,13 @@
 //! Loading [`SigningKey`]s from PEM, DER, JWK and JWK Set text.
 
-use std::borrow::Cow;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use super::SigningKey;
-use super::der::{self, Curve, Private, Secret};
+use super::private_der::{self as der, Private};
 use crate::error::{BuildError, BuildErrorKind};
-use crate::keys::parse_alg;
+use crate::jose::curve::{Curve, ED25519_LEN};
+use crate::jose::der::write::Secret;
+use crate::jose::jwk::{Direction, Jwk, set_entries};
 
 impl SigningKey {
     /// A private key in PEM: PKCS#8 (`PRIVATE KEY`: RSA, P-256, P-384,
@@ -102,14 +97,8 @@ impl SigningKey {
     /// or `alg`, or a key that fails the load-time checks (see
     /// [`SigningKey`]).
     pub fn from_jwk(json: &str) -> Result<Self, BuildError> {
-        let jwk: PrivateJwk<'_> = serde_json::from_str(json).map_err(|e| {
-            // serde's message could quote the input; give the place only.
-            BuildError::new(
-                BuildErrorKind::InvalidKey,
-                format!("malformed JWK (line {}, column {})", e.line(), e.column()),
-            )
-        })?;
-        jwk.load()
+        let jwk = Jwk::read(json, Direction::Sign).map_err(invalid)?;
+        load(&jwk)
     }
 
     /// Every key of a private JWK Set (`{"keys":[…]}`), in order.
@@ -119,28 +108,14 @@ impl SigningKey {
     /// A malformed or empty set, or any key that [`from_jwk`](Self::from_jwk)
     /// refuses (the error names its index).
     pub fn from_jwk_set(json: &str) -> Result<Vec<Self>, BuildError> {
-        #[derive(Deserialize)]
-        struct Set<'a> {
-            #[serde(borrow)]
-            keys: Vec<&'a RawValue>,
-        }
-        let set: Set<'_> = serde_json::from_str(json).map_err(|e| {
-            BuildError::new(
-                BuildErrorKind::InvalidKey,
-                format!(
-                    "malformed JWK Set (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        if set.keys.is_empty() {
+        let entries = set_entries(json, usize::MAX).map_err(invalid)?;
+        if entries.is_empty() {
             return Err(BuildError::new(
                 BuildErrorKind::NoKey,
                 "the JWK Set holds no key",
             ));
         }
-        set.keys
+        entries
             .iter()
             .enumerate()
             .map(|(i, jwk)| {
@@ -169,182 +144,95 @@ impl SigningKey {
     }
 }
 
-#[derive(Deserialize)]
-struct PrivateJwk<'a> {
-    #[serde(borrow)]
-    kty: Cow<'a, str>,
-    #[serde(default, borrow, rename = "use")]
-    use_: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    key_ops: Option<Vec<Cow<'a, str>>>,
-    #[serde(default, borrow)]
-    alg: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    kid: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    crv: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    n: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    e: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    d: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    p: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    q: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    dp: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    dq: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    qi: Option<Cow<'a, str>>,
-    #[serde(default)]
-    oth: Option<IgnoredAny>,
-    #[serde(default, borrow)]
-    x: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    y: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    k: Option<Cow<'a, str>>,
+/// A private key (or secret) from a JWK read for signing.
+fn load(jwk: &Jwk<'_>) -> Result<SigningKey, BuildError> {
+    let alg = jwk.alg().map_err(invalid)?;
+    let kid = jwk.kid.as_deref();
+    if jwk.kty == "oct" {
+        let k = secret(jwk, "k")?;
+        return SigningKey::from_secret(&k, alg, kid);
+    }
+    if !jwk.has("d") {
+        return Err(invalid(
+            "this JWK is a public key; signing needs its private member `d`",
+        ));
+    }
+    let private = match (&*jwk.kty, jwk.crv.as_deref()) {
+        ("RSA", _) => rsa(jwk)?,
+        ("EC", Some(crv)) => ec(jwk, crv)?,
+        ("OKP", Some("Ed25519")) => {
+            let seed = secret(jwk, "d")?;
+            if seed.len() != ED25519_LEN {
+                return Err(invalid("Ed25519 `d` is not 32 bytes"));
+            }
+            let public = if jwk.has("x") {
+                Some(jwk.bytes("x").map_err(invalid)?)
+            } else {
+                None
+            };
+            Private::Ed25519 { seed, public }
+        }
+        _ => {
+            return Err(invalid(
+                "unsupported JWK type (not RSA, EC P-256/P-384, OKP Ed25519 or oct)",
+            ));
+        }
+    };
+    SigningKey::from_private(&private, alg, kid)
 }
 
-impl PrivateJwk<'_> {
-    fn load(&self) -> Result<SigningKey, BuildError> {
-        if let Some(u) = &self.use_
-            && u != "sig"
-        {
-            return Err(BuildError::new(
-                BuildErrorKind::InvalidKey,
-                "the JWK's `use` is not `sig`",
-            ));
-        }
-        if let Some(ops) = &self.key_ops
-            && !ops.iter().any(|op| op == "sign")
-        {
-            return Err(BuildError::new(
-                BuildErrorKind::InvalidKey,
-                "the JWK's `key_ops` does not allow `sign`",
-            ));
-        }
-        let alg = match &self.alg {
-            None => None,
-            Some(name) => Some(parse_alg(name).ok_or_else(|| {
-                BuildError::new(
-                    BuildErrorKind::InvalidKey,
-                    "the JWK's `alg` is not supported",
-                )
-            })?),
-        };
-        let kid = self.kid.as_deref();
-        if self.kty == "oct" {
-            let k = b64("k", self.k.as_ref())?;
-            return SigningKey::from_secret(&k, alg, kid);
-        }
-        if self.d.is_none() {
-            return Err(BuildError::new(
-                BuildErrorKind::InvalidKey,
-                "this JWK is a public key; signing needs its private member `d`",
-            ));
-        }
-        let private = match (&*self.kty, self.crv.as_deref()) {
-            ("RSA", _) => self.rsa()?,
-            ("EC", Some(crv)) => {
-                let curve = Curve::from_name(crv).ok_or_else(|| {
-                    BuildError::new(BuildErrorKind::InvalidKey, "EC curve is not P-256 or P-384")
-                })?;
-                let d = b64("d", self.d.as_ref())?;
-                if d.len() != curve.len() {
-                    return Err(BuildError::new(
-                        BuildErrorKind::InvalidKey,
-                        "EC `d` has the wrong length",
-                    ));
-                }
-                let public = match (&self.x, &self.y) {
-                    (Some(_), Some(_)) => {
-                        let mut point = vec![4u8];
-                        point.extend_from_slice(&b64("x", self.x.as_ref())?);
-                        point.extend_from_slice(&b64("y", self.y.as_ref())?);
-                        Some(point)
-                    }
-                    _ => None,
-                };
-                Private::Ec { curve, d, public }
-            }
-            ("OKP", Some("Ed25519")) => {
-                let seed = b64("d", self.d.as_ref())?;
-                if seed.len() != 32 {
-                    return Err(BuildError::new(
-                        BuildErrorKind::InvalidKey,
-                        "Ed25519 `d` is not 32 bytes",
-                    ));
-                }
-                let public = match &self.x {
-                    Some(_) => Some(b64("x", self.x.as_ref())?.to_vec()),
-                    None => None,
-                };
-                Private::Ed25519 { seed, public }
-            }
-            _ => {
-                return Err(BuildError::new(
-                    BuildErrorKind::InvalidKey,
-                    "unsupported JWK type (not RSA, EC P-256/P-384, OKP Ed25519 or oct)",
-                ));
-            }
-        };
-        SigningKey::from_private(&private, alg, kid)
+/// An EC private key: `d` of the curve's length, and `x`/`y` when given.
+fn ec(jwk: &Jwk<'_>, crv: &str) -> Result<Private, BuildError> {
+    let curve = Curve::from_name(crv).ok_or_else(|| invalid("EC curve is not P-256 or P-384"))?;
+    let d = secret(jwk, "d")?;
+    if d.len() != curve.len() {
+        return Err(invalid("EC `d` has the wrong length"));
     }
-
-    fn rsa(&self) -> Result<Private, BuildError> {
-        if self.oth.is_some() {
-            return Err(BuildError::new(
-                BuildErrorKind::InvalidKey,
-                "RSA keys with more than two primes are not supported",
-            ));
-        }
-        if [&self.p, &self.q, &self.dp, &self.dq, &self.qi]
-            .iter()
-            .any(|m| m.is_none())
-        {
-            return Err(BuildError::new(
-                BuildErrorKind::InvalidKey,
-                "the RSA JWK lacks its CRT parameters (`p q dp dq qi`)",
-            ));
-        }
-        let n = b64("n", self.n.as_ref())?;
-        let e = b64("e", self.e.as_ref())?;
-        let pkcs1 = der::rsa_pkcs1([
-            &n,
-            &e,
-            &b64("d", self.d.as_ref())?,
-            &b64("p", self.p.as_ref())?,
-            &b64("q", self.q.as_ref())?,
-            &b64("dp", self.dp.as_ref())?,
-            &b64("dq", self.dq.as_ref())?,
-            &b64("qi", self.qi.as_ref())?,
-        ]);
-        Ok(Private::Rsa {
-            pkcs1,
-            public: Some((n.to_vec(), e.to_vec())),
-        })
-    }
+    let public = if jwk.has("x") && jwk.has("y") {
+        let x = jwk.bytes("x").map_err(invalid)?;
+        let y = jwk.bytes("y").map_err(invalid)?;
+        Some([&[4u8][..], &x, &y].concat())
+    } else {
+        None
+    };
+    Ok(Private::Ec { curve, d, public })
 }
 
-/// Decodes a base64url member; the message never quotes the value.
-fn b64(name: &str, value: Option<&Cow<'_, str>>) -> Result<Secret, BuildError> {
-    let value = value.ok_or_else(|| {
-        BuildError::new(
-            BuildErrorKind::InvalidKey,
-            format!("the JWK lacks its `{name}` member"),
-        )
-    })?;
-    URL_SAFE_NO_PAD
-        .decode(value.as_bytes())
-        .map(Zeroizing::new)
-        .map_err(|_| {
-            BuildError::new(
-                BuildErrorKind::InvalidKey,
-                format!("the JWK's `{name}` is not base64url"),
-            )
-        })
+/// A two-prime RSA private key with its CRT parameters.
+fn rsa(jwk: &Jwk<'_>) -> Result<Private, BuildError> {
+    if jwk.oth.is_some() {
+        return Err(invalid(
+            "RSA keys with more than two primes are not supported",
+        ));
+    }
+    if ["p", "q", "dp", "dq", "qi"].iter().any(|m| !jwk.has(m)) {
+        return Err(invalid(
+            "the RSA JWK lacks its CRT parameters (`p q dp dq qi`)",
+        ));
+    }
+    let n = secret(jwk, "n")?;
+    let e = secret(jwk, "e")?;
+    let pkcs1 = der::rsa_pkcs1([
+        &n,
+        &e,
+        &secret(jwk, "d")?,
+        &secret(jwk, "p")?,
+        &secret(jwk, "q")?,
+        &secret(jwk, "dp")?,
+        &secret(jwk, "dq")?,
+        &secret(jwk, "qi")?,
+    ]);
+    Ok(Private::Rsa {
+        pkcs1,
+        public: Some((n.to_vec(), e.to_vec())),
+    })
+}
+
+/// A base64url member that may be private, wiped when dropped.
+fn secret(jwk: &Jwk<'_>, name: &str) -> Result<Secret, BuildError> {
+    jwk.bytes(name).map(Zeroizing::new).map_err(invalid)
+}
+
+fn invalid(why: impl Into<String>) -> BuildError {
+    BuildError::new(BuildErrorKind::InvalidKey, why)
 }

@@ -119,27 +119,25 @@
 //! # Ok(()) }
 //! ```
 
-mod der;
 mod error;
 mod generate;
 mod issuer;
-mod jwk;
 mod load;
+mod private_der;
 mod publish;
 mod ring;
 #[cfg(feature = "aws-lc-rs")]
 mod signer;
 mod signing_key;
-mod thumbprint;
 
+pub use crate::jose::published::{JwkSet, PublicJwk};
+pub use crate::jose::thumbprint::jwk_thumbprint;
 pub use error::{IssueError, IssueErrorKind};
 pub use generate::HmacSecret;
 #[cfg(feature = "aws-lc-rs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "aws-lc-rs")))]
 pub use generate::KeyKind;
 pub use issuer::{TokenIssuer, TokenIssuerBuilder};
-pub use jwk::{JwkSet, PublicJwk};
 pub use publish::{JwksService, OpenIdConfigService};
 pub use ring::{KeyRing, KeyRingBuilder};
 pub use signing_key::SigningKey;
-pub use thumbprint::jwk_thumbprint;

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use tower_service::Service;
 
@@ -119,25 +119,17 @@ impl OpenIdConfigService {
     }
 }
 
+/// The crate's URL rule (https, or http on loopback), and no query or
+/// fragment: these URLs are published for others to build on.
 fn check_url(what: &str, url: &str) -> Result<(), BuildError> {
-    let bad = || {
-        BuildError::new(
+    let parsed = crate::jose::url::https_or_loopback(url)?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(BuildError::new(
             BuildErrorKind::InvalidUrl,
             format!(
                 "{what} must be an https URL (http only on loopback) without query or fragment"
             ),
-        )
-    };
-    let uri: Uri = url.parse().map_err(|_| bad())?;
-    let host = uri.host().ok_or_else(bad)?;
-    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
-    let scheme_ok = match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => loopback,
-        _ => false,
-    };
-    if !scheme_ok || uri.query().is_some() || url.contains('#') {
-        return Err(bad());
+        ));
     }
     Ok(())
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 
 use super::SigningKey;
-use super::jwk::JwkSet;
 use crate::error::{BuildError, BuildErrorKind};
+use crate::jose::published::JwkSet;
 use crate::validation::Clock;
 
 const DEFAULT_MAX_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);

@@ -10,21 +10,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::EllipticCurve;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use zeroize::Zeroizing;
 
-use super::der::{self, Private};
 use super::error::{IssueError, IssueErrorKind};
-use super::jwk::{PublicJwk, PublicParts};
+use super::private_der::{self as der, Private};
 #[cfg(feature = "aws-lc-rs")]
 use super::signer::PreparedSigner;
-use super::thumbprint::thumbprint;
 use crate::crypto;
 use crate::error::{BuildError, BuildErrorKind};
-use crate::keys::der::strip_zeros;
+use crate::jose::der::strip_zeros;
+use crate::jose::published::{PublicJwk, PublicParts};
+use crate::jose::thumbprint::thumbprint;
 use crate::keys::{AlgSet, Key};
 
 /// Signed at load time and verified with the derived public key.
@@ -78,55 +76,7 @@ impl SigningKey {
         kid: Option<&str>,
     ) -> Result<Self, BuildError> {
         let der = private.signing_der();
-        let utils = &crypto::provider().key_utils;
-        let unusable = |e: jsonwebtoken::errors::Error| {
-            BuildError::with_source(BuildErrorKind::InvalidKey, "not a usable private key", e)
-        };
-        let (encoding, public, matches_claim) = match private {
-            Private::Rsa { public: claim, .. } => {
-                let (n, e) = (utils.rsa_pub_components_from_private_key)(&der).map_err(unusable)?;
-                let (n, e) = (strip_zeros(&n), strip_zeros(&e));
-                let matches = claim
-                    .as_ref()
-                    .is_none_or(|(cn, ce)| strip_zeros(cn) == n && strip_zeros(ce) == e);
-                (
-                    EncodingKey::from_rsa_der(&der),
-                    PublicParts::rsa(n, e),
-                    matches,
-                )
-            }
-            Private::Ec {
-                curve,
-                public: claim,
-                ..
-            } => {
-                let (_, x, y) = (utils.ec_pub_components_from_private_key)(&der, curve.algorithm())
-                    .map_err(unusable)?;
-                if x.len() != curve.len() || y.len() != curve.len() {
-                    return Err(BuildError::new(
-                        BuildErrorKind::InvalidKey,
-                        "EC public key has the wrong length",
-                    ));
-                }
-                let point = [&[4u8][..], &x, &y].concat();
-                let matches = claim.as_ref().is_none_or(|c| *c == point);
-                (
-                    EncodingKey::from_ec_der(&der),
-                    PublicParts::ec(curve.name(), &x, &y),
-                    matches,
-                )
-            }
-            Private::Ed25519 { public: claim, .. } => {
-                let x = (utils.ed_pub_components_from_private_key)(&der, &EllipticCurve::Ed25519)
-                    .map_err(unusable)?;
-                let matches = claim.as_ref().is_none_or(|c| *c == x);
-                (
-                    EncodingKey::from_ed_der(&der),
-                    PublicParts::ed25519(&x),
-                    matches,
-                )
-            }
-        };
+        let (encoding, public, matches_claim) = derive_public(private, &der)?;
         if !matches_claim {
             return Err(BuildError::new(
                 BuildErrorKind::InvalidKey,
@@ -151,7 +101,7 @@ impl SigningKey {
         kid: Option<&str>,
     ) -> Result<Self, BuildError> {
         let verify_key = Key::hmac(secret)?;
-        let k = Zeroizing::new(URL_SAFE_NO_PAD.encode(secret));
+        let k = Zeroizing::new(crate::jose::b64::encode(secret));
         let thumbprint = thumbprint(&[("k", k.as_str()), ("kty", "oct")]);
         let encoding = EncodingKey::from_secret(secret);
         Self::finish(encoding, None, thumbprint, &verify_key, alg, kid)
@@ -343,4 +293,61 @@ fn sign(
         Some(signature) => Ok(signature),
         None => crypto::sign(encoding, alg, message),
     }
+}
+
+/// The encoding key, the public key derived from the private one, and
+/// whether a public key given beside the private one matches it.
+fn derive_public(
+    private: &Private,
+    der: &[u8],
+) -> Result<(EncodingKey, PublicParts, bool), BuildError> {
+    let utils = &crypto::provider().key_utils;
+    let unusable = |e: jsonwebtoken::errors::Error| {
+        BuildError::with_source(BuildErrorKind::InvalidKey, "not a usable private key", e)
+    };
+    Ok(match private {
+        Private::Rsa { public: claim, .. } => {
+            let (n, e) = (utils.rsa_pub_components_from_private_key)(der).map_err(unusable)?;
+            let (n, e) = (strip_zeros(&n), strip_zeros(&e));
+            let matches = claim
+                .as_ref()
+                .is_none_or(|(cn, ce)| strip_zeros(cn) == n && strip_zeros(ce) == e);
+            (
+                EncodingKey::from_rsa_der(der),
+                PublicParts::rsa(n, e),
+                matches,
+            )
+        }
+        Private::Ec {
+            curve,
+            public: claim,
+            ..
+        } => {
+            let (_, x, y) = (utils.ec_pub_components_from_private_key)(der, curve.algorithm())
+                .map_err(unusable)?;
+            if x.len() != curve.len() || y.len() != curve.len() {
+                return Err(BuildError::new(
+                    BuildErrorKind::InvalidKey,
+                    "EC public key has the wrong length",
+                ));
+            }
+            let point = [&[4u8][..], &x, &y].concat();
+            let matches = claim.as_ref().is_none_or(|c| *c == point);
+            (
+                EncodingKey::from_ec_der(der),
+                PublicParts::ec(curve.name(), &x, &y),
+                matches,
+            )
+        }
+        Private::Ed25519 { public: claim, .. } => {
+            let x = (utils.ed_pub_components_from_private_key)(der, &EllipticCurve::Ed25519)
+                .map_err(unusable)?;
+            let matches = claim.as_ref().is_none_or(|c| *c == x);
+            (
+                EncodingKey::from_ed_der(der),
+                PublicParts::ed25519(&x),
+                matches,
+            )
+        }
+    })
 }

@@ -146,6 +146,15 @@ pub(crate) enum KeyType {
     Ed25519,
 }
 
+impl From<crate::jose::curve::Curve> for KeyType {
+    fn from(curve: crate::jose::curve::Curve) -> Self {
+        match curve {
+            crate::jose::curve::Curve::P256 => Self::P256,
+            crate::jose::curve::Curve::P384 => Self::P384,
+        }
+    }
+}
+
 /// The algorithms a key of `key_type` may verify: all those of its family,
 /// narrowed to one when the key names an `alg`. `None` when the named `alg`
 /// does not fit the key.

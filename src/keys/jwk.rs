@@ -3,17 +3,13 @@
 //! Each key is parsed on its own; a key we cannot or must not use is skipped
 //! with a reason, never failing its neighbours.
 
-use std::borrow::Cow;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use jsonwebtoken::DecodingKey;
 
 use super::Key;
-use super::alg::{AlgSet, KeyType, algorithms_for, hmac_min_len, parse_alg};
-use super::der::{bit_len, strip_zeros};
+use super::alg::{AlgSet, KeyType, algorithms_for, hmac_min_len};
+use crate::jose::curve::{Curve, ED25519_LEN};
+use crate::jose::der::{bit_len, strip_zeros};
+use crate::jose::jwk::{Direction, Jwk, set_entries};
 
 /// Smallest RSA modulus we accept.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
@@ -28,118 +24,45 @@ pub(crate) struct JwkPolicy {
     pub(crate) allow_symmetric: bool,
 }
 
-#[derive(Deserialize)]
-struct RawJwk<'a> {
-    #[serde(borrow)]
-    kty: Cow<'a, str>,
-    #[serde(default, borrow, rename = "use")]
-    use_: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    key_ops: Option<Vec<Cow<'a, str>>>,
-    #[serde(default, borrow)]
-    alg: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    kid: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    crv: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    n: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    e: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    x: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    y: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    k: Option<Cow<'a, str>>,
+impl JwkPolicy {
+    /// Keys the user configured locally: HMAC secrets allowed.
+    pub(crate) const LOCAL: Self = Self {
+        allow_symmetric: true,
+    };
+    /// Keys from a remote key set: never symmetric (a published secret is
+    /// public).
+    #[cfg(feature = "remote-jwks")]
+    pub(crate) const REMOTE: Self = Self {
+        allow_symmetric: false,
+    };
 }
 
-#[derive(Deserialize)]
-struct RawJwks<'a> {
-    #[serde(borrow)]
-    keys: Vec<&'a RawValue>,
-}
-
-fn b64(field: &'static str, value: Option<&Cow<'_, str>>) -> Result<Vec<u8>, String> {
-    let value = value.ok_or_else(|| format!("missing `{field}`"))?;
-    URL_SAFE_NO_PAD
-        .decode(value.as_bytes())
-        .map_err(|_| format!("`{field}` is not base64url"))
-}
-
-/// Parses one JWK (a JSON object) into a key.
+/// Parses one JWK (a JSON object) into a key to verify with.
 ///
 /// # Errors
 ///
 /// A short reason (without key material) when the key is unusable.
 pub(crate) fn parse_jwk(json: &str, policy: JwkPolicy) -> Result<Key, String> {
-    if !json.trim_start().starts_with('{') {
-        return Err("a JWK must be a JSON object".into());
-    }
-    let raw: RawJwk<'_> = serde_json::from_str(json).map_err(|e| format!("malformed JWK: {e}"))?;
-    if let Some(u) = &raw.use_
-        && u != "sig"
-    {
-        return Err(format!("key use `{}` is not `sig`", truncate(u)));
-    }
-    if let Some(ops) = &raw.key_ops
-        && !ops.iter().any(|op| op == "verify")
-    {
-        return Err("key_ops does not allow `verify`".into());
-    }
-    let alg = match &raw.alg {
-        None => None,
-        Some(name) => {
-            Some(parse_alg(name).ok_or_else(|| format!("unsupported alg `{}`", truncate(name)))?)
-        }
-    };
-    let (key_type, decoding) = match (&*raw.kty, raw.crv.as_deref()) {
+    let jwk = Jwk::read(json, Direction::Verify)?;
+    let alg = jwk.alg()?;
+    let (key_type, decoding) = match (&*jwk.kty, jwk.crv.as_deref()) {
         ("RSA", _) => {
-            let n = b64("n", raw.n.as_ref())?;
-            let e = b64("e", raw.e.as_ref())?;
+            let (n, e) = (jwk.bytes("n")?, jwk.bytes("e")?);
             check_rsa(&n, &e)?;
-            (
-                KeyType::Rsa,
-                DecodingKey::from_rsa_raw_components(strip_zeros(&n), strip_zeros(&e)),
-            )
+            let key = DecodingKey::from_rsa_raw_components(strip_zeros(&n), strip_zeros(&e));
+            (KeyType::Rsa, key)
         }
-        ("EC", Some(crv @ ("P-256" | "P-384"))) => {
-            let (key_type, len) = if crv == "P-256" {
-                (KeyType::P256, 32)
-            } else {
-                (KeyType::P384, 48)
-            };
-            let x = b64("x", raw.x.as_ref())?;
-            let y = b64("y", raw.y.as_ref())?;
-            let point = ec_point(&x, &y, len)?;
-            let alg = if len == 32 {
-                Algorithm::ES256
-            } else {
-                Algorithm::ES384
-            };
-            if !crate::crypto::ec_point_is_valid(alg, &point) {
-                return Err("EC key is not a point on its curve".into());
-            }
-            (key_type, DecodingKey::from_ec_der(&point))
-        }
+        ("EC", Some(crv)) if Curve::from_name(crv).is_some() => ec_key(&jwk, crv)?,
         ("OKP", Some("Ed25519")) => {
-            let x = b64("x", raw.x.as_ref())?;
+            let x = jwk.bytes("x")?;
             check_ed25519(&x)?;
             (KeyType::Ed25519, DecodingKey::from_ed_der(&x))
         }
         ("oct", _) if policy.allow_symmetric => {
-            let k = b64("k", raw.k.as_ref())?;
-            (KeyType::Oct, DecodingKey::from_secret(&k))
+            (KeyType::Oct, DecodingKey::from_secret(&jwk.bytes("k")?))
         }
         ("oct", _) => return Err("symmetric keys are not accepted here".into()),
-        (kty, crv) => {
-            return Err(format!(
-                "unsupported key type `{}`{}",
-                truncate(kty),
-                crv.map(|c| format!(" curve `{}`", truncate(c)))
-                    .unwrap_or_default()
-            ));
-        }
+        _ => return Err(format!("unsupported {}", jwk.describe())),
     };
     let mut algorithms = algorithms_for(key_type, alg)
         .ok_or_else(|| "the key's alg does not fit its type".to_string())?;
@@ -147,8 +70,19 @@ pub(crate) fn parse_jwk(json: &str, policy: JwkPolicy) -> Result<Key, String> {
         let len = decoding.try_get_as_bytes().map(<[u8]>::len).unwrap_or(0);
         algorithms = hmac_algorithms(algorithms, len)?;
     }
-    let kid = raw.kid.map(|k| Box::from(k.as_ref()));
+    let kid = jwk.kid.map(|k| Box::from(k.as_ref()));
     Ok(Key::new(kid, algorithms, decoding))
+}
+
+/// An EC public key (P-256 or P-384) from `x` and `y`, checked to be a
+/// point on its curve.
+fn ec_key(jwk: &Jwk<'_>, crv: &str) -> Result<(KeyType, DecodingKey), String> {
+    let curve = Curve::from_name(crv).ok_or("EC curve is not P-256 or P-384")?;
+    let point = curve.point(&jwk.bytes("x")?, &jwk.bytes("y")?)?;
+    if !crate::crypto::ec_point_is_valid(curve.algorithm(), &point) {
+        return Err("EC key is not a point on its curve".into());
+    }
+    Ok((KeyType::from(curve), DecodingKey::from_ec_der(&point)))
 }
 
 /// Narrows HMAC algorithms to those whose hash output the secret covers.
@@ -164,31 +98,13 @@ pub(crate) fn hmac_algorithms(algorithms: AlgSet, secret_len: usize) -> Result<A
     }
 }
 
-/// The uncompressed point `04 ‖ x ‖ y` of a curve whose coordinates are
-/// `len` bytes. A coordinate *shorter* than `len` is left-padded with zeros:
-/// some JWK writers drop leading zero bytes (RFC 7518 §6.2.1.2 says they
-/// must not), and every other verifier accepts such keys. A longer one is
-/// refused.
-pub(crate) fn ec_point(x: &[u8], y: &[u8], len: usize) -> Result<Vec<u8>, String> {
-    if x.is_empty() || y.is_empty() || x.len() > len || y.len() > len {
-        return Err("EC coordinates have the wrong length".into());
-    }
-    let mut point = Vec::with_capacity(1 + 2 * len);
-    point.push(0x04);
-    for coordinate in [x, y] {
-        point.resize(point.len() + len - coordinate.len(), 0);
-        point.extend_from_slice(coordinate);
-    }
-    Ok(point)
-}
-
 /// Checks an Ed25519 public key: 32 bytes, a valid point, and not one of
 /// small order. A small-order key (the identity `01 00…00` and the seven
 /// other torsion points, in any encoding) lets anyone forge signatures that
 /// verify under RFC 8032's arithmetic (R = identity, S = 0); libsodium
 /// refuses such keys too.
 pub(crate) fn check_ed25519(x: &[u8]) -> Result<(), String> {
-    let bytes: [u8; 32] = x
+    let bytes: [u8; ED25519_LEN] = x
         .try_into()
         .map_err(|_| "Ed25519 key has the wrong length".to_string())?;
     match curve25519_dalek::edwards::CompressedEdwardsY(bytes).decompress() {
@@ -233,22 +149,12 @@ pub(crate) fn parse_jwks(
     policy: JwkPolicy,
     max_keys: usize,
 ) -> Result<ParsedJwks, String> {
-    if !json.trim_start().starts_with('{') {
-        return Err("a JWK Set must be a JSON object".into());
-    }
-    let raw: RawJwks<'_> =
-        serde_json::from_str(json).map_err(|e| format!("malformed JWK Set: {e}"))?;
-    if raw.keys.len() > max_keys {
-        return Err(format!(
-            "JWK Set has {} keys, more than the limit of {max_keys}",
-            raw.keys.len()
-        ));
-    }
+    let entries = set_entries(json, max_keys)?;
     let mut parsed = ParsedJwks {
-        keys: Vec::with_capacity(raw.keys.len()),
+        keys: Vec::with_capacity(entries.len()),
         skipped: Vec::new(),
     };
-    for (i, entry) in raw.keys.iter().enumerate() {
+    for (i, entry) in entries.iter().enumerate() {
         match parse_jwk(entry.get(), policy) {
             Ok(key) => parsed.keys.push(key),
             Err(why) => parsed.skipped.push(format!("key #{i}: {why}")),
@@ -257,16 +163,12 @@ pub(crate) fn parse_jwks(
     Ok(parsed)
 }
 
-/// Shortens untrusted text for error messages and strips control characters.
-fn truncate(s: &str) -> String {
-    s.chars()
-        .take(32)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::Algorithm;
+
     use super::*;
 
     const STRICT: JwkPolicy = JwkPolicy {

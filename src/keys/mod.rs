@@ -10,9 +10,9 @@
 //! ([`Lookup::Ready`]), so the common path needs no allocation or boxing.
 
 pub(crate) mod alg;
-pub(crate) mod der;
 pub(crate) mod index;
 pub(crate) mod jwk;
+mod key;
 #[cfg(feature = "aws-lc-rs")]
 mod prepared;
 #[cfg(feature = "remote-jwks")]
@@ -25,105 +25,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 
 use crate::error::AuthError;
 
 pub use alg::AlgSet;
 pub(crate) use alg::parse_alg;
+pub use key::Key;
 #[cfg(feature = "remote-jwks")]
 pub use remote::{JwksError, JwksErrorKind, JwksStatus, RemoteJwks, RemoteJwksBuilder};
 pub use static_keys::StaticKeys;
 pub(crate) use static_keys::jwks_keys;
-
-/// A verification key and the algorithms it may verify.
-///
-/// `Debug` never prints key material.
-pub struct Key {
-    kid: Option<Box<str>>,
-    algorithms: AlgSet,
-    key: DecodingKey,
-    #[cfg(feature = "aws-lc-rs")]
-    prepared: prepared::Prepared,
-}
-
-impl Key {
-    pub(crate) fn new(kid: Option<Box<str>>, algorithms: AlgSet, key: DecodingKey) -> Self {
-        Self {
-            kid,
-            algorithms,
-            key,
-            #[cfg(feature = "aws-lc-rs")]
-            prepared: prepared::Prepared::default(),
-        }
-    }
-
-    /// Checks `signature` over `message` under `alg` (which the caller has
-    /// checked the key allows): with aws-lc-rs through the key parsed once,
-    /// otherwise through jsonwebtoken's provider.
-    pub(crate) fn verify_signature(
-        &self,
-        alg: Algorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> bool {
-        #[cfg(feature = "aws-lc-rs")]
-        {
-            self.prepared.verify(&self.key, alg, message, signature)
-        }
-        #[cfg(not(feature = "aws-lc-rs"))]
-        {
-            crate::crypto::verify(&self.key, alg, message, signature)
-        }
-    }
-
-    /// The key id (`kid`), if the key has one.
-    pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
-    }
-
-    /// The algorithms this key may verify.
-    pub fn algorithms(&self) -> AlgSet {
-        self.algorithms
-    }
-
-    /// Whether `other` is the same key (same id, algorithms and material), so
-    /// a refreshed key set can keep the already-parsed one.
-    #[cfg(feature = "remote-jwks")]
-    pub(crate) fn same_as(&self, other: &Key) -> bool {
-        use jsonwebtoken::DecodingKeyKind as K;
-        let material = match (self.key.kind(), other.key.kind()) {
-            (K::SecretOrDer(a), K::SecretOrDer(b)) => a == b,
-            (K::RsaModulusExponent { n: n1, e: e1 }, K::RsaModulusExponent { n: n2, e: e2 }) => {
-                n1 == n2 && e1 == e2
-            }
-            _ => false,
-        };
-        material
-            && self.kid == other.kid
-            && self.algorithms == other.algorithms
-            && self.key.family() == other.key.family()
-    }
-
-    /// Whether this key may verify `alg`.
-    pub fn allows(&self, alg: Algorithm) -> bool {
-        self.algorithms.contains(alg)
-    }
-
-    pub(crate) fn set_kid(&mut self, kid: Option<Box<str>>) {
-        self.kid = kid;
-    }
-}
-
-impl fmt::Debug for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Key")
-            .field("kid", &self.kid)
-            .field("algorithms", &self.algorithms)
-            .field("key", &"[redacted]")
-            .finish()
-    }
-}
 
 /// A future resolving to a key.
 pub type KeyFuture = Pin<Box<dyn Future<Output = Result<Arc<Key>, AuthError>> + Send + 'static>>;

@@ -414,10 +414,7 @@ impl Cache {
 
     async fn fetch_and_parse(&self) -> Result<usize, JwksError> {
         let fetched = self.fetcher.fetch().await?;
-        let policy = JwkPolicy {
-            allow_symmetric: false,
-        };
-        let parsed = parse_jwks(&fetched.body, policy, self.config.max_keys)
+        let parsed = parse_jwks(&fetched.body, JwkPolicy::REMOTE, self.config.max_keys)
             .map_err(|why| JwksError::new(JwksErrorKind::Malformed, why))?;
         for why in &parsed.skipped {
             log::key_skipped(&self.label, why);

@@ -47,33 +47,7 @@ impl Default for HttpLimits {
 }
 
 /// Checks that `url` is https, or plain http to a loopback host.
-pub(crate) fn check_url(url: &str) -> Result<Url, BuildError> {
-    let parsed = Url::parse(url).map_err(|e| {
-        BuildError::with_source(
-            BuildErrorKind::InvalidUrl,
-            format!("invalid URL `{url}`"),
-            e,
-        )
-    })?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match parsed.scheme() {
-        "https" if parsed.host().is_some() => Ok(parsed),
-        "http" if loopback => Ok(parsed),
-        "http" => Err(BuildError::new(
-            BuildErrorKind::InvalidUrl,
-            format!("`{url}` is plain http to a non-loopback host; key sets must come over https"),
-        )),
-        _ => Err(BuildError::new(
-            BuildErrorKind::InvalidUrl,
-            format!("`{url}` is not an https URL"),
-        )),
-    }
-}
+pub(crate) use crate::jose::url::https_or_loopback as check_url;
 
 /// A URL fit for logs: scheme, host, port and path; no userinfo, query or
 /// fragment (they may carry secrets).

@@ -1,16 +1,15 @@
 //! The public keys we publish: [`PublicJwk`] and [`JwkSet`] (RFC 7517).
 //! They hold public members only; there is no way to put a private one in.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Serialize;
 
+use super::b64;
 use super::thumbprint::thumbprint;
 
 /// The public half of an asymmetric signing key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum PublicParts {
+pub(crate) enum PublicParts {
     Rsa {
         n: String,
         e: String,
@@ -26,29 +25,27 @@ pub(super) enum PublicParts {
 }
 
 impl PublicParts {
-    pub(super) fn rsa(n: &[u8], e: &[u8]) -> Self {
+    pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Self {
         Self::Rsa {
-            n: URL_SAFE_NO_PAD.encode(n),
-            e: URL_SAFE_NO_PAD.encode(e),
+            n: b64::encode(n),
+            e: b64::encode(e),
         }
     }
 
-    pub(super) fn ec(crv: &'static str, x: &[u8], y: &[u8]) -> Self {
+    pub(crate) fn ec(crv: &'static str, x: &[u8], y: &[u8]) -> Self {
         Self::Ec {
             crv,
-            x: URL_SAFE_NO_PAD.encode(x),
-            y: URL_SAFE_NO_PAD.encode(y),
+            x: b64::encode(x),
+            y: b64::encode(y),
         }
     }
 
-    pub(super) fn ed25519(x: &[u8]) -> Self {
-        Self::Ed25519 {
-            x: URL_SAFE_NO_PAD.encode(x),
-        }
+    pub(crate) fn ed25519(x: &[u8]) -> Self {
+        Self::Ed25519 { x: b64::encode(x) }
     }
 
     /// The RFC 7638 thumbprint of this key.
-    pub(super) fn thumbprint(&self) -> String {
+    pub(crate) fn thumbprint(&self) -> String {
         match self {
             Self::Rsa { n, e } => {
                 thumbprint(&[("e", e.as_str()), ("kty", "RSA"), ("n", n.as_str())])
@@ -67,7 +64,7 @@ impl PublicParts {
 
     /// The JWK to publish, with `use: sig` and the given `kid` and `alg`
     /// (`alg` absent only for the check of the key's algorithm family).
-    pub(super) fn jwk(&self, kid: Option<&str>, alg: Option<Algorithm>) -> PublicJwk {
+    pub(crate) fn jwk(&self, kid: Option<&str>, alg: Option<Algorithm>) -> PublicJwk {
         let mut jwk = PublicJwk {
             kty: "",
             use_: "sig",
@@ -154,7 +151,7 @@ pub struct JwkSet {
 }
 
 impl JwkSet {
-    pub(super) fn new(keys: Vec<PublicJwk>) -> Self {
+    pub(crate) fn new(keys: Vec<PublicJwk>) -> Self {
         Self { keys }
     }
 

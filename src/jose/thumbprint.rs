@@ -4,8 +4,6 @@
 //!
 //! [RFC 7638]: https://www.rfc-editor.org/rfc/rfc7638
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
@@ -73,7 +71,7 @@ pub fn jwk_thumbprint(jwk_json: &str) -> Result<String, BuildError> {
 
 /// The thumbprint of `members`, which must be exactly the required
 /// members of their key type, sorted by name.
-pub(super) fn thumbprint(members: &[(&str, &str)]) -> String {
+pub(crate) fn thumbprint(members: &[(&str, &str)]) -> String {
     debug_assert!(members.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0)));
     // The input may hold an HMAC secret (`k`): wipe it after hashing.
     let mut canonical = Zeroizing::new(String::from("{"));
@@ -88,7 +86,7 @@ pub(super) fn thumbprint(members: &[(&str, &str)]) -> String {
         canonical.push_str(&Value::from(*value).to_string());
     }
     canonical.push('}');
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    super::b64::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 #[cfg(test)]

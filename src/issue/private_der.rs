@@ -5,84 +5,22 @@
 //!
 //! Every key is brought to the one form both crypto backends sign with:
 //! PKCS#1 for RSA, PKCS#8 v1 for EC and Ed25519. Buffers that hold private
-//! material are [`Zeroizing`].
+//! material are [`Zeroizing`]. The DER reader and writer are
+//! `jose::der`'s.
 
-use jsonwebtoken::Algorithm;
 use zeroize::Zeroizing;
 
-use crate::keys::der::{OID_EC, OID_ED25519, OID_P256, OID_P384, OID_RSA, strip_zeros};
+use crate::jose::curve::Curve;
+use crate::jose::der::write::{Secret, pkcs8, tlv, uint};
+use crate::jose::der::{
+    BIT_STRING, INTEGER, OCTET_STRING, OID, OID_EC, OID_ED25519, OID_RSA, Reader, SEQUENCE,
+    strip_zeros,
+};
 
-const SEQUENCE: u8 = 0x30;
-const INTEGER: u8 = 0x02;
-const BIT_STRING: u8 = 0x03;
-const OCTET_STRING: u8 = 0x04;
-const NULL: u8 = 0x05;
-const OID: u8 = 0x06;
 /// `[0]` constructed, explicit: SEC1 `parameters`.
 const CONTEXT_0: u8 = 0xa0;
 /// `[1]` constructed, explicit: SEC1 `publicKey`.
 const CONTEXT_1: u8 = 0xa1;
-
-/// Secret bytes that are wiped when dropped.
-pub(super) type Secret = Zeroizing<Vec<u8>>;
-
-/// The curves we sign with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Curve {
-    P256,
-    P384,
-}
-
-impl Curve {
-    fn from_oid(oid: &[u8]) -> Option<Self> {
-        if oid == OID_P256 {
-            Some(Self::P256)
-        } else if oid == OID_P384 {
-            Some(Self::P384)
-        } else {
-            None
-        }
-    }
-
-    pub(super) fn from_name(crv: &str) -> Option<Self> {
-        match crv {
-            "P-256" => Some(Self::P256),
-            "P-384" => Some(Self::P384),
-            _ => None,
-        }
-    }
-
-    fn oid(self) -> &'static [u8] {
-        match self {
-            Self::P256 => OID_P256,
-            Self::P384 => OID_P384,
-        }
-    }
-
-    /// The JWK `crv` name.
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Self::P256 => "P-256",
-            Self::P384 => "P-384",
-        }
-    }
-
-    /// The algorithm that signs with the curve.
-    pub(super) fn algorithm(self) -> Algorithm {
-        match self {
-            Self::P256 => Algorithm::ES256,
-            Self::P384 => Algorithm::ES384,
-        }
-    }
-
-    /// Octets of a scalar or of one coordinate.
-    pub(super) fn len(self) -> usize {
-        match self {
-            Self::P256 => 32,
-            Self::P384 => 48,
-        }
-    }
-}
 
 /// A private key, parsed far enough to rebuild it in the canonical form.
 /// `public` is a public key the input carried beside the private one; it
@@ -251,103 +189,9 @@ pub(super) fn fixed_scalar(d: &[u8], curve: Curve) -> Result<Secret, String> {
     Ok(out)
 }
 
-fn pkcs8(algorithm: &[u8], parameter: Option<&[u8]>, private: &[u8]) -> Secret {
-    let alg_id = match parameter {
-        Some(p) => tlv(SEQUENCE, &[&tlv(OID, &[algorithm]), &tlv(OID, &[p])]),
-        None if algorithm == OID_RSA => tlv(SEQUENCE, &[&tlv(OID, &[algorithm]), &tlv(NULL, &[])]),
-        None => tlv(SEQUENCE, &[&tlv(OID, &[algorithm])]),
-    };
-    tlv(
-        SEQUENCE,
-        &[
-            &tlv(INTEGER, &[&[0]]),
-            &alg_id,
-            &tlv(OCTET_STRING, &[private]),
-        ],
-    )
-}
-
-/// A DER INTEGER holding the unsigned big-endian `bytes`.
-fn uint(bytes: &[u8]) -> Secret {
-    let bytes = strip_zeros(bytes);
-    let mut content = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
-    if bytes.first().is_none_or(|b| b & 0x80 != 0) {
-        content.push(0);
-    }
-    content.extend_from_slice(bytes);
-    tlv(INTEGER, &[&content])
-}
-
-/// One TLV whose value is the concatenation of `parts`.
-fn tlv(tag: u8, parts: &[&[u8]]) -> Secret {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = Zeroizing::new(Vec::with_capacity(len + 6));
-    out.push(tag);
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let significant = strip_zeros(&bytes);
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-    for part in parts {
-        out.extend_from_slice(part);
-    }
-    out
-}
-
-/// Reads TLVs from the front of a buffer. Only definite lengths of up to
-/// four octets; anything malformed ends the reading.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn new(input: &'a [u8]) -> Self {
-        Self(input)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.0.first().copied()
-    }
-
-    fn read(&mut self) -> Option<(u8, &'a [u8])> {
-        let (tag, value, rest) = crate::keys::der::tlv(self.0)?;
-        self.0 = rest;
-        Some((tag, value))
-    }
-
-    fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
-        match self.read()? {
-            (t, value) if t == tag => Some(value),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn integers_are_positive_and_minimal() {
-        assert_eq!(*uint(&[0, 0, 5]), [2, 1, 5]);
-        assert_eq!(*uint(&[0x80]), [2, 2, 0, 0x80]);
-        assert_eq!(*uint(&[]), [2, 1, 0]);
-    }
-
-    #[test]
-    fn long_lengths() {
-        let value = vec![7u8; 300];
-        let encoded = tlv(OCTET_STRING, &[&value]);
-        assert_eq!(encoded[..4], [4, 0x82, 1, 44]);
-        let mut r = Reader::new(&encoded);
-        assert_eq!(r.expect(OCTET_STRING), Some(&value[..]));
-        assert!(r.is_empty());
-    }
 
     #[test]
     fn ec_round_trip_through_pkcs8() {

@@ -1,0 +1,15 @@
+//! JOSE building blocks shared by verification (`keys/`), issuing
+//! (`issue/`) and the remote key fetcher: one DER reader and writer, one JWK
+//! model read with a per-direction policy, one curve table, one base64url
+//! convention and one URL rule.
+
+pub(crate) mod b64;
+pub(crate) mod curve;
+pub(crate) mod der;
+pub(crate) mod jwk;
+#[cfg(feature = "issue")]
+pub(crate) mod published;
+#[cfg(feature = "issue")]
+pub(crate) mod thumbprint;
+#[cfg(any(feature = "remote-jwks", feature = "issue"))]
+pub(crate) mod url;
