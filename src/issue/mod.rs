@@ -126,8 +126,6 @@ mod load;
 mod private_der;
 mod publish;
 mod ring;
-#[cfg(feature = "aws-lc-rs")]
-mod signer;
 mod signing_key;
 
 pub use crate::jose::published::{JwkSet, PublicJwk};

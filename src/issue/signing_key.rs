@@ -16,8 +16,6 @@ use zeroize::Zeroizing;
 
 use super::error::{IssueError, IssueErrorKind};
 use super::private_der::{self as der, Private};
-#[cfg(feature = "aws-lc-rs")]
-use super::signer::PreparedSigner;
 use crate::crypto;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::jose::der::strip_zeros;
@@ -62,9 +60,8 @@ struct Shared {
     algorithms: AlgSet,
     /// The latest `exp` of a token signed with this key; 0 for none.
     last_exp: AtomicU64,
-    /// The private key parsed once (aws-lc-rs backend).
-    #[cfg(feature = "aws-lc-rs")]
-    signer: PreparedSigner,
+    /// Signs with the backend `crypto` chose.
+    signer: crypto::Signing,
 }
 
 impl SigningKey {
@@ -124,14 +121,9 @@ impl SigningKey {
             })?,
         };
         check_fits(algorithms, alg)?;
-        #[cfg(feature = "aws-lc-rs")]
-        let signer = PreparedSigner::default();
+        let signer = crypto::Signing::default();
         // The check signs the way tokens will be signed.
-        #[cfg(feature = "aws-lc-rs")]
-        let signature = sign(&encoding, &signer, alg, CHECK_MESSAGE);
-        #[cfg(not(feature = "aws-lc-rs"))]
-        let signature = crypto::sign(&encoding, alg, CHECK_MESSAGE);
-        let signature = signature.map_err(|e| {
+        let signature = signer.sign(&encoding, alg, CHECK_MESSAGE).map_err(|e| {
             BuildError::with_source(BuildErrorKind::InvalidKey, "the key cannot sign", e)
         })?;
         if !verify_key.verify_signature(alg, CHECK_MESSAGE, &signature) {
@@ -159,7 +151,6 @@ impl SigningKey {
                 thumbprint,
                 algorithms,
                 last_exp: AtomicU64::new(0),
-                #[cfg(feature = "aws-lc-rs")]
                 signer,
             }),
         })
@@ -222,10 +213,9 @@ impl SigningKey {
     /// The crypto backend failed.
     pub fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, IssueError> {
         let shared = &self.shared;
-        #[cfg(feature = "aws-lc-rs")]
-        let signature = sign(&shared.encoding, &shared.signer, self.alg, signing_input);
-        #[cfg(not(feature = "aws-lc-rs"))]
-        let signature = crypto::sign(&shared.encoding, self.alg, signing_input);
+        let signature = shared
+            .signer
+            .sign(&shared.encoding, self.alg, signing_input);
         signature.map_err(|e| IssueError::with_source(IssueErrorKind::Signing, e))
     }
 
@@ -277,21 +267,6 @@ impl fmt::Debug for SigningKey {
             .field("alg", &self.alg)
             .field("key", &"[redacted]")
             .finish()
-    }
-}
-
-/// Signs with the key parsed once, or jsonwebtoken's signer when it cannot
-/// be prepared.
-#[cfg(feature = "aws-lc-rs")]
-fn sign(
-    encoding: &EncodingKey,
-    signer: &PreparedSigner,
-    alg: Algorithm,
-    message: &[u8],
-) -> Result<Vec<u8>, crate::error::BoxError> {
-    match signer.sign(encoding, alg, message) {
-        Some(signature) => Ok(signature),
-        None => crypto::sign(encoding, alg, message),
     }
 }
 

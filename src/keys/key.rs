@@ -7,8 +7,6 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 
 use super::alg::{AlgSet, KeyType, algorithms_for};
 use super::jwk::{JwkPolicy, check_ed25519, check_rsa, hmac_algorithms, parse_jwk};
-#[cfg(feature = "aws-lc-rs")]
-use super::prepared;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::jose::curve::Curve;
 use crate::jose::der::{self, OID_EC, OID_ED25519};
@@ -20,8 +18,7 @@ pub struct Key {
     kid: Option<Box<str>>,
     algorithms: AlgSet,
     key: DecodingKey,
-    #[cfg(feature = "aws-lc-rs")]
-    prepared: prepared::Prepared,
+    verifying: crate::crypto::Verifying,
 }
 
 impl Key {
@@ -30,28 +27,19 @@ impl Key {
             kid,
             algorithms,
             key,
-            #[cfg(feature = "aws-lc-rs")]
-            prepared: prepared::Prepared::default(),
+            verifying: crate::crypto::Verifying::default(),
         }
     }
 
     /// Checks `signature` over `message` under `alg` (which the caller has
-    /// checked the key allows): with aws-lc-rs through the key parsed once,
-    /// otherwise through jsonwebtoken's provider.
+    /// checked the key allows), with the backend `crypto` chose.
     pub(crate) fn verify_signature(
         &self,
         alg: Algorithm,
         message: &[u8],
         signature: &[u8],
     ) -> bool {
-        #[cfg(feature = "aws-lc-rs")]
-        {
-            self.prepared.verify(&self.key, alg, message, signature)
-        }
-        #[cfg(not(feature = "aws-lc-rs"))]
-        {
-            crate::crypto::verify(&self.key, alg, message, signature)
-        }
+        self.verifying.verify(&self.key, alg, message, signature)
     }
 
     /// The key id (`kid`), if the key has one.

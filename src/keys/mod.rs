@@ -13,8 +13,6 @@ pub(crate) mod alg;
 pub(crate) mod index;
 pub(crate) mod jwk;
 mod key;
-#[cfg(feature = "aws-lc-rs")]
-mod prepared;
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod remote;

@@ -32,7 +32,7 @@ enum Ready {
 
 /// Per-algorithm signers, built on first use.
 #[derive(Default)]
-pub(super) struct PreparedSigner {
+pub(crate) struct PreparedSigner {
     slots: [OnceLock<Option<Ready>>; 12],
 }
 
@@ -80,7 +80,7 @@ impl PreparedSigner {
     /// The signature over `message`; `None` when this key cannot be
     /// prepared for `alg` (the caller then uses jsonwebtoken's signer,
     /// which reports the error) or the backend failed.
-    pub(super) fn sign(
+    pub(crate) fn sign(
         &self,
         key: &EncodingKey,
         alg: Algorithm,

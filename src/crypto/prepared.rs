@@ -102,7 +102,7 @@ impl Prepared {
         message: &[u8],
         signature: &[u8],
     ) -> bool {
-        let Some(cell) = super::alg::index(alg).and_then(|i| self.slots.get(i)) else {
+        let Some(cell) = crate::keys::alg::index(alg).and_then(|i| self.slots.get(i)) else {
             return false;
         };
         match cell.get_or_init(|| prepare(key, alg)) {

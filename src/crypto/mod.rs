@@ -1,4 +1,8 @@
-//! The signature step, and the choice of jsonwebtoken's crypto backend.
+//! The signature step, and the choice of the crypto backend: the one place
+//! where the `aws-lc-rs` and `rust-crypto` features differ. [`Verifying`]
+//! checks signatures for a `Key`, [`Signing`] makes them for a
+//! `SigningKey`; with aws-lc-rs both parse the key once (`prepared.rs`,
+//! `signer.rs`), otherwise they go through jsonwebtoken's provider.
 //!
 //! jsonwebtoken 10+ needs exactly one backend and panics at run time when it
 //! cannot tell which. We never rely on its process-wide default: we call the
@@ -6,6 +10,11 @@
 //! crate does not compile; with both, `aws-lc-rs` is used (so
 //! `--all-features` builds work) and is also offered to jsonwebtoken as its
 //! process default.
+
+#[cfg(feature = "aws-lc-rs")]
+mod prepared;
+#[cfg(all(feature = "aws-lc-rs", feature = "issue"))]
+mod signer;
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 compile_error!(
@@ -42,11 +51,65 @@ pub(crate) fn ensure_backend() {
     }
 }
 
+/// The verifying half of a key, as the backend wants it.
+#[derive(Default)]
+pub(crate) struct Verifying {
+    #[cfg(feature = "aws-lc-rs")]
+    prepared: prepared::Prepared,
+}
+
+impl Verifying {
+    /// Checks `signature` over `message` with `key` under `alg` (which the
+    /// caller has checked the key allows).
+    pub(crate) fn verify(
+        &self,
+        key: &jsonwebtoken::DecodingKey,
+        alg: jsonwebtoken::Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            self.prepared.verify(key, alg, message, signature)
+        }
+        #[cfg(not(feature = "aws-lc-rs"))]
+        {
+            verify(key, alg, message, signature)
+        }
+    }
+}
+
+/// The signing half of a key, as the backend wants it.
+#[cfg(feature = "issue")]
+#[derive(Default)]
+pub(crate) struct Signing {
+    #[cfg(feature = "aws-lc-rs")]
+    prepared: signer::PreparedSigner,
+}
+
+#[cfg(feature = "issue")]
+impl Signing {
+    /// Signs `message` with `key` under `alg`: with the key parsed once, or
+    /// through the provider when it cannot be prepared (which then reports
+    /// the error).
+    pub(crate) fn sign(
+        &self,
+        key: &jsonwebtoken::EncodingKey,
+        alg: Algorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, crate::error::BoxError> {
+        #[cfg(feature = "aws-lc-rs")]
+        if let Some(signature) = self.prepared.sign(key, alg, message) {
+            return Ok(signature);
+        }
+        sign(key, alg, message)
+    }
+}
+
 /// Checks `signature` over `message` with `key` under `alg` through the
-/// provider (the `rust-crypto` path; with aws-lc-rs, keys are parsed once,
-/// see `keys/prepared.rs`). The caller has checked that the key allows `alg`.
+/// provider (the `rust-crypto` path).
 #[cfg(not(feature = "aws-lc-rs"))]
-pub(crate) fn verify(
+fn verify(
     key: &jsonwebtoken::DecodingKey,
     alg: Algorithm,
     message: &[u8],
@@ -64,7 +127,7 @@ pub(crate) fn verify(
 /// jsonwebtoken's process default). The caller has checked that the key
 /// fits `alg`.
 #[cfg(feature = "issue")]
-pub(crate) fn sign(
+fn sign(
     key: &jsonwebtoken::EncodingKey,
     alg: Algorithm,
     message: &[u8],
