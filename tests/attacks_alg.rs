@@ -123,12 +123,25 @@ async fn alg_none_in_every_spelling_is_refused_for_every_key_type() {
             // The unsecured form: an empty signature. The header is read
             // first, so the answer names the algorithm.
             let unsecured = format!("{}.{}.", b64(&header), b64(payload()));
-            hostile_token(NONE_CLASS, &app, &hits, &unsecured, "algorithm not allowed").await;
             // With a signature (a valid HMAC by our secret, or garbage).
             let signed = craft(&header, &payload());
-            hostile_token(NONE_CLASS, &app, &hits, &signed, "algorithm not allowed").await;
             let garbage = format!("{}.{}.{}", b64(&header), b64(payload()), b64([0u8; 32]));
-            hostile_token(NONE_CLASS, &app, &hits, &garbage, "algorithm not allowed").await;
+            for (form, token) in [
+                ("unsecured", unsecured),
+                ("valid HMAC", signed),
+                ("garbage signature", garbage),
+            ] {
+                let case = format!("{name}: alg {alg:?}, {form}");
+                hostile_case(
+                    NONE_CLASS,
+                    &case,
+                    &app,
+                    &hits,
+                    &token,
+                    "algorithm not allowed",
+                )
+                .await;
+            }
         }
         assert_eq!(hits.count(), 0, "{name}");
     }
@@ -206,11 +219,8 @@ async fn assert_hmac_confusion_refused(
     for (what, secret) in secrets {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
             let token = sign(alg, kid, &claims(), &EncodingKey::from_secret(secret));
-            tally(CONFUSION);
-            let want = invalid_token(description);
-            let res = send(app, bearer(&token)).await;
-            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what} {alg:?}");
-            assert_eq!(challenge(&res), Some(want.as_str()), "{what} {alg:?}");
+            let case = format!("{what} {alg:?}");
+            hostile_case(CONFUSION, &case, app, hits, &token, description).await;
         }
     }
     assert_eq!(hits.count(), 0);
@@ -295,10 +305,12 @@ async fn hmac_keyed_with_the_public_key_beside_a_real_hmac_key_is_refused() {
 
 // --- Algorithm, key type and curve mismatches -----------------------------------------
 
-#[tokio::test]
-async fn algorithms_of_another_key_type_are_refused() {
-    type Case = (&'static str, (Router, Hits), Vec<(Algorithm, EncodingKey)>);
-    let cases: Vec<Case> = vec![
+/// A key, its app, and tokens signed under algorithms of other key types.
+type KeyTypeCase = (&'static str, (Router, Hits), Vec<(Algorithm, EncodingKey)>);
+
+/// For each key type: algorithms (with real keys) of the other types.
+fn other_key_type_cases() -> Vec<KeyTypeCase> {
+    vec![
         (
             "rsa",
             rsa_app(),
@@ -348,18 +360,23 @@ async fn algorithms_of_another_key_type_are_refused() {
                 (Algorithm::EdDSA, ed_signer()),
             ],
         ),
-    ];
-    for (name, (app, hits), tokens) in cases {
+    ]
+}
+
+#[tokio::test]
+async fn algorithms_of_another_key_type_are_refused() {
+    for (name, (app, hits), tokens) in other_key_type_cases() {
         for (alg, key) in tokens {
             let token = sign(alg, None, &claims(), &key);
-            tally(MISMATCH);
-            let res = send(&app, bearer(&token)).await;
-            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name} {alg:?}");
-            assert_eq!(
-                challenge(&res),
-                Some(invalid_token("algorithm not allowed").as_str()),
-                "{name} {alg:?}"
-            );
+            hostile_case(
+                MISMATCH,
+                &format!("{name} {alg:?}"),
+                &app,
+                &hits,
+                &token,
+                "algorithm not allowed",
+            )
+            .await;
         }
         assert_eq!(hits.count(), 0, "{name}");
     }
@@ -397,24 +414,39 @@ async fn a_signature_of_the_wrong_curve_under_the_right_header_is_invalid() {
     // ES256 header and kid, but signed with the P-384 key (96-byte
     // signature) — and the other way round.
     let (app, hits) = jwks_app();
-    let header = r#"{"alg":"ES256","kid":"p256"}"#;
-    let token = craft_signed(header, &payload(), Algorithm::ES384, &ec384_signer());
-    hostile_token(MISMATCH, &app, &hits, &token, "invalid signature").await;
-    let header = r#"{"alg":"ES384","kid":"p384"}"#;
-    let token = craft_signed(header, &payload(), Algorithm::ES256, &ec256_signer());
-    hostile_token(MISMATCH, &app, &hits, &token, "invalid signature").await;
-    // EdDSA header, ES256 signature (64 bytes, like Ed25519's).
-    let header = r#"{"alg":"EdDSA","kid":"ed"}"#;
-    let token = craft_signed(header, &payload(), Algorithm::ES256, &ec256_signer());
-    hostile_token(MISMATCH, &app, &hits, &token, "invalid signature").await;
-    // RS256 header, PS256 signature by the same key, and the reverse.
-    let header = r#"{"alg":"RS256","kid":"rsa"}"#;
-    let token = craft_signed(header, &payload(), Algorithm::PS256, &rsa_signer());
-    hostile_token(MISMATCH, &app, &hits, &token, "invalid signature").await;
+    let cases = [
+        (
+            r#"{"alg":"ES256","kid":"p256"}"#,
+            Algorithm::ES384,
+            ec384_signer(),
+        ),
+        (
+            r#"{"alg":"ES384","kid":"p384"}"#,
+            Algorithm::ES256,
+            ec256_signer(),
+        ),
+        // EdDSA header, ES256 signature (64 bytes, like Ed25519's).
+        (
+            r#"{"alg":"EdDSA","kid":"ed"}"#,
+            Algorithm::ES256,
+            ec256_signer(),
+        ),
+        // RS256 header, PS256 signature by the same key.
+        (
+            r#"{"alg":"RS256","kid":"rsa"}"#,
+            Algorithm::PS256,
+            rsa_signer(),
+        ),
+    ];
+    for (header, alg, key) in cases {
+        let token = craft_signed(header, &payload(), alg, &key);
+        let case = format!("{header} signed {alg:?}");
+        hostile_case(MISMATCH, &case, &app, &hits, &token, "invalid signature").await;
+    }
 }
 
-#[tokio::test]
-async fn rs256_and_ps256_are_not_interchangeable_on_a_pinned_key() {
+/// Apps whose RSA key is pinned to one algorithm, with that algorithm.
+fn pinned_rsa_apps() -> [(&'static str, (Router, Hits), Algorithm); 3] {
     let rs_only = Key::rsa_pem(RSA_PUBLIC_PEM)
         .unwrap()
         .restrict([Algorithm::RS256])
@@ -424,7 +456,7 @@ async fn rs256_and_ps256_are_not_interchangeable_on_a_pinned_key() {
         .restrict([Algorithm::PS256])
         .unwrap();
     let pinned_jwk = jwk_json(&rsa_decoding(), Algorithm::PS256, Some("ps"));
-    let cases = [
+    [
         (
             "RS256 pinned",
             app(JwtAuth::builder().key(rs_only)),
@@ -440,8 +472,25 @@ async fn rs256_and_ps256_are_not_interchangeable_on_a_pinned_key() {
             app(JwtAuth::builder().jwk(&pinned_jwk)),
             Algorithm::PS256,
         ),
-    ];
-    for (name, (app, hits), allowed) in cases {
+    ]
+}
+
+/// `token`'s payload and signature under the header of the sibling
+/// algorithm (PS256 for RS256, RS256 otherwise).
+fn relabelled_as_sibling(token: &str, alg: Algorithm) -> String {
+    let sibling = if alg == Algorithm::RS256 {
+        "PS256"
+    } else {
+        "RS256"
+    };
+    let header = format!(r#"{{"alg":"{sibling}"}}"#);
+    let (_, p, s) = segments(token);
+    format!("{}.{p}.{s}", b64(&header))
+}
+
+#[tokio::test]
+async fn rs256_and_ps256_are_not_interchangeable_on_a_pinned_key() {
+    for (name, (app, hits), allowed) in pinned_rsa_apps() {
         for alg in [
             Algorithm::RS256,
             Algorithm::RS384,
@@ -454,24 +503,27 @@ async fn rs256_and_ps256_are_not_interchangeable_on_a_pinned_key() {
             if alg == allowed {
                 assert_ok(&app, &hits, bearer(&token)).await;
                 // The same signature under the sibling algorithm's name.
-                let sibling = if alg == Algorithm::RS256 {
-                    "PS256"
-                } else {
-                    "RS256"
-                };
-                let header = format!(r#"{{"alg":"{sibling}"}}"#);
-                let (_, p, s) = segments(&token);
-                let relabelled = format!("{}.{p}.{s}", b64(&header));
-                hostile_token(MISMATCH, &app, &hits, &relabelled, "algorithm not allowed").await;
+                let relabelled = relabelled_as_sibling(&token, alg);
+                let case = format!("{name}: {alg:?} relabelled");
+                hostile_case(
+                    MISMATCH,
+                    &case,
+                    &app,
+                    &hits,
+                    &relabelled,
+                    "algorithm not allowed",
+                )
+                .await;
             } else {
-                tally(MISMATCH);
-                let res = send(&app, bearer(&token)).await;
-                assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name} {alg:?}");
-                assert_eq!(
-                    challenge(&res),
-                    Some(invalid_token("algorithm not allowed").as_str()),
-                    "{name} {alg:?}"
-                );
+                hostile_case(
+                    MISMATCH,
+                    &format!("{name} {alg:?}"),
+                    &app,
+                    &hits,
+                    &token,
+                    "algorithm not allowed",
+                )
+                .await;
             }
         }
         assert_eq!(hits.count(), 1, "{name}: only the pinned algorithm passed");
@@ -577,14 +629,15 @@ async fn ecdsa_zero_and_out_of_range_signatures_are_invalid() {
         ("r || s || r || s", [&real[..], &real[..]].concat()),
     ];
     for (what, sig) in signatures {
-        tally(ECDSA);
-        let res = send(&app, bearer(&with_signature(&good, &sig))).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
-        assert_eq!(
-            challenge(&res),
-            Some(invalid_token("invalid signature").as_str()),
-            "{what}"
-        );
+        hostile_case(
+            ECDSA,
+            what,
+            &app,
+            &hits,
+            &with_signature(&good, &sig),
+            "invalid signature",
+        )
+        .await;
     }
     assert_eq!(hits.count(), 0);
     assert_ok(&app, &hits, bearer(&good)).await;
@@ -601,14 +654,15 @@ async fn ecdsa_p384_zero_and_wrong_length_signatures_are_invalid() {
         ("P-256 length", real[..64].to_vec()),
         ("DER", der_signature(&real)),
     ] {
-        tally(ECDSA);
-        let res = send(&app, bearer(&with_signature(&good, &sig))).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
-        assert_eq!(
-            challenge(&res),
-            Some(invalid_token("invalid signature").as_str()),
-            "{what}"
-        );
+        hostile_case(
+            ECDSA,
+            what,
+            &app,
+            &hits,
+            &with_signature(&good, &sig),
+            "invalid signature",
+        )
+        .await;
     }
     assert_eq!(hits.count(), 0);
     assert_ok(&app, &hits, bearer(&good)).await;
@@ -629,14 +683,15 @@ async fn eddsa_zero_and_small_order_signatures_are_invalid() {
         ("S out of range", big_s),
         ("63 bytes", real[..63].to_vec()),
     ] {
-        tally(ECDSA);
-        let res = send(&app, bearer(&with_signature(&good, &sig))).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
-        assert_eq!(
-            challenge(&res),
-            Some(invalid_token("invalid signature").as_str()),
-            "{what}"
-        );
+        hostile_case(
+            ECDSA,
+            what,
+            &app,
+            &hits,
+            &with_signature(&good, &sig),
+            "invalid signature",
+        )
+        .await;
     }
     assert_eq!(hits.count(), 0);
 }
@@ -705,14 +760,15 @@ async fn stripped_truncated_and_flipped_signatures_are_refused() {
     ];
     for (name, (app, hits), good) in tokens {
         for (what, sig) in tampered_signatures(&good) {
-            tally(SIGNATURE);
-            let res = send(&app, bearer(&with_signature(&good, &sig))).await;
-            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name}: {what}");
-            assert_eq!(
-                challenge(&res),
-                Some(invalid_token("invalid signature").as_str()),
-                "{name}: {what}"
-            );
+            hostile_case(
+                SIGNATURE,
+                &format!("{name}: {what}"),
+                &app,
+                &hits,
+                &with_signature(&good, &sig),
+                "invalid signature",
+            )
+            .await;
         }
         // Stripped: no signature segment, an empty one, or no dot at all.
         let (h, p, s) = segments(&good);

@@ -31,23 +31,6 @@ fn app() -> (Router, Hits) {
     router(builder().build().unwrap())
 }
 
-fn app_at(t: u64, leeway: Duration) -> (Router, Hits) {
-    router(
-        builder()
-            .clock(Clock::fixed(t))
-            .leeway(leeway)
-            .build()
-            .unwrap(),
-    )
-}
-
-/// Valid claims for a clock at `t` with `changes` applied.
-fn claims_at(t: u64, changes: Value) -> Value {
-    let mut c = claims_with(json!({"iat": t, "exp": t + 300}));
-    merge(&mut c, changes);
-    c
-}
-
 /// The valid claims with `claim` set to the raw JSON text `value`.
 fn raw_claim(claim: &str, value: &str) -> String {
     let mut c = claims();
@@ -105,14 +88,15 @@ async fn claims_of_the_wrong_type_are_refused() {
     for (claim, values) in wrong {
         for value in *values {
             let token = craft(HS256, &raw_claim(claim, value));
-            tally(TYPES);
-            let res = send(&app, bearer(&token)).await;
-            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{claim}: {value}");
-            assert_eq!(
-                challenge(&res),
-                Some(invalid_token("invalid claims").as_str()),
-                "{claim}: {value}"
-            );
+            hostile_case(
+                TYPES,
+                &format!("{claim}: {value}"),
+                &app,
+                &hits,
+                &token,
+                "invalid claims",
+            )
+            .await;
         }
     }
     assert_eq!(hits.count(), 0);
@@ -155,14 +139,15 @@ async fn out_of_range_dates_are_invalid_claims() {
             "1e400",
         ] {
             let token = craft(HS256, &raw_claim(claim, value));
-            tally(DATES);
-            let res = send(&app, bearer(&token)).await;
-            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{claim}: {value}");
-            assert_eq!(
-                challenge(&res),
-                Some(invalid_token("invalid claims").as_str()),
-                "{claim}: {value}"
-            );
+            hostile_case(
+                DATES,
+                &format!("{claim}: {value}"),
+                &app,
+                &hits,
+                &token,
+                "invalid claims",
+            )
+            .await;
         }
     }
     assert_eq!(hits.count(), 0);
@@ -189,14 +174,29 @@ async fn tiny_zero_and_fractional_dates_are_read_as_numbers() {
         assert_ok(&app, &hits, bearer(&token)).await;
     }
     let (app, hits) = app_at(T, Duration::from_secs(60));
-    // exp just before the clock minus leeway, as a float.
-    let token = hs256(&claims_at(T, json!({"exp": (T - 60) as f64 - 0.5})));
-    hostile_token(DATES, &app, &hits, &token, "token expired").await;
-    // nbf and iat in the far future are not yet valid / issued in the future.
-    let token = hs256(&claims_at(T, json!({"nbf": 253402300799u64})));
-    hostile_token(DATES, &app, &hits, &token, "token not yet valid").await;
-    let token = hs256(&claims_at(T, json!({"iat": 253402300799u64})));
-    hostile_token(DATES, &app, &hits, &token, "token issued in the future").await;
+    for (case, changes, description) in [
+        // exp just before the clock minus leeway, as a float.
+        (
+            "exp as a float just past the leeway",
+            json!({"exp": (T - 60) as f64 - 0.5}),
+            "token expired",
+        ),
+        // nbf and iat in the far future are not yet valid / issued in the
+        // future.
+        (
+            "nbf in 9999",
+            json!({"nbf": 253402300799u64}),
+            "token not yet valid",
+        ),
+        (
+            "iat in 9999",
+            json!({"iat": 253402300799u64}),
+            "token issued in the future",
+        ),
+    ] {
+        let token = hs256(&claims_at(T, changes));
+        hostile_case(DATES, case, &app, &hits, &token, description).await;
+    }
 }
 
 #[tokio::test]
@@ -208,16 +208,18 @@ async fn a_far_future_exp_is_refused_by_the_lifetime_cap() {
             .build()
             .unwrap(),
     );
-    for exp in [T + 3601, T + 86_400 * 365, 253_402_300_799] {
-        let token = hs256(&claims_at(T, json!({"exp": exp})));
-        hostile_token(DATES, &app, &hits, &token, "token lifetime too long").await;
+    for (case, changes) in [
+        ("exp an hour and a second on", json!({"exp": T + 3601})),
+        ("exp a year on", json!({"exp": T + 86_400 * 365})),
+        ("exp in 9999", json!({"exp": 253_402_300_799u64})),
+        // Without iat the lifetime counts from now.
+        ("no iat", json!({"iat": null, "exp": T + 3601})),
+        // An iat back-dated to stretch nothing: exp − iat is what counts.
+        ("iat back-dated", json!({"iat": T - 10_000, "exp": T + 100})),
+    ] {
+        let token = hs256(&claims_at(T, changes));
+        hostile_case(DATES, case, &app, &hits, &token, "token lifetime too long").await;
     }
-    // Without iat the lifetime counts from now.
-    let token = hs256(&claims_at(T, json!({"iat": null, "exp": T + 3601})));
-    hostile_token(DATES, &app, &hits, &token, "token lifetime too long").await;
-    // An iat back-dated to stretch nothing: exp − iat is what counts.
-    let token = hs256(&claims_at(T, json!({"iat": T - 10_000, "exp": T + 100})));
-    hostile_token(DATES, &app, &hits, &token, "token lifetime too long").await;
     let token = hs256(&claims_at(T, json!({"exp": T + 3600})));
     assert_ok(&app, &hits, bearer(&token)).await;
 }
@@ -260,13 +262,8 @@ async fn exp_nbf_and_iat_boundaries_are_exact_with_leeway() {
                     assert_eq!(body, "alice", "leeway {leeway}: {changes}");
                 }
                 Some(description) => {
-                    tally(LEEWAY);
-                    let res = send(&app, bearer(&token)).await;
-                    assert_eq!(
-                        challenge(&res),
-                        Some(invalid_token(description).as_str()),
-                        "leeway {leeway}: {changes}"
-                    );
+                    let case = format!("leeway {leeway}: {changes}");
+                    hostile_case(LEEWAY, &case, &app, &hits, &token, description).await;
                 }
             }
         }
@@ -326,14 +323,15 @@ async fn issuers_that_only_look_like_ours_are_refused() {
         "",
     ] {
         let token = hs256(&claims_with(json!({"iss": iss})));
-        tally(AUD_ISS);
-        let res = send(&app, bearer(&token)).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{iss:?}");
-        assert_eq!(
-            challenge(&res),
-            Some(invalid_token("invalid issuer").as_str()),
-            "{iss:?}"
-        );
+        hostile_case(
+            AUD_ISS,
+            &format!("{iss:?}"),
+            &app,
+            &hits,
+            &token,
+            "invalid issuer",
+        )
+        .await;
     }
     assert_eq!(hits.count(), 0);
 }
@@ -360,14 +358,15 @@ async fn audiences_that_only_look_like_ours_are_refused() {
         json!(ISSUER),
     ] {
         let token = hs256(&claims_with(json!({"aud": aud})));
-        tally(AUD_ISS);
-        let res = send(&app, bearer(&token)).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{aud}");
-        assert_eq!(
-            challenge(&res),
-            Some(invalid_token("invalid audience").as_str()),
-            "{aud}"
-        );
+        hostile_case(
+            AUD_ISS,
+            &aud.to_string(),
+            &app,
+            &hits,
+            &token,
+            "invalid audience",
+        )
+        .await;
     }
     // More audiences than anyone needs: refused as invalid claims, even
     // when ours is among them.
@@ -420,8 +419,12 @@ async fn a_token_for_another_service_of_the_same_issuer_is_refused() {
     let for_b = hs256(&claims_with(json!({"aud": "billing-api"})));
     let for_a = valid_token();
     assert_ok(&api_b.0, &api_b.1, bearer(&for_b)).await;
-    hostile_token(AUD_ISS, &api_a.0, &api_a.1, &for_b, "invalid audience").await;
-    hostile_token(AUD_ISS, &api_b.0, &api_b.1, &for_a, "invalid audience").await;
+    for (case, (app, hits), token) in [
+        ("B's token at A", &api_a, &for_b),
+        ("A's token at B", &api_b, &for_a),
+    ] {
+        hostile_case(AUD_ISS, case, app, hits, token, "invalid audience").await;
+    }
 }
 
 // --- Multiple issuers ------------------------------------------------------------------------
@@ -450,14 +453,12 @@ fn claims_for(iss: &str, aud: &str) -> Value {
     claims_with(json!({"iss": iss, "aud": aud}))
 }
 
-#[tokio::test]
-async fn one_issuers_keys_never_verify_a_token_claiming_another() {
-    let (app, hits) = multi_app();
+/// The controls of the multi-issuer app: A's key for A, B's key for B.
+async fn assert_each_issuer_verifies_its_own(app: &Router, hits: &Hits) {
     let a_key = EncodingKey::from_secret(SECRET_A);
-    // The controls.
     assert_ok(
-        &app,
-        &hits,
+        app,
+        hits,
         bearer(&sign(
             Algorithm::HS256,
             Some("shared"),
@@ -467,8 +468,8 @@ async fn one_issuers_keys_never_verify_a_token_claiming_another() {
     )
     .await;
     assert_ok(
-        &app,
-        &hits,
+        app,
+        hits,
         bearer(&sign(
             Algorithm::RS256,
             Some("shared"),
@@ -477,47 +478,98 @@ async fn one_issuers_keys_never_verify_a_token_claiming_another() {
         )),
     )
     .await;
+}
 
-    // A's key signs a token claiming B: B's keys do not verify it.
-    for kid in [Some("shared"), None] {
-        let token = sign(Algorithm::HS256, kid, &claims_for(ISS_B, "b-api"), &a_key);
-        hostile_token(MULTI, &app, &hits, &token, "algorithm not allowed").await;
-    }
-    // B's key signs a token claiming A.
-    for kid in [Some("shared"), None] {
-        let token = sign(
+/// (case, alg, kid, claims, key, description)
+type CrossIssuer = (
+    &'static str,
+    Algorithm,
+    Option<&'static str>,
+    Value,
+    EncodingKey,
+    &'static str,
+);
+
+/// Tokens signed by one issuer's key (or B's public key as an HMAC
+/// secret, or our common secret) claiming another issuer: (case, alg, kid,
+/// claims, key, description).
+fn cross_issuer_tokens() -> Vec<CrossIssuer> {
+    let a_key = || EncodingKey::from_secret(SECRET_A);
+    let pem_key = || EncodingKey::from_secret(RSA_PUBLIC_PEM.as_bytes());
+    let (for_a, for_b) = (claims_for(ISS_A, AUDIENCE), claims_for(ISS_B, "b-api"));
+    vec![
+        // A's key signs a token claiming B: B's keys do not verify it.
+        (
+            "A's key claiming B, kid",
+            Algorithm::HS256,
+            Some("shared"),
+            for_b.clone(),
+            a_key(),
+            "algorithm not allowed",
+        ),
+        (
+            "A's key claiming B, no kid",
+            Algorithm::HS256,
+            None,
+            for_b.clone(),
+            a_key(),
+            "algorithm not allowed",
+        ),
+        // B's key signs a token claiming A.
+        (
+            "B's key claiming A, kid",
             Algorithm::RS256,
-            kid,
-            &claims_for(ISS_A, AUDIENCE),
-            &rsa_signer(),
-        );
-        hostile_token(MULTI, &app, &hits, &token, "algorithm not allowed").await;
+            Some("shared"),
+            for_a.clone(),
+            rsa_signer(),
+            "algorithm not allowed",
+        ),
+        (
+            "B's key claiming A, no kid",
+            Algorithm::RS256,
+            None,
+            for_a.clone(),
+            rsa_signer(),
+            "algorithm not allowed",
+        ),
+        // B's public key as an HMAC secret, claiming B (the confusion
+        // attack across issuers) or A.
+        (
+            "B's public key as HMAC secret claiming B",
+            Algorithm::HS256,
+            Some("shared"),
+            for_b,
+            pem_key(),
+            "algorithm not allowed",
+        ),
+        (
+            "B's public key as HMAC secret claiming A",
+            Algorithm::HS256,
+            Some("shared"),
+            for_a.clone(),
+            pem_key(),
+            "invalid signature",
+        ),
+        // Our common test secret (not A's) claiming A.
+        (
+            "the common test secret claiming A",
+            Algorithm::HS256,
+            None,
+            for_a,
+            hmac_signer(),
+            "invalid signature",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn one_issuers_keys_never_verify_a_token_claiming_another() {
+    let (app, hits) = multi_app();
+    assert_each_issuer_verifies_its_own(&app, &hits).await;
+    for (case, alg, kid, claims, key, description) in cross_issuer_tokens() {
+        let token = sign(alg, kid, &claims, &key);
+        hostile_case(MULTI, case, &app, &hits, &token, description).await;
     }
-    // B's public key as an HMAC secret, claiming B (the confusion attack
-    // across issuers) or A.
-    let pem_key = EncodingKey::from_secret(RSA_PUBLIC_PEM.as_bytes());
-    let token = sign(
-        Algorithm::HS256,
-        Some("shared"),
-        &claims_for(ISS_B, "b-api"),
-        &pem_key,
-    );
-    hostile_token(MULTI, &app, &hits, &token, "algorithm not allowed").await;
-    let token = sign(
-        Algorithm::HS256,
-        Some("shared"),
-        &claims_for(ISS_A, AUDIENCE),
-        &pem_key,
-    );
-    hostile_token(MULTI, &app, &hits, &token, "invalid signature").await;
-    // Our common test secret (not A's) claiming A.
-    let token = sign(
-        Algorithm::HS256,
-        None,
-        &claims_for(ISS_A, AUDIENCE),
-        &hmac_signer(),
-    );
-    hostile_token(MULTI, &app, &hits, &token, "invalid signature").await;
 }
 
 #[tokio::test]
@@ -572,20 +624,23 @@ async fn each_issuer_accepts_only_its_audiences() {
     let (app, hits) = multi_app();
     let a_key = EncodingKey::from_secret(SECRET_A);
     // B's audience replaces the shared one for B, and is not A's.
-    let token = sign(
-        Algorithm::RS256,
-        Some("shared"),
-        &claims_for(ISS_B, AUDIENCE),
-        &rsa_signer(),
-    );
-    hostile_token(MULTI, &app, &hits, &token, "invalid audience").await;
-    let token = sign(
-        Algorithm::HS256,
-        Some("shared"),
-        &claims_for(ISS_A, "b-api"),
-        &a_key,
-    );
-    hostile_token(MULTI, &app, &hits, &token, "invalid audience").await;
+    for (case, alg, claims, key) in [
+        (
+            "B with the shared audience",
+            Algorithm::RS256,
+            claims_for(ISS_B, AUDIENCE),
+            rsa_signer(),
+        ),
+        (
+            "A with B's audience",
+            Algorithm::HS256,
+            claims_for(ISS_A, "b-api"),
+            a_key,
+        ),
+    ] {
+        let token = sign(alg, Some("shared"), &claims, &key);
+        hostile_case(MULTI, case, &app, &hits, &token, "invalid audience").await;
+    }
 }
 
 // --- Scopes ------------------------------------------------------------------------------------------
@@ -616,10 +671,9 @@ async fn scopes_that_only_look_right_are_refused() {
         json!({"admin": true}),
     ] {
         let token = hs256(&claims_with(claim.clone()));
-        tally(SCOPE);
-        let res = send(&app, bearer(&token)).await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{claim}");
-        assert_eq!(challenge(&res), Some(want.as_str()), "{claim}");
+        let case = claim.to_string();
+        let (status, expected) = (StatusCode::FORBIDDEN, Some(want.as_str()));
+        hostile_request_case(SCOPE, &case, &app, &hits, bearer(&token), status, expected).await;
     }
     // A scope claim of the wrong type is an invalid token, not a 403.
     for (claim, value) in [
@@ -699,11 +753,15 @@ async fn every_required_scope_is_needed_and_authentication_comes_first() {
         &scoped,
         &EncodingKey::from_secret(OTHER_SECRET),
     );
-    hostile_token(SCOPE, &app, &hits, &forged, "invalid signature").await;
     let mut expired = scoped.clone();
     expired["exp"] = json!(now() - 3600);
-    hostile_token(SCOPE, &app, &hits, &hs256(&expired), "token expired").await;
     let mut foreign = scoped;
     foreign["aud"] = json!("other");
-    hostile_token(SCOPE, &app, &hits, &hs256(&foreign), "invalid audience").await;
+    for (case, token, description) in [
+        ("bad signature", forged, "invalid signature"),
+        ("expired", hs256(&expired), "token expired"),
+        ("another audience", hs256(&foreign), "invalid audience"),
+    ] {
+        hostile_case(SCOPE, case, &app, &hits, &token, description).await;
+    }
 }

@@ -9,7 +9,6 @@ use axum::Router;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
 use http::StatusCode;
-use jsonwebtoken::Algorithm;
 use jwt_layer::JwtAuth;
 use jwt_layer::token::CookieToken;
 use serde_json::json;
@@ -34,27 +33,6 @@ fn app() -> (Router, Hits) {
 /// parser, not the size limit, meets the input.
 fn roomy_app() -> (Router, Hits) {
     router(builder().max_token_size(64 * 1024).build().unwrap())
-}
-
-/// A token from raw header and payload *bytes*, with a valid HS256
-/// signature by our secret.
-fn craft_bytes(header: &[u8], payload: &[u8]) -> String {
-    init_crypto();
-    let signing_input = format!("{}.{}", b64(header), b64(payload));
-    let signature =
-        jsonwebtoken::crypto::sign(signing_input.as_bytes(), &hmac_signer(), Algorithm::HS256)
-            .unwrap();
-    format!("{signing_input}.{signature}")
-}
-
-/// A token signed with our secret over an arbitrary signing input (the
-/// segments as given, not re-encoded).
-fn sign_input(signing_input: &str) -> String {
-    init_crypto();
-    let signature =
-        jsonwebtoken::crypto::sign(signing_input.as_bytes(), &hmac_signer(), Algorithm::HS256)
-            .unwrap();
-    format!("{signing_input}.{signature}")
 }
 
 // --- Size -------------------------------------------------------------------------------
@@ -116,63 +94,57 @@ async fn the_size_limit_is_exact() {
 async fn huge_authorization_and_cookie_headers_are_answered_cheaply() {
     let (app, hits) = app();
     let huge = "A".repeat(256 * 1024);
-    hostile(
-        SIZE,
-        &app,
-        &hits,
-        authorization(&format!("Bearer {huge}")),
-        StatusCode::UNAUTHORIZED,
-        Some(&invalid_token("token too large")),
-    )
-    .await;
-    hostile(
-        SIZE,
-        &app,
-        &hits,
-        authorization(&format!("Bearer {}", "a.b ".repeat(10_000))),
-        StatusCode::BAD_REQUEST,
-        Some(INVALID_REQUEST),
-    )
-    .await;
-    // Other schemes are not read at all, however large.
-    hostile(
-        SIZE,
-        &app,
-        &hits,
-        authorization(&format!("Basic {huge}")),
-        StatusCode::UNAUTHORIZED,
-        Some(MISSING),
-    )
-    .await;
-    // A cookie source meets the same limit.
+    let too_large = invalid_token("token too large");
+    for (case, req, status, expected) in [
+        (
+            "a 256 KiB bearer token",
+            authorization(&format!("Bearer {huge}")),
+            StatusCode::UNAUTHORIZED,
+            Some(too_large.as_str()),
+        ),
+        (
+            "10 000 bearer-like words",
+            authorization(&format!("Bearer {}", "a.b ".repeat(10_000))),
+            StatusCode::BAD_REQUEST,
+            Some(INVALID_REQUEST),
+        ),
+        // Other schemes are not read at all, however large.
+        (
+            "a 256 KiB Basic credential",
+            authorization(&format!("Basic {huge}")),
+            StatusCode::UNAUTHORIZED,
+            Some(MISSING),
+        ),
+    ] {
+        hostile_request_case(SIZE, case, &app, &hits, req, status, expected).await;
+    }
+}
+
+#[tokio::test]
+async fn a_cookie_source_meets_the_same_size_limit() {
     let (app, hits) = router(
         builder()
             .token_source(CookieToken::new("jwt"))
             .build()
             .unwrap(),
     );
-    hostile(
-        SIZE,
-        &app,
-        &hits,
-        cookie(&format!("a=1; jwt={huge}; b=2")),
-        StatusCode::UNAUTHORIZED,
-        Some(&invalid_token("token too large")),
-    )
-    .await;
+    let huge = "A".repeat(256 * 1024);
+    let too_large = invalid_token("token too large");
     let many = (0..2000)
         .map(|i| format!("c{i}=v"))
         .collect::<Vec<_>>()
         .join("; ");
-    hostile(
-        SIZE,
-        &app,
-        &hits,
-        cookie(&many),
-        StatusCode::UNAUTHORIZED,
-        Some(MISSING),
-    )
-    .await;
+    for (case, req, expected) in [
+        (
+            "a 256 KiB token cookie",
+            cookie(&format!("a=1; jwt={huge}; b=2")),
+            Some(too_large.as_str()),
+        ),
+        ("2000 other cookies", cookie(&many), Some(MISSING)),
+    ] {
+        let status = StatusCode::UNAUTHORIZED;
+        hostile_request_case(SIZE, case, &app, &hits, req, status, expected).await;
+    }
 }
 
 #[tokio::test]
@@ -285,12 +257,11 @@ fn non_canonical(segment: &str) -> Option<String> {
     Some(out)
 }
 
-#[tokio::test]
-async fn non_url_safe_or_non_canonical_base64_is_malformed() {
-    let (app, hits) = app();
-    let good = token_with_url_safe_characters();
-    assert_ok(&app, &hits, bearer(&good)).await;
-    let (h, p, s) = segments(&good);
+/// `good` re-encoded in every way that is not canonical unpadded
+/// base64url: standard alphabet, padded, characters outside any alphabet,
+/// impossible lengths, non-zero trailing bits.
+fn badly_encoded(good: &str) -> Vec<String> {
+    let (h, p, s) = segments(good);
     let raw = |seg: &str| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(seg)
@@ -337,19 +308,26 @@ async fn non_url_safe_or_non_canonical_base64_is_malformed() {
             cases.push(parts.join("."));
         }
     }
-    for token in cases {
-        tally(BASE64);
-        let res = send(&app, bearer(&token)).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{token}");
-        assert_eq!(
-            challenge(&res),
-            Some(invalid_token("malformed token").as_str()),
-            "{token}"
-        );
+    cases
+}
+
+#[tokio::test]
+async fn non_url_safe_or_non_canonical_base64_is_malformed() {
+    let (app, hits) = app();
+    let good = token_with_url_safe_characters();
+    assert_ok(&app, &hits, bearer(&good)).await;
+    for token in badly_encoded(&good) {
+        hostile_case(BASE64, &token, &app, &hits, &token, "malformed token").await;
     }
     assert_eq!(hits.count(), 1);
-    // Characters a header value cannot carry, as a verifier without a header
-    // sees them.
+}
+
+/// Characters a header value cannot carry, as a verifier without a header
+/// sees them.
+#[tokio::test]
+async fn characters_a_header_value_cannot_carry_are_malformed() {
+    let good = token_with_url_safe_characters();
+    let (h, p, s) = segments(&good);
     let verifier = builder().build().unwrap();
     for token in [
         format!("{h}.{p}.{s}\u{00e9}"),
@@ -453,7 +431,14 @@ async fn whitespace_in_or_around_the_token_is_refused() {
     assert_eq!(hits.count(), 0);
     // Whitespace around the token is trimmed (RFC 9110 allows it).
     assert_ok(&app, &hits, authorization(&format!("Bearer   {good}  "))).await;
-    // Line breaks inside the segments, as a verifier without a header sees them.
+}
+
+/// Line breaks and spaces inside or around the segments, as a verifier
+/// without a header sees them.
+#[tokio::test]
+async fn line_breaks_in_or_around_the_token_are_malformed() {
+    let good = valid_token();
+    let (h, p, s) = segments(&good);
     let verifier = builder().build().unwrap();
     for token in [
         format!("{h}\n.{p}.{s}"),
@@ -594,9 +579,10 @@ async fn payloads_that_are_not_json_objects_are_refused() {
 
 // --- Duplicate members ------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn duplicate_members_are_refused() {
-    let (app, hits) = app();
+/// Payloads with a member twice: registered claims in every order and
+/// spelling, and claims of the claims type (refused when the claims are
+/// read).
+fn payloads_with_duplicates() -> Vec<String> {
     let c = claims();
     let (iss, aud, exp, iat) = (
         c["iss"].clone(),
@@ -605,8 +591,8 @@ async fn duplicate_members_are_refused() {
         c["iat"].clone(),
     );
     let base = format!(r#""iss":{iss},"aud":{aud},"exp":{exp},"iat":{iat}"#);
-    // Registered claims twice, in every order and spelling.
-    for payload in [
+    vec![
+        // Registered claims twice, in every order and spelling.
         format!(r#"{{"sub":"alice",{base},"exp":{exp}}}"#),
         format!(r#"{{"sub":"alice",{base},"exp":1}}"#),
         format!(r#"{{"sub":"alice",{base},"iss":"https://evil.example"}}"#),
@@ -615,23 +601,18 @@ async fn duplicate_members_are_refused() {
         format!(r#"{{"sub":"alice",{base},"nbf":1,"nbf":2}}"#),
         format!(r#"{{"sub":"alice",{base},"\u0065xp":1}}"#),
         format!(r#"{{"sub":"alice",{base},"scope":"a","scope":"admin"}}"#),
-    ] {
-        hostile_token(
-            DUPLICATE,
-            &app,
-            &hits,
-            &craft(HS256, &payload),
-            "invalid claims",
-        )
-        .await;
-    }
-    // A claim of the claims type twice (here `sub`): refused when the
-    // claims are read.
-    for payload in [
+        // A claim of the claims type twice (here `sub`): refused when the
+        // claims are read.
         format!(r#"{{"sub":"alice",{base},"sub":"admin"}}"#),
         format!(r#"{{"sub":"admin",{base},"\u0073ub":"alice"}}"#),
         format!(r#"{{"sub":"alice",{base},"admin":false,"admin":true}}"#),
-    ] {
+    ]
+}
+
+#[tokio::test]
+async fn duplicate_members_are_refused() {
+    let (app, hits) = app();
+    for payload in payloads_with_duplicates() {
         hostile_token(
             DUPLICATE,
             &app,
@@ -677,50 +658,57 @@ fn payload_with_raw(claim: &str, value: &str) -> String {
     format!(r#"{},"{claim}":{value}}}"#, text.strip_suffix('}').unwrap())
 }
 
+/// Headers and payloads with the `deep` value where the verifier reads a
+/// value (refused by the parser), with the description each gets.
+fn deep_where_read(deep: &str) -> Vec<(String, String, &'static str)> {
+    let payload = claims().to_string();
+    vec![
+        // Where the verifier reads a value: refused by the parser.
+        (
+            format!(r#"{{"alg":{deep}}}"#),
+            payload.clone(),
+            "malformed token",
+        ),
+        (
+            format!(r#"{{"alg":"HS256","kid":{deep}}}"#),
+            payload.clone(),
+            "malformed token",
+        ),
+        (
+            format!(r#"{{"alg":"HS256","crit":{deep}}}"#),
+            payload.clone(),
+            "unsupported token header",
+        ),
+        (
+            HS256.to_owned(),
+            payload_with_raw("aud", deep),
+            "invalid claims",
+        ),
+        (
+            HS256.to_owned(),
+            payload_with_raw("scp", deep),
+            "invalid claims",
+        ),
+        (
+            HS256.to_owned(),
+            payload_with_raw("exp", deep),
+            "invalid claims",
+        ),
+        (
+            HS256.to_owned(),
+            payload_with_raw("sub", deep),
+            "invalid claims",
+        ),
+    ]
+}
+
 #[tokio::test]
 async fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
     let (app, hits) = roomy_app();
     let payload = claims().to_string();
     for depth in [129, 1000, 20_000] {
         for deep in nested(depth) {
-            let mut cases = vec![
-                // Where the verifier reads a value: refused by the parser.
-                (
-                    format!(r#"{{"alg":{deep}}}"#),
-                    payload.clone(),
-                    "malformed token",
-                ),
-                (
-                    format!(r#"{{"alg":"HS256","kid":{deep}}}"#),
-                    payload.clone(),
-                    "malformed token",
-                ),
-                (
-                    format!(r#"{{"alg":"HS256","crit":{deep}}}"#),
-                    payload.clone(),
-                    "unsupported token header",
-                ),
-                (
-                    HS256.to_owned(),
-                    payload_with_raw("aud", &deep),
-                    "invalid claims",
-                ),
-                (
-                    HS256.to_owned(),
-                    payload_with_raw("scp", &deep),
-                    "invalid claims",
-                ),
-                (
-                    HS256.to_owned(),
-                    payload_with_raw("exp", &deep),
-                    "invalid claims",
-                ),
-                (
-                    HS256.to_owned(),
-                    payload_with_raw("sub", &deep),
-                    "invalid claims",
-                ),
-            ];
+            let mut cases = deep_where_read(&deep);
             // Where it reads nothing (it skips the value without recursion):
             // an attacker without the key still meets the signature check.
             let header = format!(r#"{{"alg":"HS256","x":{deep}}}"#);

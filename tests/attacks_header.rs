@@ -111,14 +111,15 @@ async fn hostile_kids_with_a_valid_signature_name_no_key() {
         // Signed with the real key k1: only the kid is wrong.
         let header = format!(r#"{{"alg":"HS256","kid":{}}}"#, json_str(&kid));
         let token = craft(&header, &payload);
-        tally(KID);
-        let res = send(&app, bearer(&token)).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{kid:?}");
-        assert_eq!(
-            challenge(&res),
-            Some(invalid_token("unknown signing key").as_str()),
-            "{kid:?}"
-        );
+        hostile_case(
+            KID,
+            &format!("{kid:?}"),
+            &app,
+            &hits,
+            &token,
+            "unknown signing key",
+        )
+        .await;
     }
     assert_eq!(hits.count(), 0);
     assert_ok(
@@ -207,19 +208,22 @@ async fn kids_of_other_json_types_are_malformed() {
 async fn huge_kids_are_refused_without_a_lookup() {
     let (app, hits) = kid_app();
     // Just over the 256-byte kid limit, and a few KiB (under the token limit).
-    for len in [257, 1000, 4000] {
-        let kid = "k".repeat(len);
+    for (case, kid, description) in [
+        ("257 bytes", "k".repeat(257), "unknown signing key"),
+        ("1000 bytes", "k".repeat(1000), "unknown signing key"),
+        ("4000 bytes", "k".repeat(4000), "unknown signing key"),
+        // Larger than the token limit.
+        ("8 KiB", "k".repeat(8 * 1024), "token too large"),
+        // A kid of 200 two-byte characters is more than 256 bytes.
+        (
+            "200 two-byte characters",
+            "é".repeat(200),
+            "unknown signing key",
+        ),
+    ] {
         let token = sign(Algorithm::HS256, Some(&kid), &claims(), &hmac_signer());
-        hostile_token(KID, &app, &hits, &token, "unknown signing key").await;
+        hostile_case(KID, case, &app, &hits, &token, description).await;
     }
-    // Larger than the token limit.
-    let kid = "k".repeat(8 * 1024);
-    let token = sign(Algorithm::HS256, Some(&kid), &claims(), &hmac_signer());
-    hostile_token(KID, &app, &hits, &token, "token too large").await;
-    // A kid of 256 multi-byte characters is more than 256 bytes.
-    let kid = "é".repeat(200);
-    let token = sign(Algorithm::HS256, Some(&kid), &claims(), &hmac_signer());
-    hostile_token(KID, &app, &hits, &token, "unknown signing key").await;
 }
 
 #[tokio::test]
@@ -228,11 +232,13 @@ async fn a_kid_naming_another_key_does_not_borrow_its_algorithms() {
     let (app, hits) = rsa_app();
     let pem_key = EncodingKey::from_secret(RSA_PUBLIC_PEM.as_bytes());
     let token = sign(Algorithm::HS256, Some("rsa"), &claims(), &pem_key);
-    hostile_token(KID, &app, &hits, &token, "algorithm not allowed").await;
+    let case = "HS256 naming the RSA key";
+    hostile_case(KID, case, &app, &hits, &token, "algorithm not allowed").await;
     // The kid of key k2 on a token MACed with k1's secret.
     let (app, hits) = kid_app();
     let token = sign(Algorithm::HS256, Some("k2"), &claims(), &hmac_signer());
-    hostile_token(KID, &app, &hits, &token, "invalid signature").await;
+    let case = "k1's secret naming k2";
+    hostile_case(KID, case, &app, &hits, &token, "invalid signature").await;
 }
 
 // --- Embedded keys and key URLs ----------------------------------------------------------
@@ -307,13 +313,11 @@ async fn x5c_certificate_chains_are_never_used() {
     }
 }
 
+/// The attacker's key server: it publishes the attacker's key as a JWK Set
+/// and as a PEM certificate at `/cert.pem`.
 #[cfg(feature = "test-util")]
-#[tokio::test]
-async fn jku_and_x5u_are_never_fetched() {
-    use jwt_layer::testing::JwksServer;
-
-    // The attacker's key server publishes the attacker's key.
-    let evil = JwksServer::start().await.unwrap();
+async fn attackers_key_server() -> jwt_layer::testing::JwksServer {
+    let evil = jwt_layer::testing::JwksServer::start().await.unwrap();
     let attacker_jwk = jwk_json(
         &jsonwebtoken::DecodingKey::from_rsa_pem(ATTACKER_RSA_PUBLIC_PEM.as_bytes()).unwrap(),
         Algorithm::RS256,
@@ -325,7 +329,31 @@ async fn jku_and_x5u_are_never_fetched() {
         "application/pkix-cert",
         ATTACKER_RSA_PUBLIC_PEM,
     );
-    let payload = claims().to_string();
+    evil
+}
+
+/// An RS256 header naming `url` in `member` (`jku` or `x5u`), with an
+/// optional kid, signed by the attacker's key.
+#[cfg(feature = "test-util")]
+fn token_with_key_url(member: &str, url: &str, kid: Option<&str>) -> String {
+    let mut header = json!({"alg": "RS256", member: url});
+    if let Some(kid) = kid {
+        header["kid"] = json!(kid);
+    }
+    craft_signed(
+        &header.to_string(),
+        &claims().to_string(),
+        Algorithm::RS256,
+        &attacker_rsa_signer(),
+    )
+}
+
+#[cfg(feature = "test-util")]
+#[tokio::test]
+async fn jku_and_x5u_are_never_fetched() {
+    use jwt_layer::testing::JwksServer;
+
+    let evil = attackers_key_server().await;
     let urls = [
         evil.url(),
         evil.url_for("/cert.pem"),
@@ -347,16 +375,7 @@ async fn jku_and_x5u_are_never_fetched() {
         for url in &urls {
             for member in ["jku", "x5u"] {
                 for kid in [None, Some("rsa"), Some("evil")] {
-                    let mut header = json!({"alg": "RS256", member: url});
-                    if let Some(kid) = kid {
-                        header["kid"] = json!(kid);
-                    }
-                    let token = craft_signed(
-                        &header.to_string(),
-                        &payload,
-                        Algorithm::RS256,
-                        &attacker_rsa_signer(),
-                    );
+                    let token = token_with_key_url(member, url, kid);
                     let want = if kid == Some("evil") {
                         "unknown signing key"
                     } else {
@@ -379,28 +398,31 @@ async fn jku_and_x5u_are_never_fetched() {
 
 // --- crit -------------------------------------------------------------------------------
 
+/// `crit` values of every JSON type, listing names we know and do not.
+const CRIT_VALUES: &[&str] = &[
+    r#"["exp"]"#,
+    r#"["b64"]"#,
+    r#"["http://example.invalid/ext"]"#,
+    r#"["alg"]"#,
+    r#"["kid"]"#,
+    "[]",
+    r#"[""]"#,
+    r#""exp""#,
+    r#""""#,
+    "null",
+    "false",
+    "0",
+    "{}",
+    r#"{"exp":true}"#,
+    "[null]",
+    "[[]]",
+];
+
 #[tokio::test]
 async fn crit_in_any_form_is_refused() {
     let (app, hits) = router(builder().build().unwrap());
     let payload = claims().to_string();
-    for crit in [
-        r#"["exp"]"#,
-        r#"["b64"]"#,
-        r#"["http://example.invalid/ext"]"#,
-        r#"["alg"]"#,
-        r#"["kid"]"#,
-        "[]",
-        r#"[""]"#,
-        r#""exp""#,
-        r#""""#,
-        "null",
-        "false",
-        "0",
-        "{}",
-        r#"{"exp":true}"#,
-        "[null]",
-        "[[]]",
-    ] {
+    for crit in CRIT_VALUES {
         for extra in [
             "",
             r#","exp":true"#,
@@ -418,35 +440,25 @@ async fn crit_in_any_form_is_refused() {
         }
     }
     // The member name spelled with an escape is still `crit`.
-    let header = r#"{"alg":"HS256","\u0063rit":["exp"]}"#;
-    hostile_token(
-        CRIT,
-        &app,
-        &hits,
-        &craft(header, &payload),
-        "unsupported token header",
-    )
-    .await;
-    // `crit` before `alg`, and with an unknown alg: refused either way.
-    let header = r#"{"crit":["exp"],"alg":"HS256"}"#;
-    hostile_token(
-        CRIT,
-        &app,
-        &hits,
-        &craft(header, &payload),
-        "unsupported token header",
-    )
-    .await;
-    // Two `crit` members: a malformed header.
-    let header = r#"{"alg":"HS256","crit":["a"],"crit":["b"]}"#;
-    hostile_token(
-        CRIT,
-        &app,
-        &hits,
-        &craft(header, &payload),
-        "malformed token",
-    )
-    .await;
+    // `crit` before `alg`: refused either way. Two `crit` members: a
+    // malformed header.
+    for (header, description) in [
+        (
+            r#"{"alg":"HS256","\u0063rit":["exp"]}"#,
+            "unsupported token header",
+        ),
+        (
+            r#"{"crit":["exp"],"alg":"HS256"}"#,
+            "unsupported token header",
+        ),
+        (
+            r#"{"alg":"HS256","crit":["a"],"crit":["b"]}"#,
+            "malformed token",
+        ),
+    ] {
+        let token = craft(header, &payload);
+        hostile_case(CRIT, header, &app, &hits, &token, description).await;
+    }
     // Names that only look like it are ordinary unknown members.
     for header in [
         r#"{"alg":"HS256","Crit":["exp"]}"#,

@@ -40,8 +40,9 @@ async fn google_keys() -> JwksServer {
     jwks
 }
 
-#[tokio::test]
-async fn me_and_sign_in_answer_the_profile() {
+/// The example, started against [`google_keys`] for two client ids and the
+/// `example.com` domain.
+async fn start_example() -> (JwksServer, Server) {
     let jwks = google_keys().await;
     let server = Server::start(
         "google_id_token",
@@ -51,12 +52,36 @@ async fn me_and_sign_in_answer_the_profile() {
             ("GOOGLE_HOSTED_DOMAIN", "example.com".into()),
         ],
     );
+    (jwks, server)
+}
+
+/// `POST /auth/google` with a JSON body.
+async fn sign_in_json(client: &reqwest::Client, base: &str, body: &Value) -> reqwest::Response {
+    client
+        .post(format!("{base}/auth/google"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn me_answers_the_profile() {
+    let (_jwks, server) = start_example().await;
     let client = reqwest::Client::new();
     let token = id_token(json!({}));
 
     let (status, _, body) = get(&client, format!("{}/me", server.base), Some(&token)).await;
     assert_eq!(status, 200);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), profile());
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn sign_in_by_form_or_json_answers_the_profile() {
+    let (_jwks, server) = start_example().await;
+    let client = reqwest::Client::new();
+    let token = id_token(json!({}));
 
     // Google Identity Services posts a form with the credential and a CSRF
     // token that must match its cookie.
@@ -81,17 +106,20 @@ async fn me_and_sign_in_answer_the_profile() {
         .unwrap();
     assert_eq!(res.status(), 400, "CSRF mismatch");
 
-    let res = client
-        .post(format!("{}/auth/google", server.base))
-        .json(&json!({ "credential": token }))
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_json(&client, &server.base, &json!({ "credential": token })).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap(), profile());
+    let res = sign_in_json(&client, &server.base, &json!({ "nothing": 1 })).await;
+    assert_eq!(res.status(), 400);
+    assert!(server.terminate().success());
+}
 
-    // The other client id is accepted too; a third is not; other domains
-    // are refused; "accounts.google.com" without scheme is fine.
+/// The other client id is accepted too; a third is not; other domains are
+/// refused; "accounts.google.com" without scheme is fine.
+#[tokio::test]
+async fn only_the_configured_client_ids_and_domain_are_accepted() {
+    let (_jwks, server) = start_example().await;
+    let client = reqwest::Client::new();
     let other = id_token(json!({"aud": "other-client", "iss": "accounts.google.com"}));
     assert_eq!(
         get(&client, format!("{}/me", server.base), Some(&other))
@@ -105,12 +133,7 @@ async fn me_and_sign_in_answer_the_profile() {
         (status, challenge.unwrap()),
         (401, invalid_token("invalid audience"))
     );
-    let res = client
-        .post(format!("{}/auth/google", server.base))
-        .json(&json!({ "credential": stranger }))
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_json(&client, &server.base, &json!({ "credential": stranger })).await;
     assert_eq!(res.status(), 401);
     assert_eq!(
         res.json::<Value>().await.unwrap(),
@@ -123,14 +146,6 @@ async fn me_and_sign_in_answer_the_profile() {
             .0,
         403
     );
-    let res = client
-        .post(format!("{}/auth/google", server.base))
-        .json(&json!({ "nothing": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-
     assert!(server.terminate().success());
 }
 

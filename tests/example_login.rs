@@ -50,22 +50,11 @@ fn header(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-#[tokio::test]
-async fn login_issues_a_token_and_profile_accepts_header_or_cookie() {
-    let server = Server::start(
-        "login",
-        &[
-            ("DATABASE_PATH", db_path("hs")),
-            ("JWT_SECRET", SECRET_ENV.into()),
-            ("TOKEN_TTL_SECS", "120".into()),
-            ("DEMO_PASSWORD", "open sesame, said the test".into()),
-        ],
-    );
-    let client = reqwest::Client::new();
-    let base = &server.base;
-
+/// Logs in as the demo user (password from `DEMO_PASSWORD`, TTL 120 s),
+/// checks the cookie and the claims, and returns the token.
+async fn log_in_as_demo(client: &reqwest::Client, base: &str) -> String {
     let res = login(
-        &client,
+        client,
         base,
         "demo@example.com",
         "open sesame, said the test",
@@ -89,6 +78,48 @@ async fn login_issues_a_token_and_profile_accepts_header_or_cookie() {
     );
     assert_eq!(claims["email"], "demo@example.com");
 
+    token
+}
+
+/// `/profile` without credentials, with a tampered token, and with a header
+/// and a cookie that disagree.
+async fn assert_profile_refuses_bad_credentials(client: &reqwest::Client, base: &str, token: &str) {
+    let (status, challenge, _) = get(client, format!("{base}/profile"), None).await;
+    assert_eq!((status, challenge.as_deref()), (401, Some(MISSING)));
+    let tampered = format!("{}x", &token[..token.len() - 1]);
+    assert_eq!(
+        get(client, format!("{base}/profile"), Some(&tampered))
+            .await
+            .0,
+        401
+    );
+    // A header and a cookie that disagree are a malformed request.
+    let res = client
+        .get(format!("{base}/profile"))
+        .bearer_auth(token)
+        .header("cookie", "token=something.else.entirely")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn login_issues_a_token_and_profile_accepts_header_or_cookie() {
+    let server = Server::start(
+        "login",
+        &[
+            ("DATABASE_PATH", db_path("hs")),
+            ("JWT_SECRET", SECRET_ENV.into()),
+            ("TOKEN_TTL_SECS", "120".into()),
+            ("DEMO_PASSWORD", "open sesame, said the test".into()),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let base = &server.base;
+
+    let token = log_in_as_demo(&client, base).await;
+
     let (status, _, body) = get(&client, format!("{base}/profile"), Some(&token)).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -103,24 +134,7 @@ async fn login_issues_a_token_and_profile_accepts_header_or_cookie() {
         .unwrap();
     assert_eq!(res.status(), 200);
 
-    let (status, challenge, _) = get(&client, format!("{base}/profile"), None).await;
-    assert_eq!((status, challenge.as_deref()), (401, Some(MISSING)));
-    let tampered = format!("{}x", &token[..token.len() - 1]);
-    assert_eq!(
-        get(&client, format!("{base}/profile"), Some(&tampered))
-            .await
-            .0,
-        401
-    );
-    // A header and a cookie that disagree are a malformed request.
-    let res = client
-        .get(format!("{base}/profile"))
-        .bearer_auth(&token)
-        .header("cookie", "token=something.else.entirely")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
+    assert_profile_refuses_bad_credentials(&client, base, &token).await;
     assert!(server.terminate().success());
 }
 

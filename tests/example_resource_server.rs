@@ -21,8 +21,9 @@ fn token(claims: &Value) -> String {
     sign(Algorithm::RS256, Some("rs-1"), claims, &rsa_signer())
 }
 
-#[tokio::test]
-async fn resource_server_routes_answer_as_specified() {
+/// The example against a key server with `rs-1`, for two issuers and the
+/// default audience.
+async fn start_example() -> (JwksServer, Server) {
     let jwks = JwksServer::start().await.unwrap();
     jwks.set_jwks(rsa_jwks());
     let server = Server::start(
@@ -33,6 +34,17 @@ async fn resource_server_routes_answer_as_specified() {
             ("JWT_AUDIENCE", AUDIENCE.to_owned()),
         ],
     );
+    (jwks, server)
+}
+
+/// The claims of the `/me` token: extra claims and `scope` `read`.
+fn read_claims() -> Value {
+    claims_with(json!({"custom": {"nested": [1, 2, 3]}, "scope": "read"}))
+}
+
+#[tokio::test]
+async fn resource_server_health_me_and_issuers_answer_as_specified() {
+    let (_jwks, server) = start_example().await;
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", server.base);
 
@@ -42,7 +54,7 @@ async fn resource_server_routes_answer_as_specified() {
     );
 
     // /me returns the claims exactly as sent, extra claims included.
-    let claims = claims_with(json!({"custom": {"nested": [1, 2, 3]}, "scope": "read"}));
+    let claims = read_claims();
     let t = token(&claims);
     let (status, _, body) = get(&client, url("/me"), Some(&t)).await;
     assert_eq!(status, 200);
@@ -54,6 +66,27 @@ async fn resource_server_routes_answer_as_specified() {
     let (status, challenge, _) = get(&client, url("/me"), Some(&expired)).await;
     assert_eq!(status, 401);
     assert_eq!(challenge.unwrap(), invalid_token("token expired"));
+
+    // Another issuer from the list is accepted; one outside it is not.
+    let other = token(&claims_with(json!({"iss": "https://other.example"})));
+    assert_eq!(get(&client, url("/me"), Some(&other)).await.0, 200);
+    let stranger = token(&claims_with(json!({"iss": "https://stranger.example"})));
+    let (status, challenge, _) = get(&client, url("/me"), Some(&stranger)).await;
+    assert_eq!(
+        (status, challenge.unwrap()),
+        (401, invalid_token("invalid issuer"))
+    );
+
+    assert!(server.terminate().success(), "clean exit on SIGTERM");
+}
+
+#[tokio::test]
+async fn resource_server_admin_and_optional_routes_answer_as_specified() {
+    let (_jwks, server) = start_example().await;
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+    let t = token(&read_claims());
+    let expired = token(&claims_with(json!({"exp": now() - 3600})));
 
     // /admin needs scope admin (a `scope` string or an `scp` array).
     let (status, challenge, _) = get(&client, url("/admin"), Some(&t)).await;
@@ -78,16 +111,6 @@ async fn resource_server_routes_answer_as_specified() {
     let (status, challenge, _) = get(&client, url("/optional"), Some(&expired)).await;
     assert_eq!(status, 401);
     assert_eq!(challenge.unwrap(), invalid_token("token expired"));
-
-    // Another issuer from the list is accepted; one outside it is not.
-    let other = token(&claims_with(json!({"iss": "https://other.example"})));
-    assert_eq!(get(&client, url("/me"), Some(&other)).await.0, 200);
-    let stranger = token(&claims_with(json!({"iss": "https://stranger.example"})));
-    let (status, challenge, _) = get(&client, url("/me"), Some(&stranger)).await;
-    assert_eq!(
-        (status, challenge.unwrap()),
-        (401, invalid_token("invalid issuer"))
-    );
 
     assert!(server.terminate().success(), "clean exit on SIGTERM");
 }

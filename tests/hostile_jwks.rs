@@ -15,8 +15,7 @@ use axum::Router;
 use common::*;
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use jwt_layer::JwtAuth;
-use jwt_layer::keys::{RemoteJwks, RemoteJwksBuilder};
+use jwt_layer::keys::RemoteJwks;
 use jwt_layer::testing::{Behavior, JwksServer};
 use serde_json::{Value, json};
 
@@ -35,62 +34,6 @@ fn edit(jwk: &str, changes: Value) -> String {
     let mut v: Value = serde_json::from_str(jwk).unwrap();
     merge(&mut v, changes);
     v.to_string()
-}
-
-fn token(alg: Algorithm, kid: Option<&str>, key: &EncodingKey) -> String {
-    sign(alg, kid, &claims(), key)
-}
-
-/// An RS256 token with kid `rsa`, signed once (RSA signing is slow in debug
-/// builds).
-fn rsa_token() -> String {
-    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TOKEN
-        .get_or_init(|| token(Algorithm::RS256, Some("rsa"), &rsa_signer()))
-        .clone()
-}
-
-async fn server_with(body: impl Into<String>) -> JwksServer {
-    let server = JwksServer::start().await.unwrap();
-    server.set_jwks(body);
-    server
-}
-
-/// One HTTP client for the whole file (building one costs tens of
-/// milliseconds): no redirects, no proxies, no pooled connections (each
-/// test has its own runtime, so nothing may outlive a request).
-fn client() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .pool_max_idle_per_host(0)
-                .pool_idle_timeout(None)
-                .build()
-                .unwrap()
-        })
-        .clone()
-}
-
-/// Fast failure limits so hostile servers cost milliseconds.
-fn remote(server: &JwksServer) -> RemoteJwksBuilder {
-    RemoteJwks::builder(server.url())
-        .client(client())
-        .timeout(Duration::from_millis(500))
-        .backoff(Duration::from_millis(50), Duration::from_millis(200))
-}
-
-fn app_for(keys: RemoteJwks) -> (Router, Hits) {
-    router(
-        JwtAuth::<TestClaims>::builder()
-            .key_source(keys)
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .build()
-            .unwrap(),
-    )
 }
 
 /// A request that must get 503 with a `Retry-After` and no challenge.
@@ -115,12 +58,12 @@ async fn assert_unavailable(app: &Router, hits: &Hits, token: &str, what: &str) 
 /// the refresh error.
 async fn assert_failed_fetch(body: &str, what: &str) -> String {
     let server = server_with(body).await;
-    let keys = remote(&server).build().unwrap();
+    let keys = remote_with_shared_client(&server).build().unwrap();
     let (app, hits) = app_for(keys.clone());
-    assert_unavailable(&app, &hits, &rsa_token(), what).await;
+    assert_unavailable(&app, &hits, &cached_rsa_token(), what).await;
 
     let server = server_with(jwks_json(&[rsa_jwk("rsa")])).await;
-    let keys = remote(&server).build().unwrap();
+    let keys = remote_with_shared_client(&server).build().unwrap();
     let (app, hits) = app_for(keys.clone());
     keys.prefetch().await.unwrap();
     server.set_jwks(body);
@@ -131,7 +74,7 @@ async fn assert_failed_fetch(body: &str, what: &str) -> String {
         1,
         "{what}: the good set was replaced"
     );
-    assert_ok(&app, &hits, bearer(&rsa_token())).await;
+    assert_ok(&app, &hits, bearer(&cached_rsa_token())).await;
     err
 }
 
@@ -159,7 +102,7 @@ async fn a_set_over_the_key_limit_is_refused_whole() {
 async fn exactly_the_key_limit_is_accepted_and_a_lower_limit_is_kept() {
     let keys: Vec<String> = (0..100).map(|i| ed_jwk(&format!("ed-{i}"))).collect();
     let server = server_with(jwks_json(&keys)).await;
-    let jwks = remote(&server).build().unwrap();
+    let jwks = remote_with_shared_client(&server).build().unwrap();
     jwks.prefetch().await.unwrap();
     assert_eq!(jwks.status().key_count, 100);
     let (app, hits) = app_for(jwks);
@@ -170,7 +113,10 @@ async fn exactly_the_key_limit_is_accepted_and_a_lower_limit_is_kept() {
     )
     .await;
 
-    let small = remote(&server).max_keys(3).build().unwrap();
+    let small = remote_with_shared_client(&server)
+        .max_keys(3)
+        .build()
+        .unwrap();
     tally(CLASS);
     let err = small.prefetch().await.unwrap_err().to_string();
     assert!(err.contains("more than the limit of 3"), "{err}");
@@ -243,11 +189,11 @@ async fn unusable_keys_are_skipped_without_spoiling_the_set() {
         json!({"key_ops": ["sign", "verify"], "use": "sig"}),
     ));
     let server = server_with(jwks_json(&keys)).await;
-    let jwks = remote(&server).build().unwrap();
+    let jwks = remote_with_shared_client(&server).build().unwrap();
     jwks.prefetch().await.unwrap();
     assert_eq!(jwks.status().key_count, 2);
     let (app, hits) = app_for(jwks);
-    assert_ok(&app, &hits, bearer(&rsa_token())).await;
+    assert_ok(&app, &hits, bearer(&cached_rsa_token())).await;
     assert_ok(
         &app,
         &hits,
@@ -279,44 +225,30 @@ async fn unusable_keys_are_skipped_without_spoiling_the_set() {
 
 // --- oct keys -----------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn an_hmac_key_from_a_remote_set_never_verifies() {
-    let oct = format!(
+/// An `oct` JWK (kid `oct`) holding [`SECRET`].
+fn oct_jwk() -> String {
+    format!(
         r#"{{"kty":"oct","kid":"oct","alg":"HS256","use":"sig","k":"{}"}}"#,
         b64(SECRET)
-    );
+    )
+}
+
+#[tokio::test]
+async fn an_hmac_key_from_a_remote_set_never_verifies() {
+    let oct = oct_jwk();
     let server = server_with(jwks_json(&[oct.clone(), rsa_jwk("rsa")])).await;
-    let jwks = remote(&server).build().unwrap();
+    let jwks = remote_with_shared_client(&server).build().unwrap();
     jwks.prefetch().await.unwrap();
     let (app, hits) = app_for(jwks.clone());
     // The secret the set published, with its kid, without a kid, and under
     // every HMAC algorithm. A remote set never holds symmetric keys, so HMAC
     // tokens are refused before the lookup.
     for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-        hostile_token(
-            CLASS,
-            &app,
-            &hits,
-            &token(alg, Some("oct"), &hmac_signer()),
-            "algorithm not allowed",
-        )
-        .await;
-        hostile_token(
-            CLASS,
-            &app,
-            &hits,
-            &token(alg, None, &hmac_signer()),
-            "algorithm not allowed",
-        )
-        .await;
-        hostile_token(
-            CLASS,
-            &app,
-            &hits,
-            &token(alg, Some("rsa"), &hmac_signer()),
-            "algorithm not allowed",
-        )
-        .await;
+        for kid in [Some("oct"), None, Some("rsa")] {
+            let token = token(alg, kid, &hmac_signer());
+            let case = format!("{alg:?}, kid {kid:?}");
+            hostile_case(CLASS, &case, &app, &hits, &token, "algorithm not allowed").await;
+        }
     }
     // The RSA key's public text as an HMAC secret.
     for secret in [
@@ -335,10 +267,13 @@ async fn an_hmac_key_from_a_remote_set_never_verifies() {
         .await;
     }
     assert_eq!(jwks.status().key_count, 1);
+}
 
-    // A set of nothing but oct keys is no key set at all.
-    let server = server_with(jwks_json(&[oct])).await;
-    let (app, hits) = app_for(remote(&server).build().unwrap());
+/// A set of nothing but oct keys is no key set at all.
+#[tokio::test]
+async fn a_set_of_only_hmac_keys_is_no_key_set() {
+    let server = server_with(jwks_json(&[oct_jwk()])).await;
+    let (app, hits) = app_for(remote_with_shared_client(&server).build().unwrap());
     assert_unavailable(
         &app,
         &hits,
@@ -360,7 +295,7 @@ async fn duplicate_kids_make_that_kid_unusable() {
         rsa_jwk("twice"),
     ]))
     .await;
-    let jwks = remote(&server).build().unwrap();
+    let jwks = remote_with_shared_client(&server).build().unwrap();
     let (app, hits) = app_for(jwks.clone());
     for (alg, kid, key) in [
         (Algorithm::RS256, "dup", rsa_signer()),
@@ -419,7 +354,7 @@ async fn an_ec_key_off_its_curve_verifies_nothing() {
     ];
     for point in bad_points {
         let server = server_with(jwks_json(&[point, rsa_jwk("rsa")])).await;
-        let (app, hits) = app_for(remote(&server).build().unwrap());
+        let (app, hits) = app_for(remote_with_shared_client(&server).build().unwrap());
         let res = send(
             &app,
             bearer(&token(Algorithm::ES256, Some("p256"), &ec256_signer())),
@@ -434,7 +369,7 @@ async fn an_ec_key_off_its_curve_verifies_nothing() {
             "{got}"
         );
         assert_eq!(hits.count(), 0);
-        assert_ok(&app, &hits, bearer(&rsa_token())).await;
+        assert_ok(&app, &hits, bearer(&cached_rsa_token())).await;
     }
 }
 
@@ -487,21 +422,30 @@ async fn max_body_exactly_at_the_limit_is_read_and_one_past_is_refused() {
     let len = body.len();
     let server = server_with(body).await;
     // Exactly at the limit.
-    let at = remote(&server).max_body(len).build().unwrap();
+    let at = remote_with_shared_client(&server)
+        .max_body(len)
+        .build()
+        .unwrap();
     at.prefetch().await.unwrap();
     assert_eq!(at.status().key_count, 2);
     // One past it (the server announces the length).
-    let under = remote(&server).max_body(len - 1).build().unwrap();
+    let under = remote_with_shared_client(&server)
+        .max_body(len - 1)
+        .build()
+        .unwrap();
     tally(CLASS);
     let err = under.prefetch().await.unwrap_err().to_string();
     assert!(err.contains("larger than"), "{err}");
     let (app, hits) = app_for(under);
-    assert_unavailable(&app, &hits, &rsa_token(), "one past").await;
+    assert_unavailable(&app, &hits, &cached_rsa_token(), "one past").await;
 
     // A body of exactly the limit is read to its end (here: not JSON), one
     // byte more is refused for its size.
     server.set_behavior(Behavior::Huge(4096));
-    let at = remote(&server).max_body(4096).build().unwrap();
+    let at = remote_with_shared_client(&server)
+        .max_body(4096)
+        .build()
+        .unwrap();
     tally(CLASS);
     let err = at.prefetch().await.unwrap_err().to_string();
     assert!(!err.contains("larger than"), "{err}");
@@ -553,7 +497,7 @@ async fn an_endless_body_stops_at_the_limit_and_a_slowloris_at_the_deadline() {
         "{elapsed:?}"
     );
     let (app, hits) = app_for(jwks);
-    assert_unavailable(&app, &hits, &rsa_token(), "slowloris").await;
+    assert_unavailable(&app, &hits, &cached_rsa_token(), "slowloris").await;
 }
 
 // --- Statuses, redirects, backoff -----------------------------------------------------------------
@@ -563,8 +507,8 @@ async fn any_status_but_200_is_a_failed_fetch() {
     for code in [201, 204, 206, 301, 304, 401, 403, 404, 429, 502, 503] {
         let server = server_with(jwks_json(&[rsa_jwk("rsa")])).await;
         server.set_behavior(Behavior::Status(code));
-        let (app, hits) = app_for(remote(&server).build().unwrap());
-        assert_unavailable(&app, &hits, &rsa_token(), &format!("status {code}")).await;
+        let (app, hits) = app_for(remote_with_shared_client(&server).build().unwrap());
+        assert_unavailable(&app, &hits, &cached_rsa_token(), &format!("status {code}")).await;
     }
 }
 
@@ -589,14 +533,14 @@ async fn a_redirect_is_not_followed_even_to_a_good_set_on_the_same_host() {
             let builder = if default_client {
                 RemoteJwks::builder(server.url())
             } else {
-                remote(&server)
+                remote_with_shared_client(&server)
             };
             let jwks = builder
                 .backoff(Duration::from_secs(30), Duration::from_secs(60))
                 .build()
                 .unwrap();
             let (app, hits) = app_for(jwks);
-            assert_unavailable(&app, &hits, &rsa_token(), &location).await;
+            assert_unavailable(&app, &hits, &cached_rsa_token(), &location).await;
             assert_eq!(
                 server.total_requests(),
                 1,
@@ -625,7 +569,7 @@ async fn a_redirect_is_not_followed_whatever_the_client() {
     let (app, hits) = app_for(jwks);
     // The user's client follows the redirect itself (its policy is its
     // own), but the answer came from another URL and is refused.
-    assert_unavailable(&app, &hits, &rsa_token(), "redirecting client").await;
+    assert_unavailable(&app, &hits, &cached_rsa_token(), "redirecting client").await;
 }
 
 #[tokio::test]
@@ -638,7 +582,7 @@ async fn failed_fetches_back_off_instead_of_hammering_the_server() {
         .build()
         .unwrap();
     let (app, hits) = app_for(jwks);
-    let token = rsa_token();
+    let token = cached_rsa_token();
     let first = assert_unavailable(&app, &hits, &token, "first").await;
     assert!((29..=30).contains(&first), "Retry-After {first}");
     // Within the backoff: answered at once, no new fetch, even once the
@@ -685,7 +629,7 @@ async fn hostile_cache_control_values_are_clamped() {
         let server = server_with(jwks_json(&[rsa_jwk("rsa")])).await;
         server.set_cache_control(cache_control);
         server.set_age(age);
-        let jwks = remote(&server).build().unwrap();
+        let jwks = remote_with_shared_client(&server).build().unwrap();
         jwks.prefetch().await.unwrap();
         tally(CLASS);
         assert_eq!(

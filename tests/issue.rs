@@ -257,6 +257,26 @@ async fn issued_tokens_pass_the_layer_over_http() {
     );
 }
 
+/// An issuer on a manual clock at `T0` with every default set: issuer,
+/// two audiences, subject, `jti`, `nbf` and `typ` `at+jwt`.
+fn issuer_with_defaults() -> TokenIssuer {
+    let (_, clock) = manual_clock(T0);
+    let ring = KeyRing::builder(SigningKey::hmac(SECRET).unwrap())
+        .clock(clock)
+        .build()
+        .unwrap();
+    TokenIssuer::builder(ring)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .audience("other-api")
+        .subject("service")
+        .jti(true)
+        .not_before(true)
+        .typ("at+jwt")
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn claims_the_caller_sets_win_and_nulls_are_filled() {
     #[derive(Serialize)]
@@ -268,21 +288,7 @@ fn claims_the_caller_sets_win_and_nulls_are_filled() {
         iat: Option<u64>,
         jti: &'static str,
     }
-    let (_, clock) = manual_clock(T0);
-    let ring = KeyRing::builder(SigningKey::hmac(SECRET).unwrap())
-        .clock(clock)
-        .build()
-        .unwrap();
-    let issuer = TokenIssuer::builder(ring)
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .audience("other-api")
-        .subject("service")
-        .jti(true)
-        .not_before(true)
-        .typ("at+jwt")
-        .build()
-        .unwrap();
+    let issuer = issuer_with_defaults();
 
     let token = issuer
         .issue(&Custom {
@@ -302,8 +308,12 @@ fn claims_the_caller_sets_win_and_nulls_are_filled() {
             "exp": T0 + 60, "iat": T0, "nbf": T0, "jti": "my-id",
         })
     );
+}
 
-    // Nothing set: the issuer's values, two audiences as an array.
+/// Nothing set: the issuer's values, two audiences as an array.
+#[test]
+fn claims_the_caller_leaves_out_are_the_issuers() {
+    let issuer = issuer_with_defaults();
     let token = issuer.issue(&json!({})).unwrap();
     let claims = payload(&token);
     assert_eq!(claims["sub"], "service");
@@ -314,9 +324,12 @@ fn claims_the_caller_sets_win_and_nulls_are_filled() {
         claims["jti"],
         payload(&issuer.issue(&json!({})).unwrap())["jti"]
     );
+}
 
-    // A registered claim left `null` with no issuer value is dropped; other
-    // claims are the caller's business.
+/// A registered claim left `null` with no issuer value is dropped; other
+/// claims are the caller's business.
+#[test]
+fn a_null_registered_claim_without_an_issuer_value_is_dropped() {
     let plain = TokenIssuer::builder(SigningKey::hmac(SECRET).unwrap())
         .build()
         .unwrap();
@@ -677,17 +690,29 @@ fn private_jwks_are_checked_member_by_member() {
         })
         .is_err()
     );
+}
 
-    // EC and OKP: the public members must match `d`.
-    let ec = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}"#;
+/// A P-256 private JWK (the key of RFC 7515 A.3).
+const EC_PRIVATE_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}"#;
+/// An Ed25519 private JWK (the key of RFC 8037 A.1).
+const ED_PRIVATE_JWK: &str = r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
+/// EC and OKP: the public members must match `d`.
+#[test]
+fn private_ec_and_okp_jwks_must_match_their_public_members() {
+    let ec = EC_PRIVATE_JWK;
     assert!(SigningKey::from_jwk(ec).is_ok());
     assert!(SigningKey::from_jwk(&ec.replace("f83O", "f84O")).is_err());
-    let ed = r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    let ed = ED_PRIVATE_JWK;
     assert!(SigningKey::from_jwk(ed).is_ok());
     assert!(SigningKey::from_jwk(&ed.replace("11qY", "12qY")).is_err());
     assert!(SigningKey::from_jwk(&ed.replace("nWGx", "nWGxnWGx")).is_err());
+}
 
-    // A set loads every key, in order, and names the one it refuses.
+/// A set loads every key, in order, and names the one it refuses.
+#[test]
+fn a_private_jwk_set_loads_every_key_and_names_the_one_it_refuses() {
+    let (ec, ed) = (EC_PRIVATE_JWK, ED_PRIVATE_JWK);
     let set = format!(r#"{{"keys":[{ed},{ec}]}}"#);
     let keys = SigningKey::from_jwk_set(&set).unwrap();
     assert_eq!(keys.len(), 2);

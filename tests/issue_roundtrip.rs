@@ -25,10 +25,11 @@ async fn publish(ring: &KeyRing) -> String {
     format!("http://{addr}/.well-known/jwks.json")
 }
 
-#[tokio::test]
-async fn every_asymmetric_algorithm_round_trips_through_a_published_key_set() {
+/// A generated signing key for every asymmetric algorithm (one RSA key
+/// for all six RSA algorithms).
+fn a_key_per_asymmetric_algorithm() -> [(Algorithm, SigningKey); 9] {
     let rsa = SigningKey::generate(KeyKind::Rsa2048).unwrap();
-    let keys = [
+    [
         (Algorithm::RS256, rsa.clone()),
         (
             Algorithm::RS384,
@@ -62,8 +63,12 @@ async fn every_asymmetric_algorithm_round_trips_through_a_published_key_set() {
             Algorithm::EdDSA,
             SigningKey::generate(KeyKind::EdDsa).unwrap(),
         ),
-    ];
-    for (alg, key) in keys {
+    ]
+}
+
+#[tokio::test]
+async fn every_asymmetric_algorithm_round_trips_through_a_published_key_set() {
+    for (alg, key) in a_key_per_asymmetric_algorithm() {
         let ring = KeyRing::new(key);
         let url = publish(&ring).await;
         let issuer = TokenIssuer::builder(ring.clone())

@@ -9,50 +9,17 @@ mod common;
 
 use std::time::Duration;
 
-use axum::Router;
 use common::*;
 use http::StatusCode;
 use jsonwebtoken::Algorithm;
-use jwt_layer::keys::{JwksErrorKind, RemoteJwks, RemoteJwksBuilder};
+use jwt_layer::keys::{JwksErrorKind, RemoteJwks};
 use jwt_layer::testing::{Behavior, JwksServer};
 use jwt_layer::{JwtAuth, google};
 use serde_json::json;
 
-fn rsa_token(kid: &str) -> String {
-    sign(Algorithm::RS256, Some(kid), &claims(), &rsa_signer())
-}
-
-fn ed_token(kid: &str) -> String {
-    sign(Algorithm::EdDSA, Some(kid), &claims(), &ed_signer())
-}
-
-async fn server_with(keys: &[String]) -> JwksServer {
-    let server = JwksServer::start().await.unwrap();
-    server.set_jwks(jwks_json(keys));
-    server
-}
-
-/// Fast failure limits so hostile servers cost milliseconds.
-fn remote(server: &JwksServer) -> RemoteJwksBuilder {
-    RemoteJwks::builder(server.url())
-        .timeout(Duration::from_millis(500))
-        .backoff(Duration::from_millis(50), Duration::from_millis(200))
-}
-
-fn app_for(keys: RemoteJwks) -> (Router, Hits) {
-    router(
-        JwtAuth::<TestClaims>::builder()
-            .key_source(keys)
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .build()
-            .unwrap(),
-    )
-}
-
 #[tokio::test]
 async fn cold_start_100_concurrent_requests_make_one_fetch() {
-    let server = server_with(&[rsa_jwk("rsa-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     let (app, hits) = app_for(remote(&server).build().unwrap());
     let token = rsa_token("rsa-1");
     let tasks: Vec<_> = (0..100)
@@ -71,7 +38,7 @@ async fn cold_start_100_concurrent_requests_make_one_fetch() {
 
 #[tokio::test]
 async fn random_unknown_kids_make_at_most_two_fetches_and_valid_requests_still_pass() {
-    let server = server_with(&[rsa_jwk("rsa-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     let (app, hits) = app_for(remote(&server).build().unwrap());
     let valid = rsa_token("rsa-1");
     assert_eq!(send(&app, bearer(&valid)).await.status(), StatusCode::OK);
@@ -106,7 +73,7 @@ async fn random_unknown_kids_make_at_most_two_fetches_and_valid_requests_still_p
 
 #[tokio::test]
 async fn rotation_new_key_accepted_after_one_fetch_removed_key_rejected_after_refresh() {
-    let server = server_with(&[rsa_jwk("rsa-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     let keys = remote(&server).build().unwrap();
     let (app, _) = app_for(keys.clone());
     assert_eq!(
@@ -142,7 +109,7 @@ async fn rotation_new_key_accepted_after_one_fetch_removed_key_rejected_after_re
 
 #[tokio::test]
 async fn cache_control_max_age_minus_age_sets_the_lifetime() {
-    let server = server_with(&[rsa_jwk("rsa-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     server.set_cache_control(Some("public, max-age=1000, must-revalidate"));
     server.set_age(Some(100));
     let keys = remote(&server).build().unwrap();
@@ -186,7 +153,7 @@ fn hostile() -> Vec<(&'static str, Behavior)> {
 #[tokio::test]
 async fn hostile_answers_never_replace_a_good_set() {
     for (name, behavior) in hostile() {
-        let server = server_with(&[rsa_jwk("rsa-1")]).await;
+        let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
         let keys = remote(&server).build().unwrap();
         let (app, _) = app_for(keys.clone());
         keys.prefetch().await.unwrap();
@@ -211,7 +178,7 @@ async fn hostile_answers_never_replace_a_good_set() {
 
 #[tokio::test]
 async fn server_gone_keeps_cached_keys() {
-    let server = server_with(&[rsa_jwk("rsa-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     let keys = remote(&server).build().unwrap();
     let (app, _) = app_for(keys.clone());
     keys.prefetch().await.unwrap();
@@ -251,7 +218,7 @@ async fn nothing_cached_and_failing_server_answers_503_with_retry_after() {
 
 #[tokio::test]
 async fn a_request_for_a_known_kid_does_not_wait_for_a_stalled_refresh() {
-    let server = server_with(&[rsa_jwk("rsa-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     let keys = RemoteJwks::builder(server.url())
         .timeout(Duration::from_secs(30))
         .build()
@@ -279,7 +246,7 @@ async fn a_request_for_a_known_kid_does_not_wait_for_a_stalled_refresh() {
 
 #[tokio::test]
 async fn openid_discovery_finds_the_key_set_and_checks_the_issuer() {
-    let server = server_with(&[rsa_jwk("rsa-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     let issuer = server.base_url();
     let config = json!({"issuer": issuer, "jwks_uri": server.url()}).to_string();
     server.set_document(
@@ -302,7 +269,7 @@ async fn openid_discovery_finds_the_key_set_and_checks_the_issuer() {
     assert_eq!(send(&app, bearer(&token)).await.status(), StatusCode::OK);
 
     // A discovery document naming another issuer is refused: nothing usable.
-    let liar = server_with(&[rsa_jwk("rsa-1")]).await;
+    let liar = server_with(jwks_json(&[rsa_jwk("rsa-1")])).await;
     let config = json!({"issuer": format!("{}/", liar.base_url()), "jwks_uri": liar.url()});
     liar.set_document(
         "/.well-known/openid-configuration",
@@ -317,8 +284,8 @@ async fn openid_discovery_finds_the_key_set_and_checks_the_issuer() {
 
 #[tokio::test]
 async fn several_issuers_are_routed_by_iss_and_never_share_keys() {
-    let a = server_with(&[rsa_jwk("a-key")]).await;
-    let b = server_with(&[ed_jwk("b-key")]).await;
+    let a = server_with(jwks_json(&[rsa_jwk("a-key")])).await;
+    let b = server_with(jwks_json(&[ed_jwk("b-key")])).await;
     let auth = JwtAuth::<TestClaims>::builder()
         .issuer_keys("https://a.example", remote(&a))
         .issuer_keys("https://b.example", remote(&b))
@@ -383,7 +350,7 @@ fn google_claims(iss: &str, aud: &str) -> serde_json::Value {
 #[tokio::test]
 async fn google_preset_accepts_both_issuer_spellings_and_checks_aud_hd_and_email() {
     const CLIENT: &str = "1234-abc.apps.googleusercontent.com";
-    let server = server_with(&[rsa_jwk("g-1")]).await;
+    let server = server_with(jwks_json(&[rsa_jwk("g-1")])).await;
     let auth = google::id_tokens([CLIENT])
         .jwks(remote(&server))
         .hosted_domain("example.com")

@@ -7,34 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use axum::Router;
 use common::*;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use jwt_layer::keys::RemoteJwks;
-use jwt_layer::testing::{Behavior, JwksServer};
+use jwt_layer::testing::Behavior;
 use jwt_layer::{JwtAuth, Key};
 use serde_json::{Value, json};
-
-async fn server_with(jwks: String) -> JwksServer {
-    let server = JwksServer::start().await.unwrap();
-    server.set_jwks(jwks);
-    server
-}
-
-fn app_for(server: &JwksServer) -> (Router, Hits) {
-    let keys = RemoteJwks::builder(server.url())
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    router(
-        JwtAuth::<TestClaims>::builder()
-            .key_source(keys)
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .build()
-            .unwrap(),
-    )
-}
 
 fn payload() -> String {
     claims().to_string()
@@ -75,7 +53,7 @@ async fn small_order_ed25519_keys_are_skipped_so_forged_tokens_fail() {
             .collect::<Vec<_>>(),
     );
     let server = server_with(jwks).await;
-    let (app, hits) = app_for(&server);
+    let (app, hits) = app_for(remote_with_timeout(&server).build().unwrap());
     // The set's good key still works.
     let good = sign(Algorithm::EdDSA, Some("good"), &claims(), &ed_signer());
     assert_ok(&app, &hits, bearer(&good)).await;
@@ -113,7 +91,7 @@ async fn rsa_public_exponent_one_is_refused_by_the_crate_itself() {
     // With e = 1 a signature is the padded digest itself: anyone can make
     // one. Served in a key set, the key is skipped.
     let server = server_with(jwks_json(&[e1, rsa_jwk("rsa")])).await;
-    let (app, hits) = app_for(&server);
+    let (app, hits) = app_for(remote_with_timeout(&server).build().unwrap());
     let header = r#"{"alg":"RS256","kid":"e1"}"#;
     let forged = format!("{}.{}.{}", b64(header), b64(payload()), b64([1u8; 256]));
     assert_invalid_token(&app, &hits, bearer(&forged), "unknown signing key").await;
@@ -136,7 +114,7 @@ async fn ec_coordinates_shorter_than_the_field_are_left_padded() {
     // Written as some JWK libraries do: the leading zero byte dropped.
     jwk["x"] = json!(b64(&x[1..]));
     let server = server_with(json!({ "keys": [jwk.clone()] }).to_string()).await;
-    let (app, hits) = app_for(&server);
+    let (app, hits) = app_for(remote_with_timeout(&server).build().unwrap());
     let signer = EncodingKey::from_ec_pem(SHORT_X_PRIVATE_PEM).unwrap();
     let token = sign(Algorithm::ES256, Some("short"), &claims(), &signer);
     assert_ok(&app, &hits, bearer(&token)).await;
@@ -159,7 +137,7 @@ fn base64_decode(s: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_cached_token_is_refused_once_its_kid_becomes_ambiguous() {
     let server = server_with(jwks_json(&[rsa_jwk("k")])).await;
-    let (app, hits) = app_for(&server);
+    let (app, hits) = app_for(remote_with_timeout(&server).build().unwrap());
     let token = sign(Algorithm::RS256, Some("k"), &claims(), &rsa_signer());
     // Twice: the token cache admits a token on its second sighting.
     for _ in 0..3 {
@@ -220,7 +198,7 @@ async fn a_failed_kid_refetch_is_retried_long_before_the_cooldown_ends() {
 #[tokio::test]
 async fn hmac_tokens_never_reach_a_remote_key_set() {
     let server = server_with(jwks_json(&[rsa_jwk("rsa")])).await;
-    let (app, hits) = app_for(&server);
+    let (app, hits) = app_for(remote_with_timeout(&server).build().unwrap());
     let good = sign(Algorithm::RS256, Some("rsa"), &claims(), &rsa_signer());
     assert_ok(&app, &hits, bearer(&good)).await;
     let fetches = server.request_count();

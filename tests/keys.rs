@@ -20,10 +20,6 @@ fn keyed(
     router(add(b).build().unwrap())
 }
 
-fn token(alg: Algorithm, kid: Option<&str>, key: &EncodingKey) -> String {
-    sign(alg, kid, &claims(), key)
-}
-
 fn rsa_jwk(kid: Option<&str>, alg: Algorithm) -> String {
     jwk_json(
         &DecodingKey::from_rsa_pem(RSA_PUBLIC_PEM.as_bytes()).unwrap(),

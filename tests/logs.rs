@@ -109,11 +109,10 @@ fn assert_clean(forbidden: &[(String, String)]) {
     }
 }
 
-#[tokio::test]
-async fn requests_log_their_kind_but_never_the_token_or_the_secret() {
-    logs();
-    let (app, hits) = router(builder().build().unwrap());
-    let good = valid_token();
+/// Tokens the default layer refuses (401): forged, expired, for another
+/// audience, `alg: none`, keyed with the RSA public key, `good` tampered,
+/// and a kid with a log-line injection.
+fn refused_tokens(good: &str) -> Vec<String> {
     let forged = sign(
         Algorithm::HS256,
         None,
@@ -129,25 +128,33 @@ async fn requests_log_their_kind_but_never_the_token_or_the_secret() {
     );
     let pem_key = EncodingKey::from_secret(RSA_PUBLIC_PEM.as_bytes());
     let confused = sign(Algorithm::HS256, None, &claims(), &pem_key);
-    let tampered = with_signature(&good, &[0u8; 32]);
+    let tampered = with_signature(good, &[0u8; 32]);
     let kid_injection = craft_signed(
         r#"{"alg":"HS256","kid":"k\r\nlevel=ERROR forged"}"#,
         &claims().to_string(),
         Algorithm::HS256,
         &EncodingKey::from_secret(OTHER_SECRET),
     );
+    vec![
+        forged,
+        expired,
+        foreign,
+        none,
+        confused,
+        tampered,
+        kid_injection,
+    ]
+}
+
+#[tokio::test]
+async fn requests_log_their_kind_but_never_the_token_or_the_secret() {
+    logs();
+    let (app, hits) = router(builder().build().unwrap());
+    let good = valid_token();
     let mut forbidden = Vec::new();
     assert_ok(&app, &hits, bearer(&good)).await;
     assert_ok(&app, &hits, bearer(&good)).await; // from the token cache
-    for token in [
-        &forged,
-        &expired,
-        &foreign,
-        &none,
-        &confused,
-        &tampered,
-        &kid_injection,
-    ] {
+    for token in &refused_tokens(&good) {
         let res = send(&app, bearer(token)).await;
         assert_eq!(res.status(), http::StatusCode::UNAUTHORIZED);
         forbidden.extend(token_secrets(token));
@@ -200,64 +207,73 @@ mod remote {
     use std::time::Duration;
 
     use jsonwebtoken::{Algorithm, DecodingKey};
-    use jwt_layer::JwtAuth;
     use jwt_layer::keys::RemoteJwks;
     use jwt_layer::testing::{Behavior, JwksServer};
 
     use super::*;
 
-    fn rsa_jwk(kid: &str) -> String {
+    /// An `oct` JWK publishing [`SECRET`].
+    fn oct_jwk() -> String {
+        format!(r#"{{"kty":"oct","kid":"oct","k":"{}"}}"#, b64(SECRET))
+    }
+
+    /// The RSA-1024 fixture as a JWK (kid `weak`).
+    fn weak_jwk() -> String {
         jwk_json(
-            &DecodingKey::from_rsa_pem(RSA_PUBLIC_PEM.as_bytes()).unwrap(),
+            &DecodingKey::from_rsa_pem(RSA1024_PUBLIC_PEM.as_bytes()).unwrap(),
             Algorithm::RS256,
-            Some(kid),
+            Some("weak"),
         )
     }
 
-    fn ed_jwk(kid: &str) -> String {
-        jwk_json(
-            &DecodingKey::from_ed_pem(ED_PUBLIC_PEM.as_bytes()).unwrap(),
-            Algorithm::EdDSA,
-            Some(kid),
-        )
+    /// A set with a published HMAC secret (skipped), a malformed entry, a
+    /// weak key, and two good keys.
+    fn mixed_set() -> String {
+        let odd = format!(
+            r#"{{"kty":"RSA","kid":"odd","n":5,"e":"AQAB","k":"{}"}}"#,
+            b64(SECRET)
+        );
+        jwks_json(&[oct_jwk(), odd, weak_jwk(), rsa_jwk("rsa"), ed_jwk("ed")])
+    }
+
+    /// What the logs of the key set fetches must not contain: the parts of
+    /// `tokens`, the published secret, and the keys' material.
+    fn forbidden_in_fetch_logs(tokens: &[&String]) -> Vec<(String, String)> {
+        let mut forbidden = Vec::new();
+        for token in tokens {
+            forbidden.extend(token_secrets(token));
+        }
+        forbidden.extend(secret_forms("the published secret", SECRET));
+        forbidden.extend(key_material(
+            "RSA key",
+            RSA_PUBLIC_PEM,
+            Some(&rsa_jwk("rsa")),
+        ));
+        forbidden.extend(key_material(
+            "Ed25519 key",
+            ED_PUBLIC_PEM,
+            Some(&ed_jwk("ed")),
+        ));
+        forbidden.extend(key_material(
+            "weak RSA key",
+            RSA1024_PUBLIC_PEM,
+            Some(&weak_jwk()),
+        ));
+        forbidden.push(("the redirect target's query".into(), "secret=abc".into()));
+        forbidden
     }
 
     #[tokio::test]
     async fn key_set_fetches_log_no_key_material_nor_secret() {
         logs();
         let server = JwksServer::start().await.unwrap();
-        // A set with a published HMAC secret (skipped), a malformed entry, a
-        // weak key, and two good keys.
-        let oct = format!(r#"{{"kty":"oct","kid":"oct","k":"{}"}}"#, b64(SECRET));
-        let odd = format!(
-            r#"{{"kty":"RSA","kid":"odd","n":5,"e":"AQAB","k":"{}"}}"#,
-            b64(SECRET)
-        );
-        let weak = jwk_json(
-            &DecodingKey::from_rsa_pem(RSA1024_PUBLIC_PEM.as_bytes()).unwrap(),
-            Algorithm::RS256,
-            Some("weak"),
-        );
-        server.set_jwks(jwks_json(&[
-            oct.clone(),
-            odd,
-            weak.clone(),
-            rsa_jwk("rsa"),
-            ed_jwk("ed"),
-        ]));
+        server.set_jwks(mixed_set());
         let keys = RemoteJwks::builder(server.url())
             .timeout(Duration::from_millis(500))
             .backoff(Duration::from_millis(20), Duration::from_millis(50))
             .build()
             .unwrap();
-        let (app, hits) = router(
-            JwtAuth::<TestClaims>::builder()
-                .key_source(keys.clone())
-                .issuer(ISSUER)
-                .audience(AUDIENCE)
-                .build()
-                .unwrap(),
-        );
+        let (app, hits) = app_for(keys.clone());
         let good = sign(Algorithm::RS256, Some("rsa"), &claims(), &rsa_signer());
         assert_ok(&app, &hits, bearer(&good)).await;
         let unknown = sign(Algorithm::RS256, Some("rotated"), &claims(), &rsa_signer());
@@ -279,31 +295,11 @@ mod remote {
             assert!(keys.refresh().await.is_err());
         }
         server.set_behavior(Behavior::Normal);
+        let oct = oct_jwk();
         server.set_jwks(format!(r#"{{"keys":[{oct}],"junk":"{}"}}"#, b64(SECRET)));
         assert!(keys.refresh().await.is_err());
 
-        let mut forbidden = Vec::new();
-        for token in [&good, &unknown, &hmac] {
-            forbidden.extend(token_secrets(token));
-        }
-        forbidden.extend(secret_forms("the published secret", SECRET));
-        forbidden.extend(key_material(
-            "RSA key",
-            RSA_PUBLIC_PEM,
-            Some(&rsa_jwk("rsa")),
-        ));
-        forbidden.extend(key_material(
-            "Ed25519 key",
-            ED_PUBLIC_PEM,
-            Some(&ed_jwk("ed")),
-        ));
-        forbidden.extend(key_material(
-            "weak RSA key",
-            RSA1024_PUBLIC_PEM,
-            Some(&weak),
-        ));
-        forbidden.push(("the redirect target's query".into(), "secret=abc".into()));
-        assert_clean(&forbidden);
+        assert_clean(&forbidden_in_fetch_logs(&[&good, &unknown, &hmac]));
         let logs = captured();
         assert!(logs.contains("key set fetched"), "{logs}");
         assert!(logs.contains("key set fetch failed"), "{logs}");

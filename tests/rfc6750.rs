@@ -44,20 +44,12 @@ async fn malformed_request_gets_400_invalid_request() {
     assert_invalid_request(&app, &hits, req).await;
 }
 
-#[tokio::test]
-async fn every_invalid_token_kind_gets_invalid_token_with_its_fixed_description() {
-    let auth = JwtAuth::<TestClaims>::builder()
-        .key(Key::hmac(SECRET).unwrap().with_kid("k1"))
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .max_lifetime(Duration::from_secs(3600))
-        .build()
-        .unwrap();
-    let (app, hits) = router(auth);
+/// A token for each kind of invalid token, for a layer with HMAC key `k1`
+/// and a one-hour lifetime cap, with the kind's fixed description.
+fn a_token_per_invalid_kind() -> Vec<(AuthErrorKind, &'static str, String)> {
     let now = now();
     let payload = claims().to_string();
-
-    let cases: Vec<(AuthErrorKind, &str, String)> = vec![
+    vec![
         (
             AuthErrorKind::MalformedToken,
             "malformed token",
@@ -128,7 +120,19 @@ async fn every_invalid_token_kind_gets_invalid_token_with_its_fixed_description(
             "invalid claims",
             signed_k1(&claims_with(json!({"exp": null}))),
         ),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn every_invalid_token_kind_gets_invalid_token_with_its_fixed_description() {
+    let auth = JwtAuth::<TestClaims>::builder()
+        .key(Key::hmac(SECRET).unwrap().with_kid("k1"))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .max_lifetime(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let (app, hits) = router(auth);
 
     // The control: the same layer lets a good token through.
     assert_eq!(
@@ -136,7 +140,7 @@ async fn every_invalid_token_kind_gets_invalid_token_with_its_fixed_description(
         "alice"
     );
 
-    for (kind, description, token) in cases {
+    for (kind, description, token) in a_token_per_invalid_kind() {
         assert_eq!(kind.description(), description, "{kind:?}");
         assert_eq!(kind.status(), StatusCode::UNAUTHORIZED, "{kind:?}");
         assert_eq!(kind.error_code(), Some("invalid_token"), "{kind:?}");
@@ -282,23 +286,26 @@ fn realm_that_cannot_be_quoted_is_a_build_error() {
     assert!(builder().realm("a realm with spaces").build().is_ok());
 }
 
+/// An `on_rejection` hook: a JSON body with the error's description and
+/// status, the status and headers kept.
+fn render_json(err: &AuthError, res: Response<()>) -> Response<Body> {
+    let (mut parts, ()) = res.into_parts();
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = json!({
+        "error": err.kind().description(),
+        "status": err.status().as_u16(),
+    });
+    Response::from_parts(parts, Body::from(body.to_string()))
+}
+
 #[tokio::test]
 async fn on_rejection_renders_json_while_status_and_challenge_stay() {
-    let render = |err: &AuthError, res: Response<()>| {
-        let (mut parts, ()) = res.into_parts();
-        parts
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let body = json!({
-            "error": err.kind().description(),
-            "status": err.status().as_u16(),
-        });
-        Response::from_parts(parts, Body::from(body.to_string()))
-    };
     let (app, hits) = router(
         builder()
             .require_scope("admin")
-            .on_rejection(render)
+            .on_rejection(render_json)
             .build()
             .unwrap(),
     );

@@ -6,32 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use axum::Router;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use jwt_layer::{Clock, JwtAuth, Validation};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use common::*;
 
 const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
-
-/// The default layer with its clock fixed at `t`.
-fn app_at(t: u64, leeway: Duration) -> (Router, Hits) {
-    router(
-        builder()
-            .clock(Clock::fixed(t))
-            .leeway(leeway)
-            .build()
-            .unwrap(),
-    )
-}
-
-/// Valid claims for a clock at `t`, with `changes` applied.
-fn claims_at(t: u64, changes: Value) -> Value {
-    let mut c = claims_with(json!({"iat": t, "exp": t + 300}));
-    merge(&mut c, changes);
-    c
-}
 
 /// A payload JSON text: the valid claims with some raw JSON members added.
 fn payload_with(raw_members: &str) -> String {

@@ -1,11 +1,12 @@
 //! Shared helpers for the integration tests: fixture keys, token minting,
-//! a counting handler, and request/response shortcuts.
+//! a counting handler, request/response shortcuts, verifier outcomes, and
+//! (with `test-util`) the key-server helpers of [`jwks`].
 #![allow(dead_code, unreachable_pub)]
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
@@ -18,8 +19,9 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
-use jwt_layer::{Claims, JwtAuth, JwtAuthBuilder};
+use jwt_layer::{AuthErrorKind, Claims, Clock, JwtAuth, JwtAuthBuilder, Verifier};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower::{Layer, Service, ServiceExt as _};
 
@@ -160,6 +162,35 @@ pub fn valid_token() -> String {
     hs256(&claims())
 }
 
+/// The default claims ([`claims`]) signed under `alg` with `key`, with an
+/// optional `kid`.
+pub fn token(alg: Algorithm, kid: Option<&str>, key: &EncodingKey) -> String {
+    sign(alg, kid, &claims(), key)
+}
+
+/// An HS256 token over `claims` signed with `secret`, with an optional
+/// `kid`.
+pub fn hs256_with(secret: &[u8], kid: Option<&str>, claims: &Value) -> String {
+    sign(
+        Algorithm::HS256,
+        kid,
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+}
+
+/// Valid default claims with the given `sub`.
+pub fn claims_for_sub(sub: &str) -> Value {
+    claims_with(json!({ "sub": sub }))
+}
+
+/// Valid claims for a clock at `t`, with `changes` applied.
+pub fn claims_at(t: u64, changes: Value) -> Value {
+    let mut c = claims_with(json!({"iat": t, "exp": t + 300}));
+    merge(&mut c, changes);
+    c
+}
+
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -178,6 +209,34 @@ pub fn craft_signed(header: &str, payload: &str, alg: Algorithm, key: &EncodingK
     let signature =
         jsonwebtoken::crypto::sign(signing_input.as_bytes(), key, alg).expect("crypto::sign");
     format!("{signing_input}.{signature}")
+}
+
+/// A token from raw header and payload *bytes* (not necessarily UTF-8),
+/// with a valid HS256 signature by [`SECRET`].
+pub fn craft_bytes(header: &[u8], payload: &[u8]) -> String {
+    sign_input(&format!("{}.{}", b64(header), b64(payload)))
+}
+
+/// A token signed with [`SECRET`] (HS256) over an arbitrary signing input:
+/// the segments as given, not re-encoded.
+pub fn sign_input(signing_input: &str) -> String {
+    init_crypto();
+    let signature =
+        jsonwebtoken::crypto::sign(signing_input.as_bytes(), &hmac_signer(), Algorithm::HS256)
+            .expect("crypto::sign");
+    format!("{signing_input}.{signature}")
+}
+
+/// The decoded JSON text of a token's header segment.
+pub fn header_text(token: &str) -> String {
+    let (h, _, _) = segments(token);
+    String::from_utf8(URL_SAFE_NO_PAD.decode(h).expect("base64url")).expect("UTF-8")
+}
+
+/// The decoded JSON text of a token's payload segment.
+pub fn payload_text(token: &str) -> String {
+    let (_, p, _) = segments(token);
+    String::from_utf8(URL_SAFE_NO_PAD.decode(p).expect("base64url")).expect("UTF-8")
 }
 
 /// A JWK (JSON text) for a public key, built by jsonwebtoken from the key's
@@ -203,6 +262,17 @@ pub fn builder() -> JwtAuthBuilder<TestClaims> {
         .hmac_secret(SECRET)
         .issuer(ISSUER)
         .audience(AUDIENCE)
+}
+
+/// The default layer ([`builder`]) on a fixed clock at `t`, with `leeway`.
+pub fn app_at(t: u64, leeway: Duration) -> (Router, Hits) {
+    router(
+        builder()
+            .clock(Clock::fixed(t))
+            .leeway(leeway)
+            .build()
+            .unwrap(),
+    )
 }
 
 /// Counts the calls of the inner handler.
@@ -378,6 +448,42 @@ pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
 #[cfg(feature = "axum")]
 pub mod process;
 
+#[cfg(feature = "test-util")]
+pub mod jwks;
+#[cfg(feature = "test-util")]
+#[allow(unused_imports)]
+pub use jwks::*;
+
+// ---------------------------------------------------------------------------
+// Verifier outcomes (remembered headers, rotation, order of checks)
+
+/// What verifying a token gave: `Ok` or the error kind.
+pub type Outcome = Result<(), AuthErrorKind>;
+
+/// Verifies `token` with `verifier` and keeps only the outcome.
+pub async fn outcome<C>(verifier: &Verifier<C>, token: &str) -> Outcome
+where
+    C: DeserializeOwned + Send + Sync + 'static,
+{
+    verifier
+        .verify(token)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.kind())
+}
+
+/// Two issuers of the multi-issuer tests.
+pub const ISS_1: &str = "https://one.example";
+pub const ISS_2: &str = "https://two.example";
+
+/// A 64-byte HMAC secret, distinct for each `i` (rotation and multi-issuer
+/// tests).
+pub fn numbered_secret(i: usize) -> Vec<u8> {
+    let mut s = format!("hot path rotation secret number {i:02}").into_bytes();
+    s.resize(64, b'.');
+    s
+}
+
 // ---------------------------------------------------------------------------
 // Attack suite helpers (tests/attacks_*.rs, hostile_jwks.rs, properties.rs)
 
@@ -484,6 +590,53 @@ pub async fn hostile_token(class: &str, app: &Router, hits: &Hits, token: &str, 
         Some(&want),
     )
     .await;
+}
+
+/// One named case of a table of hostile tokens: the bearer `token` must get
+/// 401 `invalid_token` with exactly `description`, without reaching the
+/// handler. Counted under `class`; every failure message names `case`.
+pub async fn hostile_case(
+    class: &str,
+    case: &str,
+    app: &Router,
+    hits: &Hits,
+    token: &str,
+    description: &str,
+) {
+    let want = invalid_token(description);
+    hostile_request_case(
+        class,
+        case,
+        app,
+        hits,
+        bearer(token),
+        StatusCode::UNAUTHORIZED,
+        Some(&want),
+    )
+    .await;
+}
+
+/// [`hostile`] for one named case of a table: failures name `case`.
+pub async fn hostile_request_case(
+    class: &str,
+    case: &str,
+    app: &Router,
+    hits: &Hits,
+    req: Request<Body>,
+    status: StatusCode,
+    expected: Option<&str>,
+) -> Response<Body> {
+    tally(class);
+    let before = hits.count();
+    let res = send(app, req).await;
+    assert_eq!(res.status(), status, "{case}: status");
+    assert_eq!(challenge(&res), expected, "{case}: WWW-Authenticate");
+    assert_eq!(
+        hits.count(),
+        before,
+        "{case}: the handler ran for a rejected request"
+    );
+    res
 }
 
 /// The public JWK (with `kid`) of the RSA-2048 fixture, for RS256.
