@@ -15,7 +15,7 @@ use http_body_util::BodyExt as _;
 use jwt_layer::issue::{
     HmacSecret, IssueErrorKind, KeyRing, OpenIdConfigService, SigningKey, TokenIssuer,
 };
-use jwt_layer::{Algorithm, AuthErrorKind, Clock, JwtAuth};
+use jwt_layer::{Algorithm, AuthErrorKind, BuildErrorKind, Clock, JwtAuth};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -719,6 +719,8 @@ fn a_private_jwk_set_loads_every_key_and_names_the_one_it_refuses() {
     assert_eq!(keys[1].algorithm(), Algorithm::ES256);
     let bad = format!(r#"{{"keys":[{ed},{{"kty":"EC"}}]}}"#);
     let err = SigningKey::from_jwk_set(&bad).unwrap_err();
+    assert_eq!(err.kind(), BuildErrorKind::InvalidKey, "{err}");
+    // The message names the entry (an index, not key material).
     assert!(err.to_string().contains("#1"), "{err}");
 }
 

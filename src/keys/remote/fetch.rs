@@ -104,12 +104,7 @@ impl HttpFetcher {
                 .header(ACCEPT, "application/jwk-set+json, application/json")
                 .send()
                 .await
-                .map_err(|e| {
-                    JwksError::new(
-                        JwksErrorKind::Request,
-                        format!("request failed: {}", short(&e)),
-                    )
-                })?;
+                .map_err(|e| transport("request failed", &e))?;
             if res.url() != url {
                 // A client of the user's that follows redirects: the answer
                 // came from elsewhere.
@@ -134,12 +129,11 @@ impl HttpFetcher {
             }
             let max_age = lifetime(res.headers());
             let mut body = Vec::new();
-            while let Some(chunk) = res.chunk().await.map_err(|e| {
-                JwksError::new(
-                    JwksErrorKind::Request,
-                    format!("reading body failed: {}", short(&e)),
-                )
-            })? {
+            while let Some(chunk) = res
+                .chunk()
+                .await
+                .map_err(|e| transport("reading body failed", &e))?
+            {
                 if body.len() + chunk.len() > max {
                     return Err(JwksError::new(
                         JwksErrorKind::TooLarge,
@@ -213,6 +207,17 @@ pub(crate) fn lifetime(headers: &HeaderMap) -> Option<Duration> {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
     max_age.map(|m| Duration::from_secs(m.saturating_sub(age)))
+}
+
+/// A transport failure: a timeout (the client's own) or another request
+/// error.
+fn transport(what: &str, e: &reqwest::Error) -> JwksError {
+    let kind = if e.is_timeout() {
+        JwksErrorKind::Timeout
+    } else {
+        JwksErrorKind::Request
+    };
+    JwksError::new(kind, format!("{what}: {}", short(e)))
 }
 
 #[cfg(test)]
