@@ -2,15 +2,17 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use http::Response;
 use pin_project_lite::pin_project;
 
-/// A boxed response future, used only when a key must be fetched first.
-pub(crate) type BoxResponseFuture<B, E> =
-    Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send + 'static>>;
+/// A boxed response future, the default for the pending state of
+/// [`ResponseFuture`] (which [`AuthorizeService`](crate::AuthorizeService)
+/// never enters).
+pub type BoxResponseFuture<B, E> = dyn Future<Output = Result<Response<B>, E>> + Send;
 
 pin_project! {
     /// Response future of [`JwtAuthService`](crate::JwtAuthService) and
@@ -18,23 +20,26 @@ pin_project! {
     ///
     /// Requests decided without I/O (a cached or static key, or a
     /// rejection) never box: the future is the inner service's future or a
-    /// ready response.
-    pub struct ResponseFuture<F, B, E> {
+    /// ready response. Only a request that must wait for a key to be
+    /// fetched boxes its pending state `P` (for `JwtAuthService`, a
+    /// [`PendingKey`](crate::PendingKey)), which is `Send` exactly when the
+    /// inner service, its future and the request body are.
+    pub struct ResponseFuture<F, B, E, P: ?Sized = BoxResponseFuture<B, E>> {
         #[pin]
-        kind: Kind<F, B, E>,
+        kind: Kind<F, B, E, P>,
     }
 }
 
 pin_project! {
     #[project = KindProj]
-    enum Kind<F, B, E> {
+    enum Kind<F, B, E, P: ?Sized> {
         Inner { #[pin] fut: F },
-        Ready { res: Option<Response<B>> },
-        Boxed { fut: BoxResponseFuture<B, E> },
+        Ready { res: Option<Response<B>>, _error: PhantomData<fn() -> E> },
+        Pending { fut: Pin<Box<P>> },
     }
 }
 
-impl<F, B, E> ResponseFuture<F, B, E> {
+impl<F, B, E, P: ?Sized> ResponseFuture<F, B, E, P> {
     pub(crate) fn inner(fut: F) -> Self {
         Self {
             kind: Kind::Inner { fut },
@@ -43,44 +48,48 @@ impl<F, B, E> ResponseFuture<F, B, E> {
 
     pub(crate) fn ready(res: Response<B>) -> Self {
         Self {
-            kind: Kind::Ready { res: Some(res) },
+            kind: Kind::Ready {
+                res: Some(res),
+                _error: PhantomData,
+            },
         }
     }
 
-    pub(crate) fn boxed(fut: BoxResponseFuture<B, E>) -> Self {
+    pub(crate) fn pending(fut: Pin<Box<P>>) -> Self {
         Self {
-            kind: Kind::Boxed { fut },
+            kind: Kind::Pending { fut },
         }
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F, B, E>
+impl<F, B, E, P> Future for ResponseFuture<F, B, E, P>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    P: Future<Output = Result<Response<B>, E>> + ?Sized,
 {
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Inner { fut } => fut.poll(cx),
-            KindProj::Ready { res } => match res.take() {
+            KindProj::Ready { res, .. } => match res.take() {
                 Some(res) => Poll::Ready(Ok(res)),
                 // Polling a finished future breaks the `Future` contract; no
                 // request data can lead here.
                 #[allow(clippy::panic)]
                 None => panic!("ResponseFuture polled after completion"),
             },
-            KindProj::Boxed { fut } => fut.as_mut().poll(cx),
+            KindProj::Pending { fut } => fut.as_mut().poll(cx),
         }
     }
 }
 
-impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
+impl<F, B, E, P: ?Sized> fmt::Debug for ResponseFuture<F, B, E, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.kind {
             Kind::Inner { .. } => "Inner",
             Kind::Ready { .. } => "Ready",
-            Kind::Boxed { .. } => "Boxed",
+            Kind::Pending { .. } => "Pending",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)

@@ -97,6 +97,7 @@ mod jose;
 pub mod keys;
 mod layer;
 mod log;
+mod pending_key;
 mod providers;
 mod service;
 #[cfg(feature = "test-util")]
@@ -113,10 +114,11 @@ pub use axum::{Claims, MissingClaims};
 pub use challenge::{DefaultRejection, OnRejection};
 pub use claims::{OneOrMany, RegisteredClaims, VerifiedClaims};
 pub use error::{AuthError, AuthErrorKind, BoxError, BuildError, BuildErrorKind};
-pub use future::ResponseFuture;
+pub use future::{BoxResponseFuture, ResponseFuture};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{Key, KeySource, StaticKeys};
 pub use layer::{JwtAuth, JwtAuthBuilder};
+pub use pending_key::PendingKey;
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub use providers::google;

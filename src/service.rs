@@ -13,6 +13,7 @@ use crate::error::{AuthError, AuthErrorKind};
 use crate::future::ResponseFuture;
 use crate::layer::JwtAuth;
 use crate::log;
+use crate::pending_key::PendingKey;
 use crate::token::TokenSource;
 use crate::verify::Step;
 
@@ -63,17 +64,14 @@ impl<S: fmt::Debug, C, T: fmt::Debug, R> fmt::Debug for JwtAuthService<S, C, T, 
 
 impl<S, C, T, R, ReqBody, ResBody> Service<Request<ReqBody>> for JwtAuthService<S, C, T, R>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    ReqBody: Send + 'static,
-    ResBody: 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     C: DeserializeOwned + Send + Sync + 'static,
     T: TokenSource,
     R: OnRejection<ResBody>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error, PendingKey<S, ReqBody, C, T, R>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -86,58 +84,50 @@ where
         // leaves a clone behind (see tower's "be careful when cloning inner
         // services"); a rejection drops it, releasing whatever its
         // readiness reserved (a concurrency permit, a buffer slot).
-        let step = match self.auth.shared.source.extract(req.headers(), req.uri()) {
-            Err(err) => return self.reject(err),
+        let token = match self.auth.shared.source.extract(req.headers(), req.uri()) {
+            Ok(Some(token)) => token,
             Ok(None) if self.auth.shared.optional => {
                 req.extensions_mut().insert(Unauthenticated);
                 return ResponseFuture::inner(self.inner.call(req));
             }
-            Ok(None) => return self.reject(AuthErrorKind::MissingToken.into()),
-            Ok(Some(token)) => match self.auth.shared.verifier.verify_step(&token) {
-                Step::Done(result) => Ok(result),
-                Step::NeedKey(key) => Err((key, token.into_owned())),
-            },
+            Ok(None) => return self.reject(&AuthErrorKind::MissingToken.into()),
+            Err(err) => return self.reject(&err),
         };
-        match step {
-            Ok(Ok(claims)) => {
+        match self.auth.shared.verifier.verify_step(&token) {
+            Step::Done(Ok(claims)) => {
                 req.extensions_mut().insert(claims);
                 ResponseFuture::inner(self.inner.call(req))
             }
-            Ok(Err(err)) => self.reject(err),
-            Err((key, token)) => {
+            Step::Done(Err(err)) => self.reject(&err),
+            Step::NeedKey(key) => {
                 let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let inner = std::mem::replace(&mut self.inner, clone);
+                let token = token.into_owned();
                 let auth = self.auth.clone();
-                ResponseFuture::boxed(Box::pin(async move {
-                    let verified = match key.await {
-                        Ok(key) => auth.shared.verifier.verify_with_key(&token, &key),
-                        Err(err) => Err(err),
-                    };
-                    match verified {
-                        Ok(claims) => {
-                            req.extensions_mut().insert(claims);
-                            inner.call(req).await
-                        }
-                        Err(err) => Ok(rejection(&auth, &err)),
-                    }
-                }))
+                let pending = PendingKey::new(key, token, req, inner, auth);
+                ResponseFuture::pending(Box::pin(pending))
             }
         }
     }
 }
 
 impl<S: Clone, C, T, R> JwtAuthService<S, C, T, R> {
-    fn reject<F, B, E>(&mut self, err: AuthError) -> ResponseFuture<F, B, E>
+    fn reject<F, B, E, P>(&mut self, err: &AuthError) -> ResponseFuture<F, B, E, P>
     where
         R: OnRejection<B>,
     {
         let fresh = self.inner.clone();
         drop(std::mem::replace(&mut self.inner, fresh));
-        ResponseFuture::ready(rejection(&self.auth, &err))
+        ResponseFuture::ready(rejection(&self.auth, err))
     }
 }
 
-fn rejection<C, T, R: OnRejection<B>, B>(auth: &JwtAuth<C, T, R>, err: &AuthError) -> Response<B> {
+/// The response for `err`: logged, rendered through the one mapping, then
+/// through the user's [`OnRejection`].
+pub(crate) fn rejection<C, T, R: OnRejection<B>, B>(
+    auth: &JwtAuth<C, T, R>,
+    err: &AuthError,
+) -> Response<B> {
     log::rejected(err);
     let shared = &auth.shared;
     shared

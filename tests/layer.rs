@@ -637,3 +637,56 @@ async fn ready_key_that_does_not_allow_the_alg_is_refused() {
     );
     assert_invalid_token(&app, &hits, bearer(&token), "algorithm not allowed").await;
 }
+
+/// A service that is not `Send` (it holds an `Rc`), counting its calls.
+fn local_service() -> (
+    impl tower::Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Clone,
+    std::rc::Rc<std::cell::Cell<usize>>,
+) {
+    use std::rc::Rc;
+    let calls = Rc::new(std::cell::Cell::new(0));
+    let seen = Rc::clone(&calls);
+    let inner = service_fn(move |_req: Request<Body>| {
+        let seen = Rc::clone(&seen);
+        async move {
+            seen.set(seen.get() + 1);
+            Ok::<_, Infallible>(Response::new(Body::empty()))
+        }
+    });
+    (inner, calls)
+}
+
+/// A service that is not `Send` works behind the layer: the response
+/// future is `Send` only when the inner service is, and nothing else asks
+/// for it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_service_that_is_not_send_works_behind_the_layer() {
+    let (inner, calls) = local_service();
+    let auth = builder().build().unwrap();
+    let svc = ServiceBuilder::new().layer(auth).service(inner);
+    let res = svc.clone().oneshot(bearer(&valid_token())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = svc.oneshot(anonymous()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(calls.get(), 1);
+}
+
+/// The same with a remote key source: the request that waits for the key
+/// set holds the `!Send` service in its pending state.
+#[cfg(feature = "test-util")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_service_that_is_not_send_works_while_the_key_set_is_fetched() {
+    let server = jwt_layer::testing::JwksServer::start().await.unwrap();
+    server.set_jwks(jwks_json(&[rsa_jwk("rsa")]));
+    let (inner, calls) = local_service();
+    let auth = JwtAuth::<TestClaims>::builder()
+        .key_source(jwt_layer::keys::RemoteJwks::builder(server.url()))
+        .issuer(ISSUER)
+        .build()
+        .unwrap();
+    let svc = ServiceBuilder::new().layer(auth).service(inner);
+    let token = sign(Algorithm::RS256, Some("rsa"), &claims(), &rsa_signer());
+    let res = svc.oneshot(bearer(&token)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!((calls.get(), server.request_count()), (1, 1));
+}

@@ -1,0 +1,127 @@
+//! [`PendingKey`]: the rest of a request whose key must be fetched first.
+//!
+//! It holds the request, the inner service that was driven ready, and the
+//! token; once the key is there it finishes verification and calls the
+//! inner service, or answers the rejection. It is boxed (the only
+//! allocation of the pending path) but needs nothing to be `Send` or
+//! `'static`: the response future is `Send` exactly when the inner service,
+//! its future and the request body are, so a layer with static keys puts no
+//! such bound on a `!Send` service (a `LocalSet` server, for one).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use serde::de::DeserializeOwned;
+use tower_service::Service;
+
+use crate::challenge::OnRejection;
+use crate::keys::KeyFuture;
+use crate::layer::JwtAuth;
+use crate::service::rejection;
+
+pin_project! {
+    /// The pending state of [`JwtAuthService`](crate::JwtAuthService)'s
+    /// response future while a key set is fetched; see
+    /// [`ResponseFuture`](crate::ResponseFuture).
+    pub struct PendingKey<S, ReqBody, C, T, R>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        #[pin]
+        state: State<S, ReqBody, C, T, R>,
+    }
+}
+
+pin_project! {
+    #[project = PendingProj]
+    enum State<S, ReqBody, C, T, R>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        /// Waiting for the key.
+        Fetching {
+            key: KeyFuture,
+            token: String,
+            request: Option<(Request<ReqBody>, S)>,
+            auth: JwtAuth<C, T, R>,
+        },
+        /// The token verified: the inner service is answering.
+        Calling { #[pin] fut: S::Future },
+    }
+}
+
+impl<S, ReqBody, C, T, R> PendingKey<S, ReqBody, C, T, R>
+where
+    S: Service<Request<ReqBody>>,
+{
+    pub(crate) fn new(
+        key: KeyFuture,
+        token: String,
+        req: Request<ReqBody>,
+        inner: S,
+        auth: JwtAuth<C, T, R>,
+    ) -> Self {
+        Self {
+            state: State::Fetching {
+                key,
+                token,
+                request: Some((req, inner)),
+                auth,
+            },
+        }
+    }
+}
+
+impl<S, ReqBody, ResBody, C, T, R> Future for PendingKey<S, ReqBody, C, T, R>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    C: DeserializeOwned + Send + Sync + 'static,
+    R: OnRejection<ResBody>,
+{
+    type Output = Result<Response<ResBody>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            let fut = match state.as_mut().project() {
+                PendingProj::Calling { fut } => return fut.poll(cx),
+                PendingProj::Fetching {
+                    key,
+                    token,
+                    request,
+                    auth,
+                } => {
+                    let verified = match ready!(key.as_mut().poll(cx)) {
+                        Ok(key) => auth.verifier().verify_with_key(token, &key),
+                        Err(err) => Err(err),
+                    };
+                    let (claims, (mut req, mut inner)) = match (verified, request.take()) {
+                        (Ok(claims), Some(request)) => (claims, request),
+                        (Err(err), _) => return Poll::Ready(Ok(rejection(auth, &err))),
+                        // Polled again after it answered: nothing to call.
+                        (Ok(_), None) => return Poll::Pending,
+                    };
+                    req.extensions_mut().insert(claims);
+                    inner.call(req)
+                }
+            };
+            state.set(State::Calling { fut });
+        }
+    }
+}
+
+impl<S, ReqBody, C, T, R> fmt::Debug for PendingKey<S, ReqBody, C, T, R>
+where
+    S: Service<Request<ReqBody>>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.state {
+            State::Fetching { .. } => "PendingKey::Fetching",
+            State::Calling { .. } => "PendingKey::Calling",
+        })
+    }
+}
