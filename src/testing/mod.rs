@@ -42,8 +42,11 @@
 //! # Ok(()) }
 //! ```
 
+mod behavior;
+mod http1;
 mod keys;
 mod server;
 
+pub use behavior::Behavior;
 pub use keys::{TestKey, claims, jwks, now};
-pub use server::*;
+pub use server::JwksServer;

@@ -31,69 +31,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::StatusCode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-/// The largest request head (request line and headers) the server reads.
-const MAX_HEAD: usize = 16 * 1024;
-/// Size of the chunks in which `Huge` and `Endless` bodies are written.
-const CHUNK: usize = 16 * 1024;
-/// Pause between two bytes of a `Slowloris` answer.
-const SLOWLORIS_INTERVAL: Duration = Duration::from_millis(50);
-/// How long a closing connection waits for the client to hang up.
-const LINGER: Duration = Duration::from_secs(1);
-/// The start of `Huge` and `Endless` bodies: it looks like a JWK Set.
-const JSON_PREFIX: &[u8] = br#"{"keys":[{"kty":"RSA","kid":"huge","e":"AQAB","n":""#;
-/// The body of `Garbage` answers.
-const GARBAGE: &[u8] = b"\x00\xff<html><body>502 Bad Gateway, not JSON</body></html>\r\n\xfe{{{";
-/// What `Slowloris` sends first, one byte at a time.
-const SLOWLORIS_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
-/// What `Slowloris` then sends forever, one byte at a time.
-const SLOWLORIS_PAD: &[u8] = b"X-Slow: a\r\n";
-
-/// How the server answers requests to a path; set with
-/// [`JwksServer::set_behavior`] (the JWKS path) or
-/// [`JwksServer::set_behavior_at`] (any path).
-///
-/// Request counting happens before the behavior, so every request that
-/// reaches the server is counted, whatever its answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Behavior {
-    /// Serve the document normally (the default).
-    #[default]
-    Normal,
-    /// Answer with this status code and a short `text/plain` body (no body
-    /// for 1xx, 204 and 304). Codes outside `100..=999` are sent as 500.
-    Status(u16),
-    /// Answer 200 with `Content-Type: application/json` and a body that is
-    /// not JSON (nor UTF-8).
-    Garbage,
-    /// Answer 200 with a `Content-Length` of this many bytes and a body that
-    /// starts like a JWK Set, written in 16 KiB chunks. Writing stops if the
-    /// client hangs up.
-    Huge(usize),
-    /// Answer 200 without `Content-Length` (a close-delimited body) and
-    /// write a JSON-looking body forever, until the client hangs up.
-    Endless,
-    /// Wait this long, then answer normally.
-    Delay(Duration),
-    /// Read the request and never answer; the socket is held open until the
-    /// client hangs up or the server stops.
-    Stall,
-    /// Send the status line and headers one byte every 50 ms, never ending
-    /// the head, until the client hangs up.
-    Slowloris,
-    /// Answer `302 Found` with this `Location`.
-    Redirect(String),
-    /// Close the connection as soon as the request has arrived, without
-    /// answering. To refuse connections altogether, see
-    /// [`JwksServer::stop_listening`].
-    Down,
-}
+use super::behavior::{self, Behavior};
+use super::http1::{
+    HeadError, Next, Request, Response, header_value, linger_close, parse_request, read_head,
+    refuse, write_response,
+};
 
 /// A JWKS HTTP server on `127.0.0.1` for tests.
 ///
@@ -358,40 +304,65 @@ impl JwksServer {
 
 /// Commands from [`JwksServer`] to its accept task.
 enum Control {
+    /// Close the listener and every connection, then say so.
     StopListening(oneshot::Sender<()>),
+    /// Close everything and end the accept task.
     Shutdown,
 }
 
 /// State shared by the handle and the server tasks.
 struct Shared {
+    /// What the server serves, and how.
     config: Mutex<Config>,
     /// `true` while JWKS requests are held.
     gate: watch::Sender<bool>,
+    /// Requests for [`JwksServer::JWKS_PATH`].
     jwks_requests: AtomicUsize,
+    /// Requests for any path.
     total_requests: AtomicUsize,
+    /// Requests waiting at the gate.
     held: AtomicUsize,
     /// Notified after each request is counted.
     arrived: Notify,
 }
 
+/// The settings of [`JwksServer`], changed by its setters.
 struct Config {
+    /// The JWK Set served at [`JwksServer::JWKS_PATH`].
     jwks: Bytes,
+    /// The `Cache-Control` header of normal JWKS answers.
     cache_control: Option<String>,
+    /// The `Age` header of normal JWKS answers.
     age: Option<u64>,
+    /// Behaviors other than [`Behavior::Normal`], by path.
     behaviors: HashMap<String, Behavior>,
+    /// Documents registered with [`JwksServer::set_document`], by path.
     documents: HashMap<String, Document>,
 }
 
+/// A document registered with [`JwksServer::set_document`].
 struct Document {
+    /// Its `Content-Type`, without line breaks.
     content_type: String,
+    /// Its body, served as is.
     body: Bytes,
 }
 
 impl Shared {
+    /// Locks the settings.
     fn config(&self) -> MutexGuard<'_, Config> {
         // No code panics while holding the lock; if one did, the data is
         // still usable.
         self.config.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a request for `path` and wakes those waiting for requests.
+    fn count(&self, path: &str) {
+        self.total_requests.fetch_add(1, Ordering::SeqCst);
+        if path == JwksServer::JWKS_PATH {
+            self.jwks_requests.fetch_add(1, Ordering::SeqCst);
+        }
+        self.arrived.notify_waiters();
     }
 
     /// Waits while the gate is closed.
@@ -405,6 +376,15 @@ impl Shared {
         // Fails only if the sender is gone, which cannot happen while
         // `self` lives.
         let _ = gate.wait_for(|closed| !*closed).await;
+    }
+
+    /// The behavior set for `path`.
+    fn behavior(&self, path: &str) -> Behavior {
+        self.config()
+            .behaviors
+            .get(path)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The normal answer for `path`.
@@ -438,6 +418,8 @@ impl Drop for Held<'_> {
     }
 }
 
+/// Accepts connections, each served in a task of its own, and obeys the
+/// handle's commands.
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -479,16 +461,7 @@ async fn accept(listener: Option<&TcpListener>) -> io::Result<TcpStream> {
     }
 }
 
-/// What to do with a connection after an answer.
-enum Next {
-    /// Read the next request.
-    KeepAlive,
-    /// Close it politely (the answer said `Connection: close`).
-    Close,
-    /// Drop it at once.
-    Abort,
-}
-
+/// Reads and answers requests on one connection until it is closed.
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     // Slowloris writes single bytes; send them as they come.
     let _ = stream.set_nodelay(true);
@@ -498,18 +471,12 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
             Ok(Some(head)) => head,
             Ok(None) | Err(HeadError::Io) => return,
             Err(HeadError::TooLarge) => {
-                let response = Response::text(431, "request head too large\n");
-                if write_response(&mut stream, &response, true).await.is_ok() {
-                    linger_close(stream).await;
-                }
+                refuse(stream, &Response::text(431, "request head too large\n")).await;
                 return;
             }
         };
         let Some(request) = parse_request(&head) else {
-            let response = Response::text(400, "bad request\n");
-            if write_response(&mut stream, &response, true).await.is_ok() {
-                linger_close(stream).await;
-            }
+            refuse(stream, &Response::text(400, "bad request\n")).await;
             return;
         };
         match answer(&mut stream, &shared, &request).await {
@@ -523,383 +490,32 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     }
 }
 
+/// Counts a request, then answers it: 405 unless it is a `GET`, else
+/// (past the gate, for the JWKS path) according to its path's behavior.
 async fn answer(stream: &mut TcpStream, shared: &Shared, request: &Request) -> io::Result<Next> {
-    let is_jwks = request.path == JwksServer::JWKS_PATH;
-    shared.total_requests.fetch_add(1, Ordering::SeqCst);
-    if is_jwks {
-        shared.jwks_requests.fetch_add(1, Ordering::SeqCst);
-    }
-    shared.arrived.notify_waiters();
-
-    let close = request.close;
-    let done = if close { Next::Close } else { Next::KeepAlive };
+    shared.count(&request.path);
     if request.method != "GET" {
         let response =
             Response::text(405, "method not allowed\n").header("Allow", "GET".to_owned());
-        write_response(stream, &response, close).await?;
-        return Ok(done);
+        write_response(stream, &response, request.close).await?;
+        return Ok(Next::after(request.close));
     }
-    if is_jwks {
+    if request.path == JwksServer::JWKS_PATH {
         shared.pass_gate().await;
     }
-
-    // A `let`, so that the lock is released before any `.await`.
-    let behavior = shared
-        .config()
-        .behaviors
-        .get(&request.path)
-        .cloned()
-        .unwrap_or_default();
-    match behavior {
-        Behavior::Normal => {}
-        Behavior::Delay(delay) => tokio::time::sleep(delay).await,
-        Behavior::Status(code) => {
-            let code = if (100..=999).contains(&code) {
-                code
-            } else {
-                500
-            };
-            let body = format!("{code} {}\n", reason(code));
-            write_response(stream, &Response::text(code, &body), close).await?;
-            return Ok(done);
-        }
-        Behavior::Garbage => {
-            let response = Response::new(200, Bytes::from_static(GARBAGE))
-                .header("Content-Type", "application/json".to_owned());
-            write_response(stream, &response, close).await?;
-            return Ok(done);
-        }
-        Behavior::Huge(len) => {
-            write_huge(stream, len, close).await?;
-            return Ok(done);
-        }
-        Behavior::Endless => {
-            write_endless(stream).await?;
-            return Ok(Next::Abort);
-        }
-        Behavior::Stall => {
-            hold_until_hangup(stream).await;
-            return Ok(Next::Abort);
-        }
-        Behavior::Slowloris => {
-            write_slowloris(stream).await?;
-            return Ok(Next::Abort);
-        }
-        Behavior::Redirect(location) => {
-            let response =
-                Response::new(302, Bytes::new()).header("Location", header_value(&location));
-            write_response(stream, &response, close).await?;
-            return Ok(done);
-        }
-        Behavior::Down => return Ok(Next::Abort),
-    }
-    let response = shared.route(&request.path);
-    write_response(stream, &response, close).await?;
-    Ok(done)
-}
-
-/// An answer with a complete body.
-struct Response {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Bytes,
-}
-
-impl Response {
-    fn new(status: u16, body: Bytes) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body,
-        }
-    }
-
-    fn text(status: u16, body: &str) -> Response {
-        Response::new(status, Bytes::copy_from_slice(body.as_bytes()))
-            .header("Content-Type", "text/plain; charset=utf-8".to_owned())
-    }
-
-    fn header(mut self, name: &'static str, value: String) -> Response {
-        self.headers.push((name, value));
-        self
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    StatusCode::from_u16(status)
-        .ok()
-        .and_then(|status| status.canonical_reason())
-        .unwrap_or("Unknown")
-}
-
-/// 1xx, 204 and 304 answers have no body and no `Content-Length`.
-fn has_body(status: u16) -> bool {
-    !(status < 200 || status == 204 || status == 304)
-}
-
-/// The status line and headers, ending with the empty line.
-fn head(
-    status: u16,
-    headers: &[(&'static str, String)],
-    content_length: Option<usize>,
-    close: bool,
-) -> Vec<u8> {
-    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    for (name, value) in headers {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(value);
-        head.push_str("\r\n");
-    }
-    if let Some(len) = content_length {
-        head.push_str(&format!("Content-Length: {len}\r\n"));
-    }
-    if close {
-        head.push_str("Connection: close\r\n");
-    }
-    head.push_str("\r\n");
-    head.into_bytes()
-}
-
-async fn write_response(
-    stream: &mut TcpStream,
-    response: &Response,
-    close: bool,
-) -> io::Result<()> {
-    let with_body = has_body(response.status);
-    let content_length = with_body.then_some(response.body.len());
-    let mut bytes = head(response.status, &response.headers, content_length, close);
-    if with_body {
-        bytes.extend_from_slice(&response.body);
-    }
-    stream.write_all(&bytes).await?;
-    stream.flush().await
-}
-
-async fn write_huge(stream: &mut TcpStream, len: usize, close: bool) -> io::Result<()> {
-    let headers = [("Content-Type", "application/json".to_owned())];
-    stream
-        .write_all(&head(200, &headers, Some(len), close))
-        .await?;
-    let prefix = JSON_PREFIX.get(..len).unwrap_or(JSON_PREFIX);
-    stream.write_all(prefix).await?;
-    let filler = [b'A'; CHUNK];
-    let mut remaining = len.saturating_sub(prefix.len());
-    while remaining > 0 {
-        let chunk = filler.get(..remaining).unwrap_or(&filler);
-        stream.write_all(chunk).await?;
-        remaining = remaining.saturating_sub(chunk.len());
-    }
-    stream.flush().await
-}
-
-/// Writes forever; returns only with the error of a failed write.
-async fn write_endless(stream: &mut TcpStream) -> io::Result<()> {
-    let headers = [("Content-Type", "application/json".to_owned())];
-    stream.write_all(&head(200, &headers, None, true)).await?;
-    stream.write_all(JSON_PREFIX).await?;
-    let filler = [b'A'; CHUNK];
-    loop {
-        stream.write_all(&filler).await?;
-    }
-}
-
-/// Writes one byte at a time forever; returns only with the error of a
-/// failed write.
-async fn write_slowloris(stream: &mut TcpStream) -> io::Result<()> {
-    for byte in SLOWLORIS_HEAD.iter().chain(SLOWLORIS_PAD.iter().cycle()) {
-        stream.write_all(std::slice::from_ref(byte)).await?;
-        stream.flush().await?;
-        tokio::time::sleep(SLOWLORIS_INTERVAL).await;
-    }
-    Ok(())
-}
-
-/// Reads and discards until the client hangs up.
-async fn hold_until_hangup(stream: &mut TcpStream) {
-    let mut scratch = [0u8; 1024];
-    while let Ok(1..) = stream.read(&mut scratch).await {}
-}
-
-/// Sends FIN, then waits a little for the client to hang up, so that unread
-/// request bytes do not turn the close into a reset that could cut the
-/// answer short.
-async fn linger_close(mut stream: TcpStream) {
-    if stream.shutdown().await.is_err() {
-        return;
-    }
-    let _ = tokio::time::timeout(LINGER, hold_until_hangup(&mut stream)).await;
-}
-
-enum HeadError {
-    /// The connection failed or ended in the middle of a head.
-    Io,
-    /// The head is larger than [`MAX_HEAD`].
-    TooLarge,
-}
-
-/// Reads the next request head (through its empty line) into a buffer of
-/// its own, keeping any bytes after it in `buf`. `Ok(None)`: the client
-/// closed the connection between requests.
-async fn read_head(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-) -> Result<Option<Vec<u8>>, HeadError> {
-    let mut scratch = [0u8; 4096];
-    loop {
-        // Empty lines before a request line are ignored (RFC 9112 §2.2).
-        let blank = buf
-            .iter()
-            .take_while(|b| matches!(b, b'\r' | b'\n'))
-            .count();
-        buf.drain(..blank);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) {
-            if end > MAX_HEAD {
-                return Err(HeadError::TooLarge);
-            }
-            let rest = buf.split_off(end);
-            return Ok(Some(std::mem::replace(buf, rest)));
-        }
-        if buf.len() >= MAX_HEAD {
-            return Err(HeadError::TooLarge);
-        }
-        let n = stream.read(&mut scratch).await.map_err(|_| HeadError::Io)?;
-        if n == 0 {
-            return if buf.is_empty() {
-                Ok(None)
-            } else {
-                Err(HeadError::Io)
-            };
-        }
-        buf.extend_from_slice(scratch.get(..n).unwrap_or_default());
-    }
-}
-
-/// The parts of a request the server looks at.
-struct Request {
-    method: String,
-    path: String,
-    /// Close the connection after answering: asked for by the client, or
-    /// the request has a body, which the server does not read.
-    close: bool,
-}
-
-/// Parses a request head; `None` if it is malformed.
-fn parse_request(head: &[u8]) -> Option<Request> {
-    let text = std::str::from_utf8(head).ok()?;
-    let mut lines = text.split("\r\n");
-    let mut parts = lines.next()?.split(' ');
-    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some()
-        || method.is_empty()
-        || !method.bytes().all(|b| b.is_ascii_alphabetic())
-    {
-        return None;
-    }
-    let http10 = match version {
-        "HTTP/1.1" => false,
-        "HTTP/1.0" => true,
-        _ => return None,
-    };
-    let (mut close_token, mut keep_alive_token, mut has_body) = (false, false, false);
-    for line in lines.filter(|line| !line.is_empty()) {
-        let (name, value) = line.split_once(':')?;
-        let (name, value) = (name.trim(), value.trim());
-        if name.eq_ignore_ascii_case("connection") {
-            for token in value.split(',').map(str::trim) {
-                close_token |= token.eq_ignore_ascii_case("close");
-                keep_alive_token |= token.eq_ignore_ascii_case("keep-alive");
-            }
-        } else if name.eq_ignore_ascii_case("content-length") {
-            has_body |= value.parse::<u64>().ok()? > 0;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            has_body = true;
-        }
-    }
-    let close = has_body || close_token || (http10 && !keep_alive_token);
-    Some(Request {
-        method: method.to_owned(),
-        path: request_path(target),
-        close,
+    // A clone, taken before any `.await` so that no lock is held across one.
+    let behavior = shared.behavior(&request.path);
+    behavior::answer(stream, &behavior, request.close, || {
+        shared.route(&request.path)
     })
+    .await
 }
 
-/// The path of a request target, without query or fragment; the
-/// absolute form (`http://host/path`) is accepted too.
-fn request_path(target: &str) -> String {
-    let path = match target.split_once("://") {
-        Some((_, rest)) if !target.starts_with('/') => {
-            rest.find('/').and_then(|i| rest.get(i..)).unwrap_or("/")
-        }
-        _ => target,
-    };
-    path.split(['?', '#']).next().unwrap_or(path).to_owned()
-}
-
+/// `path` with a `/` in front.
 fn normalize_path(path: &str) -> String {
     if path.starts_with('/') {
         path.to_owned()
     } else {
         format!("/{path}")
-    }
-}
-
-/// A header value without the line breaks that would end it early.
-fn header_value(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !matches!(c, '\r' | '\n'))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_request_line_and_connection_headers() {
-        let r = parse_request(b"GET /jwks.json?x=1 HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
-        assert_eq!(
-            (r.method.as_str(), r.path.as_str(), r.close),
-            ("GET", "/jwks.json", false)
-        );
-        let r = parse_request(b"GET / HTTP/1.1\r\nConnection: Keep-Alive, CLOSE\r\n\r\n").unwrap();
-        assert!(r.close);
-        let r = parse_request(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-        assert!(r.close);
-        let r = parse_request(b"GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n").unwrap();
-        assert!(!r.close);
-        let r = parse_request(b"POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\n").unwrap();
-        assert!(r.close);
-        let r = parse_request(b"GET http://h:1/a/b?q HTTP/1.1\r\n\r\n").unwrap();
-        assert_eq!(r.path, "/a/b");
-        let r = parse_request(b"GET /r?u=http://x/y HTTP/1.1\r\n\r\n").unwrap();
-        assert_eq!(r.path, "/r");
-    }
-
-    #[test]
-    fn rejects_malformed_heads() {
-        for head in [
-            &b"GET /\r\n\r\n"[..],
-            b"GET / HTTP/2\r\n\r\n",
-            b"GET  / HTTP/1.1\r\n\r\n",
-            b"GET / HTTP/1.1\r\nno colon\r\n\r\n",
-            b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
-            b"G\xffT / HTTP/1.1\r\n\r\n",
-        ] {
-            assert!(parse_request(head).is_none(), "{head:?}");
-        }
-    }
-
-    #[test]
-    fn bodiless_statuses_have_no_content_length() {
-        let head = String::from_utf8(head(204, &[], has_body(204).then_some(0), true)).unwrap();
-        assert_eq!(head, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-        assert!(has_body(500) && has_body(302) && !has_body(304) && !has_body(101));
-    }
-
-    #[test]
-    fn header_values_lose_line_breaks() {
-        assert_eq!(header_value("max-age=1\r\nX-Evil: 1"), "max-age=1X-Evil: 1");
     }
 }
