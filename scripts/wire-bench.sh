@@ -17,8 +17,11 @@ DURATION="${1:-10}"
 CONNECTIONS="${CONNECTIONS:-32}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
-cargo build --quiet --release --example wire_bench --example resource_server
+cargo build --quiet --release --example resource_server
 BIN=target/release/examples
+# The comparison servers are a bench target (benches/wire_server.rs).
+WIRE=$(cargo bench --no-run --bench wire_server 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -n 1)
+[ -x "$WIRE" ] || { echo "could not build benches/wire_server.rs" >&2; exit 1; }
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
@@ -34,7 +37,7 @@ start() { # name, then the command; sets ADDR
 }
 
 SETUP_OUT=$(mktemp)
-"$BIN/wire_bench" setup >"$SETUP_OUT" 2>/dev/null &
+"$WIRE" setup >"$SETUP_OUT" 2>/dev/null &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '^token ' "$SETUP_OUT" && break; sleep 0.1; done
 JWKS=$(sed -n 's/^jwks //p' "$SETUP_OUT")
@@ -65,7 +68,7 @@ run() { # label, then the server command
 export TOKIO_WORKER_THREADS=1
 COMMON=(env JWT_JWKS_URL="$JWKS" JWT_ISSUER=https://accounts.google.com
   JWT_AUDIENCE=1234567890-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com BIND=127.0.0.1:0)
-run bare      taskset -c 0 "${COMMON[@]}" "$BIN/wire_bench" bare
-run baseline  taskset -c 0 "${COMMON[@]}" "$BIN/wire_bench" baseline
+run bare      taskset -c 0 "${COMMON[@]}" "$WIRE" bare
+run baseline  taskset -c 0 "${COMMON[@]}" "$WIRE" baseline
 run cache-off taskset -c 0 "${COMMON[@]}" JWT_TOKEN_CACHE=off "$BIN/resource_server"
 run cache-on  taskset -c 0 "${COMMON[@]}" JWT_TOKEN_CACHE=on "$BIN/resource_server"

@@ -55,7 +55,7 @@
 //! | `rust-crypto` | jsonwebtoken's pure-Rust backend. With neither backend the crate does not compile; with both, `aws-lc-rs` is used | no |
 //! | `axum` | the [`Claims`] and [`VerifiedClaims`] extractors | yes |
 //! | `tracing` | logs rejections (kind only, never tokens or keys) | yes |
-//! | `remote-jwks` | [`keys::RemoteJwks`] (reqwest + rustls), OpenID discovery, multi-issuer, the [`google`] preset | yes |
+//! | `remote-jwks` | [`keys::RemoteJwks`] (reqwest + rustls), OpenID discovery, multi-issuer, the [`providers`] presets | yes |
 //! | `test-util` | [`testing`]: a JWKS server on 127.0.0.1 with failure modes, keys and tokens for your tests | no |
 //! | `issue` | [`issue`]: sign tokens, key ring with rotation, JWKS publishing | yes |
 //!
@@ -98,7 +98,7 @@ pub mod keys;
 mod layer;
 mod log;
 mod pending_key;
-mod providers;
+pub mod providers;
 mod service;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
@@ -121,6 +121,7 @@ pub use layer::{JwtAuth, JwtAuthBuilder};
 pub use pending_key::PendingKey;
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+#[doc(no_inline)]
 pub use providers::google;
 pub use service::JwtAuthService;
 pub use token::{BearerHeader, CookieToken, TokenSource};

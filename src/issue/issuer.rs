@@ -102,42 +102,12 @@ impl TokenIssuer {
             Ok(_) => return Err(invalid("the claims are not a JSON object")),
             Err(e) => return Err(IssueError::with_source(IssueErrorKind::InvalidClaims, e)),
         };
-        let config = &*self.config;
         let now = self.ring.now();
-        fill(&mut claims, "iat", || now.into());
-        fill(&mut claims, "exp", || now.saturating_add(config.ttl).into());
-        if config.not_before {
-            fill(&mut claims, "nbf", || now.into());
-        }
-        if let Some(iss) = &config.issuer {
-            fill(&mut claims, "iss", || iss.as_str().into());
-        }
-        if let Some(aud) = &config.audience {
-            fill(&mut claims, "aud", || aud.clone());
-        }
-        if let Some(sub) = &config.subject {
-            fill(&mut claims, "sub", || sub.as_str().into());
-        }
-        if config.jti && is_unset(&claims, "jti") {
-            claims.insert("jti".to_owned(), random_id()?.into());
-        }
-        // A registered claim still `null` would fail verification: drop it.
-        claims.retain(|name, value| !(value.is_null() && REGISTERED.contains(&name.as_str())));
-        if ["iat", "nbf"]
-            .iter()
-            .any(|date| claims.get(*date).is_some_and(|v| !v.is_number()))
-        {
-            return Err(invalid("`iat` and `nbf` must be numbers"));
-        }
-        let exp = claims
-            .get("exp")
-            .and_then(Value::as_f64)
-            .ok_or_else(|| invalid("`exp` must be a number"))?;
-
+        let exp = self.complete(&mut claims, now)?;
         let key = self.ring.signing_key_at(now);
         let header = Header {
             alg: key.algorithm(),
-            typ: &config.typ,
+            typ: &self.config.typ,
             kid: key.kid(),
         };
         let header = serde_json::to_vec(&header)
@@ -154,6 +124,43 @@ impl TokenIssuer {
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
         Ok(token)
+    }
+
+    /// Fills in the registered claims the issuer sets and checks the time
+    /// claims; returns `exp`.
+    fn complete(&self, claims: &mut Map<String, Value>, now: u64) -> Result<f64, IssueError> {
+        let invalid =
+            |why: &'static str| IssueError::with_source(IssueErrorKind::InvalidClaims, why);
+        let config = &*self.config;
+        fill(claims, "iat", || now.into());
+        fill(claims, "exp", || now.saturating_add(config.ttl).into());
+        if config.not_before {
+            fill(claims, "nbf", || now.into());
+        }
+        if let Some(iss) = &config.issuer {
+            fill(claims, "iss", || iss.as_str().into());
+        }
+        if let Some(aud) = &config.audience {
+            fill(claims, "aud", || aud.clone());
+        }
+        if let Some(sub) = &config.subject {
+            fill(claims, "sub", || sub.as_str().into());
+        }
+        if config.jti && is_unset(claims, "jti") {
+            claims.insert("jti".to_owned(), random_id()?.into());
+        }
+        // A registered claim still `null` would fail verification: drop it.
+        claims.retain(|name, value| !(value.is_null() && REGISTERED.contains(&name.as_str())));
+        if ["iat", "nbf"]
+            .iter()
+            .any(|date| claims.get(*date).is_some_and(|v| !v.is_number()))
+        {
+            return Err(invalid("`iat` and `nbf` must be numbers"));
+        }
+        claims
+            .get("exp")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| invalid("`exp` must be a number"))
     }
 }
 

@@ -56,13 +56,6 @@ impl JwksService {
     }
 }
 
-impl KeyRing {
-    /// A [`JwksService`] serving this ring's public keys.
-    pub fn jwks_service(&self) -> JwksService {
-        JwksService::new(self.clone())
-    }
-}
-
 impl<B> Service<Request<B>> for JwksService {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use super::SigningKey;
+use super::{JwksService, SigningKey};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::jose::published::JwkSet;
 use crate::validation::Clock;
@@ -77,6 +77,11 @@ struct State {
 }
 
 impl KeyRing {
+    /// A [`JwksService`] serving this ring's public keys.
+    pub fn jwks_service(&self) -> JwksService {
+        JwksService::new(self.clone())
+    }
+
     /// A ring with `key` as its only key and the default settings: tokens
     /// live at most 1 h, 60 s leeway, keys published 5 min ahead, system
     /// clock.

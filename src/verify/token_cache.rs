@@ -1,4 +1,5 @@
-//! The verified-token cache (DESIGN §6): a client that repeats its token
+//! The verified-token cache (ARCHITECTURE.md, "The verified-token cache"):
+//! a client that repeats its token
 //! skips the signature check.
 //!
 //! - Keyed by the SHA-256 of the whole token, so a cached answer is only
@@ -173,5 +174,81 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 ttl,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: f64 = 1_000_000.0;
+
+    fn key() -> Arc<Key> {
+        Arc::new(Key::hmac([7u8; 32]).unwrap())
+    }
+
+    fn claims(sub: &str) -> VerifiedClaims<String> {
+        VerifiedClaims::new(sub.to_owned(), Box::from(""))
+    }
+
+    /// Inserts twice (a token is admitted on its second sighting).
+    fn admit(cache: &TokenCache<String>, token: &str, exp: f64, key: &Arc<Key>) {
+        for _ in 0..2 {
+            cache.insert(hash(token), claims(token), exp, key, NOW, 0.0, token.len());
+        }
+    }
+
+    #[test]
+    fn a_token_seen_once_is_not_stored_a_second_sighting_is() {
+        let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
+        cache.insert(hash("a"), claims("a"), NOW + 60.0, &key, NOW, 0.0, 1);
+        assert!(cache.get(&hash("a"), NOW, 0.0).is_none());
+        cache.insert(hash("a"), claims("a"), NOW + 60.0, &key, NOW, 0.0, 1);
+        let hit = cache.get(&hash("a"), NOW, 0.0).expect("admitted");
+        assert_eq!(hit.claims(), "a");
+        assert!(cache.get(&hash("b"), NOW, 0.0).is_none(), "another token");
+    }
+
+    #[test]
+    fn a_hit_rechecks_exp_with_the_leeway() {
+        let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
+        admit(&cache, "t", NOW + 10.0, &key);
+        assert!(cache.get(&hash("t"), NOW + 9.0, 0.0).is_some());
+        assert!(cache.get(&hash("t"), NOW + 12.0, 5.0).is_some());
+        assert!(
+            cache.get(&hash("t"), NOW + 10.0, 0.0).is_none(),
+            "exp reached"
+        );
+        assert!(cache.get(&hash("t"), NOW, 0.0).is_none(), "and dropped");
+    }
+
+    #[test]
+    fn an_expired_token_is_never_stored() {
+        let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
+        admit(&cache, "old", NOW - 1.0, &key);
+        assert!(cache.get(&hash("old"), NOW - 2.0, 0.0).is_none());
+    }
+
+    #[test]
+    fn an_entry_dies_with_the_key_that_verified_it() {
+        let cache = TokenCache::new(DEFAULT_MAX_BYTES);
+        let key = key();
+        admit(&cache, "t", NOW + 60.0, &key);
+        assert!(cache.get(&hash("t"), NOW, 0.0).is_some());
+        drop(key);
+        assert!(cache.get(&hash("t"), NOW, 0.0).is_none());
+    }
+
+    #[test]
+    fn the_cache_is_bounded_in_bytes() {
+        let (cache, key) = (TokenCache::new(64 * 1024), key());
+        for i in 0..1000 {
+            admit(&cache, &format!("token-{i}"), NOW + 600.0, &key);
+        }
+        cache.cache.run_pending_tasks();
+        let per_entry = u64::from(ENTRY_OVERHEAD) + 9;
+        assert!(cache.cache.weighted_size() <= 64 * 1024);
+        assert!(cache.cache.entry_count() <= 64 * 1024 / per_entry + 1);
+        assert!(cache.cache.entry_count() > 0);
     }
 }
