@@ -1,5 +1,5 @@
 //! Hostile key servers, against the test kit's `JwksServer`: every failure
-//! row of DESIGN §3 that `tests/jwks_remote.rs` does not already cover —
+//! row of ARCHITECTURE.md, "The remote key set" that `tests/jwks_remote.rs` does not already cover —
 //! key sets over the key limit, sets with no usable key, duplicate kids,
 //! `oct` keys (which must never verify), weak RSA, encryption keys, keys off
 //! their curve, 200 answers with the wrong content, the body limit exactly

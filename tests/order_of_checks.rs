@@ -1,5 +1,5 @@
 //! Order of checks: the signature is checked before the payload is read
-//! (DESIGN §1), with one issuer and with several; with several issuers only
+//! (ARCHITECTURE.md, "The path of one request"), with one issuer and with several; with several issuers only
 //! `iss` is read, strictly, before the key lookup.
 
 mod common;

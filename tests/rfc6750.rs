@@ -1,4 +1,4 @@
-//! The one mapping from failure to response (DESIGN §4, RFC 6750 §3): exact
+//! The one mapping from failure to response (ARCHITECTURE.md, "Failure → response"; RFC 6750 §3): exact
 //! statuses and `WWW-Authenticate` values, through the real layer.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The remote key set's cache state machine (DESIGN §3), independent of
+//! The remote key set's cache state machine (ARCHITECTURE.md, "The remote key set"), independent of
 //! HTTP: it drives any [`Fetch`] and keeps time with `tokio::time::Instant`,
 //! so tests run it on a paused clock.
 //!
