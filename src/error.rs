@@ -1,4 +1,6 @@
-//! The one error type of the crate and its classification.
+//! The errors of requests ([`AuthError`]) and of configuration
+//! ([`BuildError`]), each with a `#[non_exhaustive]` kind. (Key-set fetches
+//! and issuing have their own: `JwksError`, `IssueError`.)
 //!
 //! Every way a request can fail authentication or authorization is an
 //! [`AuthError`] whose [`AuthErrorKind`] decides, through the single table in

@@ -34,7 +34,7 @@
 //! | fetch fails (planned or kid-triggered) | the last good set is served for up to 24 h past its lifetime; retried in the background, backing off 1 s → 60 s; logged at `warn` |
 //! | nothing usable cached | 503 with `Retry-After`, never 401 |
 //! | HTTP | connect 2 s, total 5 s, body ≤ 256 KiB, ≤ 100 keys, https only except loopback, redirects are failures |
-//! | key hygiene | skips `use: enc`, `key_ops` without `verify`, `oct`, unsupported `kty`/`crv`/`alg`, RSA < 2048 bits, malformed entries; two keys with one `kid` make that `kid` unusable |
+//! | key hygiene | skips `use: enc`, `key_ops` without `verify`, `oct`, unsupported `kty`/`crv`/`alg`, RSA under 2048 or over 8192 bits or with an even or < 3 exponent, small-order Ed25519 keys, EC points off their curve, malformed entries; two keys with one `kid` make that `kid` unusable |
 
 mod cache;
 mod fetch;
@@ -69,7 +69,9 @@ pub enum JwksErrorKind {
     Request,
     /// No complete answer within the time limit.
     Timeout,
-    /// The server answered with a redirect, which is not followed.
+    /// The answer did not come from the configured URL: a client of yours
+    /// followed a redirect (with the default client a redirect is a
+    /// [`Status`](Self::Status) failure: it is never followed).
     Redirected,
     /// The server answered with a status other than 200.
     Status,
