@@ -58,8 +58,13 @@ type Predicate<C> = Arc<dyn Fn(&C) -> bool + Send + Sync>;
 /// A set of scopes and predicates that verified claims must satisfy.
 pub(crate) struct Requirement<C> {
     scopes: Box<[Box<str>]>,
+    /// Roles the token must all hold.
+    roles: Box<[Box<str>]>,
+    /// Role sets of which the token must hold at least one each.
+    any_roles: Box<[Box<[Box<str>]>]>,
     predicates: Box<[Predicate<C>]>,
     scope_challenge: HeaderValue,
+    role_challenge: HeaderValue,
     predicate_challenge: HeaderValue,
 }
 
@@ -67,10 +72,15 @@ impl<C> Requirement<C> {
     /// `None` when there is nothing to require.
     pub(crate) fn new(
         challenges: &Challenges,
-        scopes: Vec<String>,
-        predicates: Vec<Predicate<C>>,
+        parts: RequirementParts<C>,
     ) -> Result<Option<Self>, BuildError> {
-        if scopes.is_empty() && predicates.is_empty() {
+        let RequirementParts {
+            scopes,
+            roles,
+            any_roles,
+            predicates,
+        } = parts;
+        if scopes.is_empty() && roles.is_empty() && any_roles.is_empty() && predicates.is_empty() {
             return Ok(None);
         }
         for scope in &scopes {
@@ -87,10 +97,14 @@ impl<C> Requirement<C> {
         }
         let joined = scopes.join(" ");
         let scope_attr = (!joined.is_empty()).then_some(joined.as_str());
+        let boxed = |v: Vec<String>| v.into_iter().map(String::into_boxed_str).collect();
         Ok(Some(Self {
             scope_challenge: challenges.forbidden(AuthErrorKind::InsufficientScope, scope_attr)?,
+            role_challenge: challenges.forbidden(AuthErrorKind::MissingRole, None)?,
             predicate_challenge: challenges.forbidden(AuthErrorKind::Forbidden, None)?,
-            scopes: scopes.into_iter().map(String::into_boxed_str).collect(),
+            scopes: boxed(scopes),
+            roles: boxed(roles),
+            any_roles: any_roles.into_iter().map(boxed).collect(),
             predicates: predicates.into(),
         }))
     }
@@ -99,6 +113,15 @@ impl<C> Requirement<C> {
         if !self.scopes.iter().all(|s| claims.has_scope(s)) {
             return Err(AuthError::new(AuthErrorKind::InsufficientScope)
                 .with_challenge(self.scope_challenge.clone()));
+        }
+        let has_roles = self.roles.iter().all(|r| claims.has_role(r))
+            && self
+                .any_roles
+                .iter()
+                .all(|set| set.iter().any(|r| claims.has_role(r)));
+        if !has_roles {
+            return Err(AuthError::new(AuthErrorKind::MissingRole)
+                .with_challenge(self.role_challenge.clone()));
         }
         if !self.predicates.iter().all(|p| p(claims.claims())) {
             return Err(AuthError::new(AuthErrorKind::Forbidden)
@@ -112,6 +135,8 @@ impl<C> Requirement<C> {
 /// layer builder.
 pub(crate) struct RequirementParts<C> {
     pub(crate) scopes: Vec<String>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) any_roles: Vec<Vec<String>>,
     pub(crate) predicates: Vec<Predicate<C>>,
 }
 
@@ -119,6 +144,8 @@ impl<C> Default for RequirementParts<C> {
     fn default() -> Self {
         Self {
             scopes: Vec::new(),
+            roles: Vec::new(),
+            any_roles: Vec::new(),
             predicates: Vec::new(),
         }
     }
@@ -129,7 +156,7 @@ impl<C> RequirementParts<C> {
         self,
         challenges: &Challenges,
     ) -> Result<Option<Requirement<C>>, BuildError> {
-        Requirement::new(challenges, self.scopes, self.predicates)
+        Requirement::new(challenges, self)
     }
 }
 
@@ -203,6 +230,24 @@ impl<C, R> AuthorizeBuilder<C, R> {
         self
     }
 
+    /// Requires `role` among the token's roles (see
+    /// [`VerifierBuilder::role_claims`](crate::VerifierBuilder::role_claims));
+    /// 403 `insufficient_scope` otherwise.
+    #[must_use]
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.parts.roles.push(role.into());
+        self
+    }
+
+    /// Requires at least one of `roles` (403 otherwise).
+    #[must_use]
+    pub fn any_role(mut self, roles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.parts
+            .any_roles
+            .push(roles.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Requires `predicate` to hold for the claims.
     #[must_use]
     pub fn predicate(mut self, predicate: impl Fn(&C) -> bool + Send + Sync + 'static) -> Self {
@@ -237,7 +282,7 @@ impl<C, R> AuthorizeBuilder<C, R> {
         let requirement = self.parts.build(&challenges)?.ok_or_else(|| {
             BuildError::new(
                 BuildErrorKind::InvalidSetting,
-                "Authorize needs at least one scope or predicate",
+                "Authorize needs at least one scope, role or predicate",
             )
         })?;
         Ok(Authorize {

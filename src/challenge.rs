@@ -25,7 +25,7 @@ use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 pub const DEFAULT_REALM: &str = "api";
 
 /// Every kind that answers with a challenge, in a fixed order for the table.
-const KINDS: [AuthErrorKind; 17] = [
+const KINDS: [AuthErrorKind; 20] = [
     AuthErrorKind::MissingToken,
     AuthErrorKind::InvalidRequest,
     AuthErrorKind::MalformedToken,
@@ -41,7 +41,10 @@ const KINDS: [AuthErrorKind; 17] = [
     AuthErrorKind::InvalidIssuer,
     AuthErrorKind::InvalidAudience,
     AuthErrorKind::InvalidClaims,
+    AuthErrorKind::InvalidTokenType,
+    AuthErrorKind::RejectedClaim,
     AuthErrorKind::InsufficientScope,
+    AuthErrorKind::MissingRole,
     AuthErrorKind::Forbidden,
 ];
 

@@ -65,7 +65,8 @@ impl<T> OneOrMany<T> {
 /// Verified claims, as the layer stores them in the request extensions.
 ///
 /// Cheap to clone (an `Arc`), dereferences to the claims type `C`, and also
-/// carries the token's scopes for [authorization](crate::authorize). Claims
+/// carries the token's scopes and roles for
+/// [authorization](crate::authorize). Claims
 /// from a token that failed verification are never made into this type.
 pub struct VerifiedClaims<C> {
     inner: Arc<Inner<C>>,
@@ -74,12 +75,17 @@ pub struct VerifiedClaims<C> {
 struct Inner<C> {
     claims: C,
     scopes: Box<str>,
+    roles: Box<[Box<str>]>,
 }
 
 impl<C> VerifiedClaims<C> {
-    pub(crate) fn new(claims: C, scopes: Box<str>) -> Self {
+    pub(crate) fn new(claims: C, scopes: Box<str>, roles: Box<[Box<str>]>) -> Self {
         Self {
-            inner: Arc::new(Inner { claims, scopes }),
+            inner: Arc::new(Inner {
+                claims,
+                scopes,
+                roles,
+            }),
         }
     }
 
@@ -96,6 +102,18 @@ impl<C> VerifiedClaims<C> {
     /// Whether the token grants `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|s| s == scope)
+    }
+
+    /// The token's roles, from the claims configured with
+    /// [`role_claims`](crate::VerifierBuilder::role_claims) (none
+    /// otherwise).
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.inner.roles.iter().map(|r| &**r)
+    }
+
+    /// Whether the token grants `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles().any(|r| r == role)
     }
 }
 
@@ -119,6 +137,7 @@ impl<C: fmt::Debug> fmt::Debug for VerifiedClaims<C> {
         f.debug_struct("VerifiedClaims")
             .field("claims", &self.inner.claims)
             .field("scopes", &self.inner.scopes)
+            .field("roles", &self.inner.roles)
             .finish()
     }
 }

@@ -67,8 +67,18 @@ pub enum AuthErrorKind {
     /// A claim is missing, has the wrong JSON type, or the payload does not
     /// deserialize into the claims type (401 `invalid_token`).
     InvalidClaims,
+    /// The `typ` header is not one the layer accepts, e.g. an ID token sent
+    /// where RFC 9068 access tokens (`at+jwt`) are required (401
+    /// `invalid_token`).
+    InvalidTokenType,
+    /// A claim rule says the token is not for this API (a `token_use`,
+    /// `typ` claim or custom check that does not match) (401
+    /// `invalid_token`).
+    RejectedClaim,
     /// A required scope is missing (403 `insufficient_scope`).
     InsufficientScope,
+    /// A required role is missing (403 `insufficient_scope`).
+    MissingRole,
     /// A claims predicate refused the request (403 `insufficient_scope`).
     Forbidden,
     /// The key server could not be reached and no usable key is cached
@@ -96,9 +106,11 @@ impl AuthErrorKind {
             | Self::LifetimeTooLong
             | Self::InvalidIssuer
             | Self::InvalidAudience
-            | Self::InvalidClaims => StatusCode::UNAUTHORIZED,
+            | Self::InvalidClaims
+            | Self::InvalidTokenType
+            | Self::RejectedClaim => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope | Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::InsufficientScope | Self::MissingRole | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -133,7 +145,10 @@ impl AuthErrorKind {
             Self::InvalidIssuer => "invalid issuer",
             Self::InvalidAudience => "invalid audience",
             Self::InvalidClaims => "invalid claims",
+            Self::InvalidTokenType => "token type not accepted",
+            Self::RejectedClaim => "token not accepted",
             Self::InsufficientScope => "insufficient scope",
+            Self::MissingRole => "insufficient role",
             Self::Forbidden => "access denied",
             Self::KeysUnavailable => "signing keys unavailable",
             Self::MissingLayer => "authentication layer missing",

@@ -175,6 +175,20 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         fn require_scope(scope: impl Into<String>);
         /// See [`VerifierBuilder::require`].
         fn require(predicate: impl Fn(&C) -> bool + Send + Sync + 'static);
+        /// See [`VerifierBuilder::reject_token_unless`].
+        fn reject_token_unless(check: impl Fn(&C) -> bool + Send + Sync + 'static);
+        /// See [`VerifierBuilder::audience_claims`].
+        fn audience_claims(claims: impl IntoIterator<Item = impl Into<String>>);
+        /// See [`VerifierBuilder::require_typ`].
+        fn require_typ(types: impl IntoIterator<Item = impl Into<String>>);
+        /// See [`VerifierBuilder::claim_equals`].
+        fn claim_equals(path: impl Into<String>, value: impl Into<String>);
+        /// See [`VerifierBuilder::role_claims`].
+        fn role_claims(paths: impl IntoIterator<Item = impl Into<String>>);
+        /// See [`VerifierBuilder::require_role`].
+        fn require_role(role: impl Into<String>);
+        /// See [`VerifierBuilder::require_any_role`].
+        fn require_any_role(roles: impl IntoIterator<Item = impl Into<String>>);
         /// See [`VerifierBuilder::token_cache`].
         fn token_cache(enabled: bool);
         /// See [`VerifierBuilder::token_cache_max_bytes`].

@@ -10,9 +10,12 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 
+use super::checks::{Check, Policy};
+use super::claim_path::ClaimPath;
 use super::known_headers::KnownHeaders;
+use super::members::{Bound, Wanted};
 use super::routes::{Route, Routes};
-use super::rules::ClaimRules;
+use super::rules::{ClaimRules, TokenLimits, typ_name};
 use super::token_cache::{self, TokenCache};
 use super::{Inner, Verifier};
 use crate::authorize::RequirementParts;
@@ -43,8 +46,50 @@ pub struct VerifierBuilder<C> {
     /// The first ordering mistake, reported by `build()`.
     deferred: Option<BuildError>,
     requirement: RequirementParts<C>,
+    claim_settings: ClaimSettings,
+    token_checks: Vec<Check<C>>,
     token_cache: Option<u64>,
     _claims: PhantomData<fn() -> C>,
+}
+
+/// Claim rules given as text, compiled (paths parsed and bound) by
+/// `build()`.
+#[derive(Debug, Default)]
+struct ClaimSettings {
+    audience_claims: Vec<String>,
+    equals: Vec<(String, String)>,
+    typ: Vec<String>,
+    role_claims: Vec<String>,
+}
+
+impl ClaimSettings {
+    /// Parses the paths into `rules` and `limits`; returns the members the
+    /// rules read and where roles come from.
+    fn compile(
+        self,
+        rules: &mut ClaimRules,
+        limits: &mut TokenLimits,
+    ) -> Result<(Wanted, Vec<Bound>), BuildError> {
+        let mut wanted = Wanted::default();
+        let mut bind = |path: &str| ClaimPath::parse(path).map(|p| wanted.bind(p));
+        rules.audience_claims = self
+            .audience_claims
+            .iter()
+            .map(|p| bind(p))
+            .collect::<Result<_, _>>()?;
+        rules.equals = self
+            .equals
+            .iter()
+            .map(|(p, v)| Ok((bind(p)?, v.as_str().into())))
+            .collect::<Result<_, BuildError>>()?;
+        let roles = self
+            .role_claims
+            .iter()
+            .map(|p| bind(p))
+            .collect::<Result<_, _>>()?;
+        limits.typ = self.typ.iter().map(|t| typ_name(t).into()).collect();
+        Ok((wanted, roles))
+    }
 }
 
 impl<C> fmt::Debug for VerifierBuilder<C> {
@@ -69,6 +114,8 @@ impl<C> VerifierBuilder<C> {
             tuned_by: None,
             deferred: None,
             requirement: RequirementParts::default(),
+            claim_settings: ClaimSettings::default(),
+            token_checks: Vec::new(),
             token_cache: Some(token_cache::DEFAULT_MAX_BYTES),
             _claims: PhantomData,
         }
@@ -276,10 +323,85 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
-    /// Requires `predicate` over the claims on every request (403).
+    /// Requires `predicate` over the claims on every request: "this caller
+    /// may not" (403 `insufficient_scope`, "access denied").
     #[must_use]
     pub fn require(mut self, predicate: impl Fn(&C) -> bool + Send + Sync + 'static) -> Self {
         self.requirement.predicates.push(Arc::new(predicate));
+        self
+    }
+
+    /// Refuses a token unless `check` holds for its claims: "this token is
+    /// not for us" (401 `invalid_token`, "token not accepted"), where
+    /// [`require`](Self::require) answers 403.
+    #[must_use]
+    pub fn reject_token_unless(
+        mut self,
+        check: impl Fn(&C) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.token_checks.push(Arc::new(check));
+        self
+    }
+
+    /// The claims that may carry the audience (default `aud` only): the
+    /// token passes when one of them is an accepted audience, or an array
+    /// holding one (Keycloak `azp`, Cognito `client_id`, Okta `cid`).
+    /// Each is a JSON Pointer (`/realm_access/roles`) or a top-level name.
+    /// Otherwise 401 "invalid audience".
+    #[must_use]
+    pub fn audience_claims(mut self, claims: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let claims = claims.into_iter().map(Into::into);
+        self.claim_settings.audience_claims.extend(claims);
+        self
+    }
+
+    /// Accepts only tokens whose `typ` header is one of `types`, compared
+    /// case-insensitively with the `application/` prefix optional (RFC 7515
+    /// §4.1.9); e.g. `["at+jwt"]` for RFC 9068 access tokens. Otherwise
+    /// 401 "token type not accepted".
+    #[must_use]
+    pub fn require_typ(mut self, types: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.claim_settings
+            .typ
+            .extend(types.into_iter().map(Into::into));
+        self
+    }
+
+    /// Requires the claim at `path` (a JSON Pointer or a top-level name) to
+    /// be the string `value`, or an array containing it, e.g.
+    /// `("/token_use", "access")` for Cognito, `("typ", "Bearer")` for
+    /// Keycloak. Otherwise 401 "token not accepted".
+    #[must_use]
+    pub fn claim_equals(mut self, path: impl Into<String>, value: impl Into<String>) -> Self {
+        let rule = (path.into(), value.into());
+        self.claim_settings.equals.push(rule);
+        self
+    }
+
+    /// Where the token's roles are (JSON Pointers or top-level names): a
+    /// string array, a space-delimited string, or an object whose keys are
+    /// the roles. Read by [`require_role`](Self::require_role) and
+    /// [`VerifiedClaims::roles`](crate::VerifiedClaims::roles).
+    #[must_use]
+    pub fn role_claims(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let paths = paths.into_iter().map(Into::into);
+        self.claim_settings.role_claims.extend(paths);
+        self
+    }
+
+    /// Requires `role` on every request (403 `insufficient_scope`,
+    /// "insufficient role").
+    #[must_use]
+    pub fn require_role(mut self, role: impl Into<String>) -> Self {
+        self.requirement.roles.push(role.into());
+        self
+    }
+
+    /// Requires at least one of `roles` on every request (403 otherwise).
+    #[must_use]
+    pub fn require_any_role(mut self, roles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let set = roles.into_iter().map(Into::into).collect();
+        self.requirement.any_roles.push(set);
         self
     }
 
@@ -325,7 +447,8 @@ impl<C> VerifierBuilder<C> {
         if let Some(err) = self.deferred {
             return Err(err);
         }
-        let (limits, rules) = self.validation.into_parts();
+        let (mut limits, mut rules) = self.validation.into_parts();
+        let (wanted, roles) = self.claim_settings.compile(&mut rules, &mut limits)?;
         limits.check()?;
         let time = rules.time.clone();
         let routes = if self.issuer_keys.is_empty() {
@@ -342,13 +465,18 @@ impl<C> VerifierBuilder<C> {
             by_issuer(self.issuer_keys, &self.issuer_audiences, &rules)?
         };
         let limits = limits.verifiable_by(routes.algorithms())?;
-        let requirement = self.requirement.build(challenges)?;
+        let policy = Policy {
+            wanted,
+            roles,
+            token_checks: self.token_checks,
+            requirement: self.requirement.build(challenges)?,
+        };
         Ok(Verifier {
             inner: Arc::new(Inner {
                 limits,
                 time,
                 routes,
-                requirement,
+                policy,
                 token_cache: self.token_cache.map(TokenCache::new),
                 known_headers: KnownHeaders::new(),
             }),

@@ -1,9 +1,13 @@
 //! The security checks of a parsed token under the key its source chose,
 //! in the order they run. Nothing here caches or remembers anything.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::jws::{self, Decoded, Jws};
+use super::members::{self, Bound, Members, Wanted};
 use super::payload;
 use super::routes::Route;
 use super::wire::RawClaims;
@@ -18,13 +22,27 @@ pub(crate) struct Passed<C> {
     pub(crate) exp: Option<f64>,
 }
 
+/// A custom check over the claims.
+pub(crate) type Check<C> = Arc<dyn Fn(&C) -> bool + Send + Sync>;
+
+/// What every token must satisfy besides its route's claim rules: the
+/// members the rules read, where roles come from, custom "not for us"
+/// checks (401) and the requirement (403). All empty when not configured.
+pub(crate) struct Policy<C> {
+    pub(crate) wanted: Wanted,
+    pub(crate) roles: Vec<Bound>,
+    pub(crate) token_checks: Vec<Check<C>>,
+    pub(crate) requirement: Option<Requirement<C>>,
+}
+
 /// Runs the checks: the key's algorithms, the signature, the registered
-/// claims against the route's rules, the requirement.
+/// claims against the route's rules, the custom token checks, the
+/// requirement.
 pub(crate) fn run<C: DeserializeOwned>(
     jws: &Jws<'_, '_>,
     route: &Route,
     key: &Key,
-    requirement: Option<&Requirement<C>>,
+    policy: &Policy<C>,
 ) -> Result<Passed<C>, AuthError> {
     // Whatever a key source answered, the key itself decides which
     // algorithms it may verify.
@@ -37,9 +55,13 @@ pub(crate) fn run<C: DeserializeOwned>(
         return Err(AuthErrorKind::InvalidSignature.into());
     }
     // The payload is trusted from here on.
-    let (registered, claims) = read_payload::<C>(jws.payload, route)?;
-    let claims = VerifiedClaims::new(claims, registered.scopes());
-    if let Some(requirement) = requirement {
+    let (registered, claims, members) = read_payload::<C>(jws.payload, route, &policy.wanted)?;
+    if !policy.token_checks.iter().all(|check| check(&claims)) {
+        return Err(AuthErrorKind::RejectedClaim.into());
+    }
+    let roles = roles(&policy.roles, &members);
+    let claims = VerifiedClaims::new(claims, registered.scopes(), roles);
+    if let Some(requirement) = &policy.requirement {
         requirement.check(&claims)?;
     }
     let exp = registered.exp.map(|d| d.0);
@@ -52,15 +74,43 @@ pub(crate) fn run<C: DeserializeOwned>(
 fn read_payload<'p, C: DeserializeOwned>(
     payload: &'p [u8],
     route: &Route,
-) -> Result<(RawClaims<'p>, C), AuthError> {
-    if let Some((registered, claims)) = payload::single_pass::<C>(payload) {
-        route.rules.validate(&registered)?;
-        return Ok((registered, claims));
+    wanted: &Wanted,
+) -> Result<(RawClaims<'p>, C, Members<'p>), AuthError> {
+    if let Some((registered, claims, members)) = payload::single_pass::<C>(payload, wanted) {
+        route.rules.validate(&registered, &members)?;
+        return Ok((registered, claims, members));
     }
     let registered: RawClaims<'_> = serde_json::from_slice(payload)
         .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
-    route.rules.validate(&registered)?;
+    let members = if wanted.is_empty() {
+        Members::default()
+    } else {
+        members::read(payload, wanted)?
+    };
+    route.rules.validate(&registered, &members)?;
     let claims = serde_json::from_slice(payload)
         .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
-    Ok((registered, claims))
+    Ok((registered, claims, members))
+}
+
+/// The roles the configured claims hold: a string array, a space-delimited
+/// string, or an object whose keys are the roles (Zitadel). At most 256.
+fn roles(sources: &[Bound], members: &Members<'_>) -> Box<[Box<str>]> {
+    let mut roles: Vec<Box<str>> = Vec::new();
+    for value in sources.iter().filter_map(|b| members.value(b)) {
+        match value {
+            Value::String(s) => roles.extend(s.split(' ').filter(|r| !r.is_empty()).map(Box::from)),
+            Value::Array(items) => roles.extend(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|r| !r.is_empty())
+                    .map(Box::from),
+            ),
+            Value::Object(map) => roles.extend(map.keys().map(|k| Box::from(k.as_str()))),
+            _ => {}
+        }
+    }
+    roles.truncate(256);
+    roles.into_boxed_slice()
 }

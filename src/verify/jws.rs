@@ -192,6 +192,9 @@ fn read_header<'b>(
     if header.crit || header.enc || header.b64 || header.zip {
         return Err(AuthErrorKind::UnsupportedHeader.into());
     }
+    if !limits.accepts_typ(header.typ.as_deref()) {
+        return Err(AuthErrorKind::InvalidTokenType.into());
+    }
     let alg = keys::parse_alg(&header.alg)
         .filter(|a| limits.algorithms.contains(*a))
         .ok_or(AuthErrorKind::AlgorithmNotAllowed)?;

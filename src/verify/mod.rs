@@ -25,8 +25,10 @@
 
 mod builder;
 mod checks;
+mod claim_path;
 mod jws;
 mod known_headers;
+mod members;
 mod payload;
 pub(crate) mod routes;
 pub(crate) mod rules;
@@ -41,10 +43,10 @@ use serde::de::DeserializeOwned;
 
 pub use builder::VerifierBuilder;
 
-use crate::authorize::Requirement;
 use crate::claims::VerifiedClaims;
 use crate::error::AuthError;
 use crate::keys::{Key, KeyFuture, Lookup};
+use checks::Policy;
 use jws::{Buffers, Jws};
 use known_headers::{KnownHeader, KnownHeaders};
 use routes::{Route, Routes};
@@ -66,7 +68,8 @@ struct Inner<C> {
     /// The clock and leeway (the token cache re-checks `exp` with them).
     time: Time,
     routes: Routes,
-    requirement: Option<Requirement<C>>,
+    /// What a token must satisfy beyond its route's claim rules.
+    policy: Policy<C>,
     token_cache: Option<TokenCache<C>>,
     /// Headers of tokens that verified (skips their parsing next time).
     known_headers: KnownHeaders,
@@ -205,8 +208,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         parsed: &Parsed<'_, '_, '_>,
         key: &Arc<Key>,
     ) -> Result<VerifiedClaims<C>, AuthError> {
-        let requirement = self.inner.requirement.as_ref();
-        let passed = checks::run::<C>(&parsed.jws, parsed.route, key, requirement)?;
+        let passed = checks::run::<C>(&parsed.jws, parsed.route, key, &self.inner.policy)?;
         let jws = &parsed.jws;
         if let (Some(cache), Some(hash), Some(exp)) = (&self.inner.token_cache, hash, passed.exp) {
             let (now, leeway) = self.inner.time.now_and_leeway();

@@ -21,6 +21,7 @@ use serde::de::{
 };
 use serde_json::value::RawValue;
 
+use super::members::{Members, Wanted};
 use super::wire::{RawClaims, Str};
 
 /// The members [`RawClaims`] reads, in the order of [`Captured::values`].
@@ -32,8 +33,15 @@ const REGISTERED: [&str; 9] = [
 /// registered claims and `C` in one pass; `None` when the caller must do
 /// the two plain reads instead (an error anywhere, or a shape the tee does
 /// not model), which then decide the answer and the error.
-pub(crate) fn single_pass<C: DeserializeOwned>(payload: &[u8]) -> Option<(RawClaims<'_>, C)> {
-    let mut captured = Captured::default();
+pub(crate) fn single_pass<'p, C: DeserializeOwned>(
+    payload: &'p [u8],
+    wanted: &Wanted,
+) -> Option<(RawClaims<'p>, C, Members<'p>)> {
+    let mut captured = Captured {
+        values: [None; REGISTERED.len()],
+        members: Members::new(wanted),
+        wanted,
+    };
     let mut de = serde_json::Deserializer::from_slice(payload);
     let claims = C::deserialize(Tee {
         de: &mut de,
@@ -41,17 +49,20 @@ pub(crate) fn single_pass<C: DeserializeOwned>(payload: &[u8]) -> Option<(RawCla
     })
     .ok()?;
     de.end().ok()?;
+    let members = std::mem::take(&mut captured.members);
     let raw = captured.into_raw_claims().ok()?;
-    Some((raw, claims))
+    Some((raw, claims, members))
 }
 
-/// The raw JSON of each registered member met so far.
-#[derive(Default)]
-struct Captured<'p> {
+/// The raw JSON of each registered member met so far, and of the members
+/// claim rules read.
+struct Captured<'w, 'p> {
     values: [Option<&'p RawValue>; REGISTERED.len()],
+    members: Members<'p>,
+    wanted: &'w Wanted,
 }
 
-impl<'p> Captured<'p> {
+impl<'p> Captured<'_, 'p> {
     fn set<E: de::Error>(&mut self, index: usize, value: &'p RawValue) -> Result<(), E> {
         match self.values.get_mut(index) {
             Some(slot @ None) => {
@@ -80,9 +91,9 @@ impl<'p> Captured<'p> {
 
 /// The deserializer `C` sees: serde_json's, with the object's members
 /// passed through [`TeeMap`].
-struct Tee<'a, 'p> {
+struct Tee<'a, 'w, 'p> {
     de: &'a mut serde_json::Deserializer<serde_json::de::SliceRead<'p>>,
-    captured: &'a mut Captured<'p>,
+    captured: &'a mut Captured<'w, 'p>,
 }
 
 /// The error that sends a shape the tee does not model to the fallback.
@@ -102,7 +113,7 @@ macro_rules! refuse_shapes {
     };
 }
 
-impl<'de> Deserializer<'de> for Tee<'_, 'de> {
+impl<'de> Deserializer<'de> for Tee<'_, '_, 'de> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -174,12 +185,12 @@ impl<'de> Deserializer<'de> for Tee<'_, 'de> {
 }
 
 /// Wraps `C`'s visitor so its `visit_map` reads through [`TeeMap`].
-struct TeeVisitor<'a, 'p, V> {
+struct TeeVisitor<'a, 'w, 'p, V> {
     inner: V,
-    captured: &'a mut Captured<'p>,
+    captured: &'a mut Captured<'w, 'p>,
 }
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for TeeVisitor<'_, 'de, V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for TeeVisitor<'_, '_, 'de, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -191,20 +202,23 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for TeeVisitor<'_, 'de, V> {
             map,
             captured: self.captured,
             pending: None,
+            pending_member: None,
         })
     }
 }
 
 /// The object's members: keys and unregistered values pass straight
 /// through; a registered value is captured, then replayed to `C`.
-struct TeeMap<'a, 'p, A> {
+struct TeeMap<'a, 'w, 'p, A> {
     map: A,
-    captured: &'a mut Captured<'p>,
+    captured: &'a mut Captured<'w, 'p>,
     /// The registered member whose value comes next.
     pending: Option<usize>,
+    /// The slot of the wanted member whose value comes next.
+    pending_member: Option<usize>,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, '_, 'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -215,6 +229,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, A> {
             return Ok(None);
         };
         self.pending = REGISTERED.iter().position(|name| *name == &*key);
+        if !self.captured.wanted.is_empty() {
+            self.pending_member = self.captured.wanted.position(&key);
+        }
         let value = match key.0 {
             Cow::Borrowed(s) => seed.deserialize(BorrowedStrDeserializer::<A::Error>::new(s))?,
             Cow::Owned(s) => seed.deserialize(s.into_deserializer())?,
@@ -226,11 +243,20 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, A> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        let Some(index) = self.pending.take() else {
+        let (index, member) = (self.pending.take(), self.pending_member.take());
+        if index.is_none() && member.is_none() {
             return self.map.next_value_seed(seed);
-        };
+        }
         let raw: &'de RawValue = self.map.next_value()?;
-        self.captured.set(index, raw)?;
+        if let Some(index) = index {
+            self.captured.set(index, raw)?;
+        }
+        if let Some(slot) = member {
+            self.captured
+                .members
+                .set(slot, raw)
+                .map_err(de::Error::custom)?;
+        }
         seed.deserialize(raw).map_err(de::Error::custom)
     }
 

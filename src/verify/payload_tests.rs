@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::super::members::Wanted;
 use super::super::wire::{NumericDate, RawClaims};
 use super::{REGISTERED, single_pass};
 use crate::claims::{OneOrMany, RegisteredClaims};
@@ -63,9 +64,9 @@ fn check_by<C: DeserializeOwned + Debug>(
     let bytes = payload.as_bytes();
     let plain_raw = serde_json::from_slice::<RawClaims<'_>>(bytes);
     let plain_c = serde_json::from_slice::<C>(bytes);
-    let single = single_pass::<C>(bytes);
+    let single = single_pass::<C>(bytes, &Wanted::default());
     match (plain_raw, plain_c, single) {
-        (Ok(raw), Ok(c), Some((one_raw, one_c))) => {
+        (Ok(raw), Ok(c), Some((one_raw, one_c, _))) => {
             assert_eq!(
                 format!("{one_raw:?}"),
                 format!("{raw:?}"),
@@ -90,7 +91,7 @@ fn check_by<C: DeserializeOwned + Debug>(
                 ..Tally::default()
             }
         }
-        (raw, c, Some((one_raw, one_c))) => panic!(
+        (raw, c, Some((one_raw, one_c, _))) => panic!(
             "answered though a plain read fails, C = {ty}, payload {payload:?}:\n \
              RawClaims: {:?}\n C: {:?}\n answer: {one_raw:?} / {one_c:?}",
             raw.err(),
@@ -477,7 +478,7 @@ fn table_matches_the_plain_reads() {
 #[test]
 fn value_and_typed_answer_on_well_formed_payloads() {
     let payload = br#"{"sub":"u","exp":1700000000,"aud":["a","b"],"iss":"i","nbf":1.5,"iat":3,"scope":"r w","scp":["x"],"name":"\u004e"}"#;
-    let (raw, value) = single_pass::<Value>(payload).unwrap();
+    let (raw, value, _) = single_pass::<Value>(payload, &Wanted::default()).unwrap();
     assert_eq!(value, serde_json::from_slice::<Value>(payload).unwrap());
     assert_eq!(raw.exp.map(|d| d.0), Some(1_700_000_000.0));
     assert_eq!(raw.nbf.map(|d| d.0), Some(1.5));
@@ -485,7 +486,7 @@ fn value_and_typed_answer_on_well_formed_payloads() {
     assert_eq!(raw.iss.as_deref(), Some("i"));
     assert_eq!(raw.scope.as_deref(), Some("r w"));
     assert_eq!(&*raw.scopes(), "r w x");
-    let (_, typed) = single_pass::<Typed>(payload).unwrap();
+    let (_, typed, _) = single_pass::<Typed>(payload, &Wanted::default()).unwrap();
     assert_eq!(typed.exp, 1_700_000_000);
     assert_eq!(typed.name.as_deref(), Some("N"));
     assert_eq!(typed.aud, serde_json::json!(["a", "b"]));
@@ -494,19 +495,19 @@ fn value_and_typed_answer_on_well_formed_payloads() {
 #[test]
 fn escaped_registered_key_is_captured() {
     let payload = br#"{"\u0065xp":1700000000,"\u0061ud":"a"}"#;
-    let (raw, value) = single_pass::<Value>(payload).unwrap();
+    let (raw, value, _) = single_pass::<Value>(payload, &Wanted::default()).unwrap();
     assert_eq!(raw.exp.map(|d| d.0), Some(1_700_000_000.0));
     assert_eq!(format!("{:?}", raw.aud), r#"Some(One("a"))"#);
     assert_eq!(value, serde_json::json!({"exp": 1_700_000_000, "aud": "a"}));
     // Escaped twin of a present member: a duplicate, as in the plain read.
-    assert!(single_pass::<Value>(br#"{"exp":1,"\u0065xp":1}"#).is_none());
+    assert!(single_pass::<Value>(br#"{"exp":1,"\u0065xp":1}"#, &Wanted::default()).is_none());
     assert!(serde_json::from_slice::<RawClaims<'_>>(br#"{"exp":1,"\u0065xp":1}"#).is_err());
 }
 
 #[test]
 fn nested_registered_names_are_not_captured() {
     let payload = br#"{"x":{"exp":"no","aud":null},"y":[{"iss":1}]}"#;
-    let (raw, _) = single_pass::<Value>(payload).unwrap();
+    let (raw, _, _) = single_pass::<Value>(payload, &Wanted::default()).unwrap();
     assert_eq!(format!("{raw:?}"), format!("{:?}", RawClaims::default()));
 }
 
@@ -520,16 +521,18 @@ fn registered_claim_the_claims_type_ignores_is_still_checked() {
         br#"{"nbf":1e400}"#,
         br#"{"aud":["a"],"aud":["a"]}"#,
     ] {
-        assert!(single_pass::<Defaults>(payload).is_none());
-        assert!(single_pass::<HashMap<String, Box<RawValue>>>(payload).is_none());
-        assert!(single_pass::<Flattened>(payload).is_none());
+        assert!(single_pass::<Defaults>(payload, &Wanted::default()).is_none());
+        assert!(
+            single_pass::<HashMap<String, Box<RawValue>>>(payload, &Wanted::default()).is_none()
+        );
+        assert!(single_pass::<Flattened>(payload, &Wanted::default()).is_none());
     }
 }
 
 #[test]
 fn raw_value_fields_see_the_exact_text() {
     let payload = br#"{ "aud" : [ "a" , "b" ] , "exp" : 1.50 , "nested" : { "x" : [ ] } }"#;
-    let (raw, c) = single_pass::<WithRaw>(payload).unwrap();
+    let (raw, c, _) = single_pass::<WithRaw>(payload, &Wanted::default()).unwrap();
     assert_eq!(c.aud.unwrap().get(), r#"[ "a" , "b" ]"#);
     assert_eq!(c.exp.unwrap().get(), "1.50");
     assert_eq!(c.nested.unwrap().get(), r#"{ "x" : [ ] }"#);
@@ -538,10 +541,12 @@ fn raw_value_fields_see_the_exact_text() {
 
 #[test]
 fn registered_claims_type_reads_aud_both_ways() {
-    let (_, one) = single_pass::<RegisteredClaims>(br#"{"aud":"a","exp":1.5}"#).unwrap();
+    let (_, one, _) =
+        single_pass::<RegisteredClaims>(br#"{"aud":"a","exp":1.5}"#, &Wanted::default()).unwrap();
     assert_eq!(one.aud, Some(OneOrMany::One("a".to_owned())));
     assert_eq!(one.exp, Some(1.5));
-    let (_, many) = single_pass::<RegisteredClaims>(br#"{"aud":["a","b"]}"#).unwrap();
+    let (_, many, _) =
+        single_pass::<RegisteredClaims>(br#"{"aud":["a","b"]}"#, &Wanted::default()).unwrap();
     assert_eq!(
         many.aud,
         Some(OneOrMany::Many(vec!["a".to_owned(), "b".to_owned()]))
@@ -552,7 +557,8 @@ fn registered_claims_type_reads_aud_both_ways() {
 fn numeric_date_range_is_the_plain_one() {
     let date = |text: &str| {
         let payload = format!(r#"{{"exp":{text}}}"#);
-        let one = single_pass::<Value>(payload.as_bytes()).map(|(raw, _)| raw.exp.map(|d| d.0));
+        let one = single_pass::<Value>(payload.as_bytes(), &Wanted::default())
+            .map(|(raw, _, _)| raw.exp.map(|d| d.0));
         let plain = serde_json::from_slice::<RawClaims<'_>>(payload.as_bytes())
             .ok()
             .map(|raw| raw.exp.map(|d: NumericDate| d.0));

@@ -5,6 +5,9 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
+use super::members::{Bound, Members};
 use super::wire::RawClaims;
 use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 use crate::keys::AlgSet;
@@ -22,6 +25,9 @@ pub(crate) const MAX_TOKEN_SIZE_LIMIT: usize = 64 * 1024;
 pub(crate) struct TokenLimits {
     pub(crate) max_size: usize,
     pub(crate) algorithms: AlgSet,
+    /// Accepted `typ` header values, as [`typ_name`] gives them (empty:
+    /// not checked).
+    pub(crate) typ: Vec<Box<str>>,
 }
 
 impl Default for TokenLimits {
@@ -29,11 +35,27 @@ impl Default for TokenLimits {
         Self {
             max_size: DEFAULT_MAX_TOKEN_SIZE,
             algorithms: AlgSet::ALL,
+            typ: Vec::new(),
         }
     }
 }
 
+/// A `typ` value as compared (RFC 7515 §4.1.9): lowercase, without the
+/// optional `application/` prefix.
+pub(crate) fn typ_name(typ: &str) -> String {
+    let lower = typ.to_ascii_lowercase();
+    match lower.strip_prefix("application/") {
+        Some(rest) => rest.to_owned(),
+        None => lower,
+    }
+}
+
 impl TokenLimits {
+    /// Whether a token with this `typ` header (or none) is accepted.
+    pub(crate) fn accepts_typ(&self, typ: Option<&str>) -> bool {
+        self.typ.is_empty() || typ.is_some_and(|t| self.typ.iter().any(|w| **w == *typ_name(t)))
+    }
+
     pub(crate) fn check(&self) -> Result<(), BuildError> {
         if self.max_size == 0 || self.max_size > MAX_TOKEN_SIZE_LIMIT {
             return Err(invalid(format!(
@@ -94,6 +116,10 @@ pub(crate) struct ClaimRules {
     pub(crate) require_iat: bool,
     /// Neither `iss` nor `aud` checked, on purpose.
     pub(crate) unchecked_iss_aud: bool,
+    /// Claims that may carry the audience (empty: `aud`).
+    pub(crate) audience_claims: Vec<Bound>,
+    /// Claims that must equal a value (or, as an array, contain it).
+    pub(crate) equals: Vec<(Bound, Box<str>)>,
 }
 
 impl ClaimRules {
@@ -134,8 +160,27 @@ impl ClaimRules {
         Ok(())
     }
 
-    /// Checks the registered claims of a token whose signature is valid.
-    pub(crate) fn validate(&self, claims: &RawClaims<'_>) -> Result<(), AuthError> {
+    /// Checks the claims of a token whose signature is valid.
+    pub(crate) fn validate(
+        &self,
+        claims: &RawClaims<'_>,
+        members: &Members<'_>,
+    ) -> Result<(), AuthError> {
+        self.validate_registered(claims)?;
+        self.check_audience(claims, members)?;
+        let all_equal = self
+            .equals
+            .iter()
+            .all(|(bound, want)| holds(members.value(bound).as_ref(), want));
+        if all_equal {
+            Ok(())
+        } else {
+            Err(AuthErrorKind::RejectedClaim.into())
+        }
+    }
+
+    /// The time and issuer checks.
+    fn validate_registered(&self, claims: &RawClaims<'_>) -> Result<(), AuthError> {
         let (now, leeway) = self.time.now_and_leeway();
         let exp = claims.exp.ok_or(AuthErrorKind::InvalidClaims)?.0;
         if now >= exp + leeway {
@@ -155,8 +200,7 @@ impl ClaimRules {
                 return Err(AuthErrorKind::LifetimeTooLong.into());
             }
         }
-        self.check_issuer(claims)?;
-        self.check_audience(claims)
+        self.check_issuer(claims)
     }
 
     fn check_issuer(&self, claims: &RawClaims<'_>) -> Result<(), AuthError> {
@@ -172,18 +216,47 @@ impl ClaimRules {
         }
     }
 
-    fn check_audience(&self, claims: &RawClaims<'_>) -> Result<(), AuthError> {
+    fn check_audience(
+        &self,
+        claims: &RawClaims<'_>,
+        members: &Members<'_>,
+    ) -> Result<(), AuthError> {
+        let accepted = |a: &str| self.audiences.iter().any(|want| **want == *a);
         let ok = self.audiences.is_empty()
-            || claims.aud.as_ref().is_some_and(|aud| {
-                aud.iter()
-                    .any(|a| self.audiences.iter().any(|want| **want == *a))
-            });
+            || if self.audience_claims.is_empty() {
+                claims
+                    .aud
+                    .as_ref()
+                    .is_some_and(|aud| aud.iter().any(accepted))
+            } else {
+                self.audience_claims.iter().any(|b| {
+                    members
+                        .value(b)
+                        .as_ref()
+                        .is_some_and(|v| strings(v).any(accepted))
+                })
+            };
         if ok {
             Ok(())
         } else {
             Err(AuthErrorKind::InvalidAudience.into())
         }
     }
+}
+
+/// The strings of a claim value: itself, or the strings of an array.
+fn strings(value: &Value) -> impl Iterator<Item = &str> {
+    let (one, many) = match value {
+        Value::String(s) => (Some(s.as_str()), &[][..]),
+        Value::Array(items) => (None, &items[..]),
+        _ => (None, &[][..]),
+    };
+    one.into_iter().chain(many.iter().filter_map(Value::as_str))
+}
+
+/// A claim that equals `want`, or an array that contains it.
+fn holds(value: Option<&Value>, want: &str) -> bool {
+    value.is_some_and(|v| strings(v).any(|s| s == want))
 }
 
 fn invalid(message: impl Into<String>) -> BuildError {
@@ -203,7 +276,9 @@ mod tests {
     fn check(v: &Validation, json: &str) -> Result<(), AuthErrorKind> {
         let c = claims(json).map_err(|_| AuthErrorKind::InvalidClaims)?;
         let (_, rules) = v.clone().into_parts();
-        rules.validate(&c).map_err(|e| e.kind())
+        rules
+            .validate(&c, &Members::default())
+            .map_err(|e| e.kind())
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub(crate) struct RawHeader<'a> {
     /// A string when present (RFC 7515 §4.1.4): `null` is malformed.
     #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) kid: Option<Str<'a>>,
+    /// The media type of the token (`JWT`, `at+jwt` …), when it is a
+    /// string (a `typ` of another type is as good as none: it matches no
+    /// required type, and without a requirement it is not read).
+    #[serde(default, borrow, deserialize_with = "string_or_none")]
+    pub(crate) typ: Option<Str<'a>>,
     /// Header members we refuse in any form, `null` included.
     #[serde(default, deserialize_with = "present")]
     pub(crate) crit: bool,
@@ -199,6 +204,47 @@ impl<'de> Deserialize<'de> for IsString {
         }
         d.deserialize_str(V)
     }
+}
+
+/// A string, or `None` for a value of any other type.
+fn string_or_none<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Str<'a>>, D::Error> {
+    struct V<'a>(std::marker::PhantomData<&'a ()>);
+    impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+        type Value = Option<Str<'a>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Str(Cow::Borrowed(v))))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Str(Cow::Owned(v.to_owned()))))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V(std::marker::PhantomData))
 }
 
 /// A present claim must have its type: `null` is not "absent".

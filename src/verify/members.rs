@@ -1,0 +1,125 @@
+//! The top-level payload members that claim rules read beyond the
+//! registered claims (`azp`, `token_use`, `realm_access` …): named when the
+//! verifier is built ([`Wanted`]), captured as raw JSON during the one pass
+//! over a verified payload ([`Members`]), parsed only when a rule looks.
+//! With no such rule, nothing is captured and nothing allocated.
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::fmt;
+
+use super::claim_path::ClaimPath;
+use super::wire::Str;
+use crate::error::{AuthError, AuthErrorKind};
+
+/// The member names the rules read, each once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Wanted {
+    names: Vec<Box<str>>,
+}
+
+/// A claim path bound to its slot in [`Members`].
+#[derive(Clone, Debug)]
+pub(crate) struct Bound {
+    slot: usize,
+    path: ClaimPath,
+}
+
+impl Wanted {
+    /// Binds `path`, adding its top-level member to the wanted names.
+    pub(crate) fn bind(&mut self, path: ClaimPath) -> Bound {
+        let slot = match self.position(path.root()) {
+            Some(slot) => slot,
+            None => {
+                self.names.push(path.root().into());
+                self.names.len() - 1
+            }
+        };
+        Bound { slot, path }
+    }
+
+    /// The slot of a member name.
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| **n == *name)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// The raw values of the wanted members of one payload.
+#[derive(Debug, Default)]
+pub(crate) struct Members<'p> {
+    values: Vec<Option<&'p RawValue>>,
+}
+
+impl<'p> Members<'p> {
+    pub(crate) fn new(wanted: &Wanted) -> Self {
+        Self {
+            values: vec![None; wanted.len()],
+        }
+    }
+
+    /// Records the value of the member in `slot`; a member given twice is
+    /// refused (which of two `token_use` would a rule believe?).
+    pub(crate) fn set(&mut self, slot: usize, value: &'p RawValue) -> Result<(), &'static str> {
+        match self.values.get_mut(slot) {
+            Some(entry @ None) => {
+                *entry = Some(value);
+                Ok(())
+            }
+            _ => Err("a claim that a rule reads is given twice"),
+        }
+    }
+
+    /// The value at `bound`'s path, parsed.
+    pub(crate) fn value(&self, bound: &Bound) -> Option<Value> {
+        let raw = self.values.get(bound.slot).copied().flatten()?;
+        let root: Value = serde_json::from_str(raw.get()).ok()?;
+        bound.path.find(&root).cloned()
+    }
+}
+
+/// Reads only the wanted members of a payload (the path taken when the
+/// single pass cannot be used).
+pub(crate) fn read<'p>(payload: &'p [u8], wanted: &Wanted) -> Result<Members<'p>, AuthError> {
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let members = de
+        .deserialize_map(Collect { wanted })
+        .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
+    Ok(members)
+}
+
+struct Collect<'w> {
+    wanted: &'w Wanted,
+}
+
+impl<'de> Visitor<'de> for Collect<'_> {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+        let mut members = Members::new(self.wanted);
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match self.wanted.position(&key) {
+                Some(slot) => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    members.set(slot, raw).map_err(de::Error::custom)?;
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(members)
+    }
+}
