@@ -102,8 +102,10 @@ where
                     let (claims, (mut req, mut inner)) = match (verified, request.take()) {
                         (Ok(claims), Some(request)) => (claims, request),
                         (Err(err), _) => return Poll::Ready(Ok(rejection(auth, &err))),
-                        // Polled again after it answered: nothing to call.
-                        (Ok(_), None) => return Poll::Pending,
+                        // Polled again after it answered breaks the
+                        // `Future` contract; no request data can lead here.
+                        #[allow(clippy::panic)]
+                        (Ok(_), None) => panic!("PendingKey polled after completion"),
                     };
                     req.extensions_mut().insert(claims);
                     inner.call(req)

@@ -63,8 +63,18 @@ async fn small_order_ed25519_keys_are_skipped_so_forged_tokens_fail() {
         let forged = forged_eddsa(&format!("small-{i}"));
         assert_invalid_token(&app, &hits, bearer(&forged), "unknown signing key").await;
     }
-    // As a static key, a small-order point is a build error.
-    for x in &points {
+    // As a static key, a small-order point is a build error, in its
+    // canonical encoding and in the others: the identity with the sign bit
+    // set, and y = p and y = p + 1 (0 and 1 again, unreduced).
+    let mut unreduced = [[0xffu8; 32]; 3];
+    unreduced[0] = [0; 32];
+    unreduced[0][0] = 1;
+    unreduced[0][31] = 0x80;
+    for (x, low) in unreduced[1..].iter_mut().zip([0xed, 0xee]) {
+        x[0] = low;
+        x[31] = 0x7f;
+    }
+    for x in points.iter().chain(&unreduced) {
         let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(x));
         assert!(Key::from_jwk(&jwk).is_err());
         let mut spki = hex("302a300506032b6570032100");
@@ -148,6 +158,82 @@ async fn a_cached_token_is_refused_once_its_kid_becomes_ambiguous() {
     let new = sign(Algorithm::EdDSA, Some("new"), &claims(), &ed_signer());
     assert_ok(&app, &hits, bearer(&new)).await;
     assert_invalid_token(&app, &hits, bearer(&token), "unknown signing key").await;
+}
+
+/// A token without a `kid`, verified by the set's only key and cached, is
+/// refused once the refetched set holds a second candidate: the set
+/// changed, so its cached answer goes with it.
+#[tokio::test]
+async fn a_cached_kidless_token_is_refused_once_the_set_has_two_candidates() {
+    let server = server_with(jwks_json(&[rsa_jwk("a")])).await;
+    let (app, hits) = app_for(remote_with_timeout(&server).build().unwrap());
+    let kidless = sign(Algorithm::RS256, None, &claims(), &rsa_signer());
+    for _ in 0..3 {
+        assert_ok(&app, &hits, bearer(&kidless)).await;
+    }
+    let other = DecodingKey::from_rsa_pem(ATTACKER_RSA_PUBLIC_PEM.as_bytes()).unwrap();
+    let other = jwk_json(&other, Algorithm::RS256, Some("b"));
+    server.set_jwks(jwks_json(&[rsa_jwk("a"), other]));
+    let new = sign(
+        Algorithm::RS256,
+        Some("b"),
+        &claims(),
+        &attacker_rsa_signer(),
+    );
+    assert_ok(&app, &hits, bearer(&new)).await;
+    assert_invalid_token(&app, &hits, bearer(&kidless), "unknown signing key").await;
+}
+
+/// An HMAC token claiming the issuer whose keys are remote is refused
+/// before any lookup, even when another issuer has a static HMAC key.
+#[tokio::test]
+async fn hmac_tokens_never_reach_a_remote_issuer_beside_a_static_one() {
+    let server = server_with(jwks_json(&[rsa_jwk("rsa")])).await;
+    let remote_iss = server.base_url();
+    let auth = JwtAuth::<TestClaims>::builder()
+        .issuer_keys(
+            ISSUER,
+            jwt_layer::StaticKeys::new([Key::hmac(SECRET).unwrap()]).unwrap(),
+        )
+        .issuer_keys(remote_iss.clone(), remote_with_timeout(&server))
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let (app, hits) = router(auth);
+    assert_ok(&app, &hits, bearer(&hs256(&claims()))).await;
+    let claims = claims_with(json!({"iss": remote_iss}));
+    let hmac = sign(
+        Algorithm::HS512,
+        Some("kc-refresh"),
+        &claims,
+        &hmac_signer(),
+    );
+    assert_invalid_token(&app, &hits, bearer(&hmac), "algorithm not allowed").await;
+    assert_eq!(server.request_count(), 0, "no fetch for it");
+    let good = sign(Algorithm::RS256, Some("rsa"), &claims, &rsa_signer());
+    assert_ok(&app, &hits, bearer(&good)).await;
+}
+
+#[test]
+fn an_allow_list_no_key_source_can_verify_is_a_build_error() {
+    let keys = RemoteJwks::builder("https://idp.example/keys");
+    let err = JwtAuth::<TestClaims>::builder()
+        .key_source(keys)
+        .issuer(ISSUER)
+        .algorithms([Algorithm::HS256])
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), jwt_layer::BuildErrorKind::InvalidValidation);
+}
+
+#[test]
+fn a_static_ec_key_off_its_curve_is_refused() {
+    let mut der = EC256_PUBLIC_DER.to_vec();
+    let last = der.len() - 1;
+    der[last] ^= 1;
+    let err = Key::ec_der(&der).unwrap_err();
+    assert_eq!(err.kind(), jwt_layer::BuildErrorKind::InvalidKey);
+    assert!(Key::ec_der(EC256_PUBLIC_DER).is_ok());
 }
 
 /// A refetch for a new `kid` that fails is retried on the backoff, so one

@@ -235,6 +235,7 @@ async fn claims_that_do_not_fit_the_claims_type_are_invalid() {
     for changes in [
         json!({"sub": 5}),
         json!({"sub": null}),
+        json!({"jti": 5}),
         json!({"admin": "yes"}),
     ] {
         let token = hs256(&claims_with(changes.clone()));

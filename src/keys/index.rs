@@ -55,29 +55,34 @@ impl KeyIndex {
         (index, dups)
     }
 
-    /// Indexes a refetched key set. Unchanged keys keep the parsed (and
-    /// prepared) object of `previous`, so tokens they verified stay in the
-    /// verified-token cache, which binds each entry to that object. A key
-    /// whose `kid` the new set claims twice gets a new object: the cache
-    /// entries it verified die with the old one, so a cached token never
-    /// outlives its key becoming ambiguous.
+    /// Indexes a refetched key set. A set holding exactly the keys of
+    /// `previous` (in any order) keeps their parsed (and prepared) objects,
+    /// so the tokens they verified stay in the verified-token cache, which
+    /// binds each entry to that object. Any change to the set (a key added,
+    /// removed or changed, a `kid` now shared) gives every key a new
+    /// object: a token cached under the old set is verified afresh, so a
+    /// cache hit never answers differently from a fresh verification.
     #[cfg(feature = "remote-jwks")]
     pub(crate) fn refreshed(keys: Vec<Key>, previous: Option<&Self>) -> (Self, Vec<Box<str>>) {
-        let mut seen = HashSet::new();
-        let shared_kids: HashSet<Box<str>> = keys
-            .iter()
-            .filter_map(Key::kid)
-            .filter(|kid| !seen.insert(*kid))
-            .map(Box::from)
-            .collect();
-        let keys = keys.into_iter().map(|key| {
-            let reusable = key.kid().is_none_or(|kid| !shared_kids.contains(kid));
-            previous
-                .filter(|_| reusable)
-                .and_then(|p| p.same_as(&key))
-                .unwrap_or_else(|| Arc::new(key))
-        });
-        Self::from_shared(keys)
+        match previous.and_then(|p| p.same_keys(&keys)) {
+            Some(shared) => Self::from_shared(shared),
+            None => Self::new(keys),
+        }
+    }
+
+    /// This index's key objects, if `keys` are exactly its keys.
+    #[cfg(feature = "remote-jwks")]
+    fn same_keys(&self, keys: &[Key]) -> Option<Vec<Arc<Key>>> {
+        if keys.len() != self.all.len() {
+            return None;
+        }
+        let mut unused: Vec<&Arc<Key>> = self.all.iter().collect();
+        keys.iter()
+            .map(|key| {
+                let i = unused.iter().position(|old| old.same_as(key))?;
+                Some(Arc::clone(unused.swap_remove(i)))
+            })
+            .collect()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -86,12 +91,6 @@ impl KeyIndex {
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
         self.all.iter().map(|k| &**k)
-    }
-
-    /// The shared key equal to `key`, if the index holds one.
-    #[cfg(feature = "remote-jwks")]
-    fn same_as(&self, key: &Key) -> Option<Arc<Key>> {
-        self.all.iter().find(|k| k.same_as(key)).cloned()
     }
 
     /// Finds the key for a token.
@@ -180,20 +179,21 @@ mod tests {
 
     #[cfg(feature = "remote-jwks")]
     #[test]
-    fn unchanged_keys_keep_their_object_unless_their_kid_became_shared() {
+    fn an_unchanged_set_keeps_its_objects_a_changed_one_gets_new_ones() {
         let (old, _) = KeyIndex::new([hmac(Some("a"), 1), hmac(Some("b"), 2)]);
         let a = old.find(Some("a"), Algorithm::HS256).unwrap();
-        let b = old.find(Some("b"), Algorithm::HS256).unwrap();
-        let (new, dups) = KeyIndex::refreshed(
-            vec![hmac(Some("a"), 1), hmac(Some("a"), 3), hmac(Some("b"), 2)],
-            Some(&old),
-        );
-        assert_eq!(dups, vec![Box::from("a")]);
-        let b2 = new.find(Some("b"), Algorithm::HS256).unwrap();
-        assert!(Arc::ptr_eq(&b, &b2), "an unchanged key keeps its object");
-        assert!(
-            new.all.iter().all(|k| !Arc::ptr_eq(k, &a)),
-            "a key whose kid is now shared gets a new object"
-        );
+        let same = vec![hmac(Some("b"), 2), hmac(Some("a"), 1)];
+        let (new, _) = KeyIndex::refreshed(same, Some(&old));
+        let a2 = new.find(Some("a"), Algorithm::HS256).unwrap();
+        assert!(Arc::ptr_eq(&a, &a2), "the same keys in another order");
+        for changed in [
+            vec![hmac(Some("a"), 1), hmac(Some("b"), 2), hmac(Some("c"), 3)],
+            vec![hmac(Some("a"), 1)],
+            vec![hmac(Some("a"), 1), hmac(Some("a"), 3)],
+            vec![hmac(Some("a"), 1), hmac(Some("b"), 4)],
+        ] {
+            let (new, _) = KeyIndex::refreshed(changed, Some(&old));
+            assert!(new.all.iter().all(|k| !Arc::ptr_eq(k, &a)));
+        }
     }
 }

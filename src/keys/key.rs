@@ -295,6 +295,12 @@ fn ec_point(point: &[u8]) -> Result<Key, BuildError> {
             "EC key is not an uncompressed P-256 or P-384 point",
         )
     })?;
+    if !crate::crypto::ec_point_is_valid(curve.algorithm(), point) {
+        return Err(BuildError::new(
+            BuildErrorKind::InvalidKey,
+            "EC key is not a point on its curve",
+        ));
+    }
     let algorithms = algorithms_for(KeyType::from(curve), None).unwrap_or(AlgSet::EMPTY);
     Ok(Key::new(None, algorithms, DecodingKey::from_ec_der(point)))
 }

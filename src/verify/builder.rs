@@ -195,6 +195,11 @@ impl<C> VerifierBuilder<C> {
     /// example a [`RemoteJwks`](crate::keys::RemoteJwks) or its builder.
     #[must_use]
     pub fn key_source(mut self, source: impl IntoKeySource) -> Self {
+        if self.key_source.is_some() {
+            self.deferred.get_or_insert_with(|| {
+                conflict("key_source(..) is given twice: use issuer_keys(..) for several sources")
+            });
+        }
         self.key_source = Some(source.into_key_source());
         self
     }
@@ -411,7 +416,8 @@ impl<C> VerifierBuilder<C> {
     /// the key that verified them.
     #[must_use]
     pub fn token_cache(mut self, enabled: bool) -> Self {
-        self.token_cache = enabled.then_some(token_cache::DEFAULT_MAX_BYTES);
+        let bytes = self.token_cache.unwrap_or(token_cache::DEFAULT_MAX_BYTES);
+        self.token_cache = enabled.then_some(bytes);
         self
     }
 
@@ -504,7 +510,7 @@ fn single_route(
             Arc::new(StaticKeys::new(keys)?)
         }
     };
-    Ok(Route { keys, rules })
+    Ok(Route::new(keys, rules))
 }
 
 /// One route per issuer, each with its audiences.
@@ -533,7 +539,7 @@ fn by_issuer(
             .collect();
         let rules = rules.for_issuer(&issuer, (!own.is_empty()).then_some(&own[..]));
         rules.check()?;
-        let route = Route { keys: keys?, rules };
+        let route = Route::new(keys?, rules);
         if map.insert(issuer.into_boxed_str(), route).is_some() {
             return Err(conflict("an issuer is given twice"));
         }

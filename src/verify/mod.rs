@@ -44,7 +44,7 @@ use serde::de::DeserializeOwned;
 pub use builder::VerifierBuilder;
 
 use crate::claims::VerifiedClaims;
-use crate::error::AuthError;
+use crate::error::{AuthError, AuthErrorKind};
 use crate::keys::{Key, KeyFuture, Lookup};
 use checks::Policy;
 use jws::{Buffers, Jws};
@@ -197,6 +197,9 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         // The claims are read after the signature (`checks.rs`); with
         // several issuers the unverified `iss` picks the keys first.
         let route = self.inner.routes.pick(jws.payload)?;
+        if !route.algorithms.contains(jws.alg) {
+            return Err(AuthErrorKind::AlgorithmNotAllowed.into());
+        }
         Ok(Parsed { route, jws })
     }
 

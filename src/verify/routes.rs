@@ -12,7 +12,20 @@ use crate::keys::{AlgSet, KeySource};
 /// The keys and claim rules of one issuer (or of all tokens).
 pub(crate) struct Route {
     pub(crate) keys: Arc<dyn KeySource>,
+    /// What `keys` could ever verify: a token of another algorithm is
+    /// refused before any lookup (an HMAC token never reaches a remote set).
+    pub(crate) algorithms: AlgSet,
     pub(crate) rules: ClaimRules,
+}
+
+impl Route {
+    pub(crate) fn new(keys: Arc<dyn KeySource>, rules: ClaimRules) -> Self {
+        Self {
+            algorithms: keys.algorithms(),
+            keys,
+            rules,
+        }
+    }
 }
 
 /// Every route of a verifier.
@@ -47,10 +60,10 @@ impl Routes {
     /// Every algorithm some route's keys could verify.
     pub(crate) fn algorithms(&self) -> AlgSet {
         match self {
-            Self::Single(route) => route.keys.algorithms(),
+            Self::Single(route) => route.algorithms,
             Self::ByIssuer(map) => map
                 .values()
-                .fold(AlgSet::EMPTY, |acc, r| acc.union(r.keys.algorithms())),
+                .fold(AlgSet::EMPTY, |acc, r| acc.union(r.algorithms)),
         }
     }
 }

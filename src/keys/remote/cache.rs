@@ -371,7 +371,10 @@ impl Cache {
         let (tx, rx) = watch::channel(None);
         ctl.inflight = Some(rx.clone());
         let this = Arc::clone(self);
+        let guard_rx = rx.clone();
         handle.spawn(async move {
+            // Should the fetch panic, the next lookup may still start one.
+            let _guard = InflightGuard(&this, guard_rx);
             let result = this.fetch_once().await;
             {
                 let mut ctl = this.control();
@@ -388,7 +391,8 @@ impl Cache {
                             Some(Instant::now() + this.backoff(ctl.consecutive_failures));
                         ctl.last_error = Some(e.to_string());
                         // The refresher may be asleep until a refresh planned
-                        // before this failure: retry on the backoff instead.
+                        // before this failure (a kid-triggered or explicit
+                        // fetch): plan again from the backoff.
                         this.wake.notify_one();
                     }
                 }
@@ -473,6 +477,23 @@ impl Cache {
             return;
         };
         handle.spawn(refresh_loop(Arc::downgrade(self), Arc::clone(&self.wake)));
+    }
+}
+
+/// Clears the in-flight marker of its own fetch when the fetch task ends,
+/// however it ends (a later fetch's marker is left alone).
+struct InflightGuard<'a>(&'a Cache, watch::Receiver<Outcome>);
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        let mut ctl = self.0.control();
+        if ctl
+            .inflight
+            .as_ref()
+            .is_some_and(|rx| rx.same_channel(&self.1))
+        {
+            ctl.inflight = None;
+        }
     }
 }
 

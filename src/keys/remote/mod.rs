@@ -50,6 +50,9 @@ use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::{AlgSet, KeySource, Lookup};
 pub use cache::JwksStatus;
 use cache::{Cache, CacheConfig};
+
+/// The longest duration any key set setting may have.
+const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 pub(crate) use fetch::{Fetch, HttpFetcher, HttpLimits, check_url, default_client};
 
 /// Why a key set could not be fetched. [`kind`](Self::kind) classifies it;
@@ -352,6 +355,25 @@ impl RemoteJwksBuilder {
             return Err(BuildError::new(
                 BuildErrorKind::InvalidSetting,
                 "timeout must be positive",
+            ));
+        }
+        // Every duration the cache adds to a clock reading stays far from
+        // overflowing it.
+        let durations = [
+            c.default_ttl,
+            c.max_ttl,
+            c.max_stale,
+            c.backoff_max,
+            c.kid_cooldown,
+            c.kid_window,
+            c.negative_ttl,
+            self.limits.timeout,
+            self.limits.connect_timeout,
+        ];
+        if durations.iter().any(|d| *d > MAX_DURATION) {
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidSetting,
+                "key set durations must be at most 30 days",
             ));
         }
         Ok(())
