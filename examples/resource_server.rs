@@ -9,12 +9,19 @@
 //! cargo run --example resource_server
 //! ```
 //!
+//! Every variable is listed by `cargo run --example resource_server -- --help`
+//! (each can also be given as a flag):
+//!
 //! | variable | meaning |
 //! |---|---|
 //! | `JWT_JWKS_URL` | the key set URL (https; plain http only for loopback hosts) |
 //! | `JWT_OIDC_ISSUER` | or: an issuer whose key set is found by OpenID discovery |
 //! | `JWT_ISSUER` | accepted issuers, comma-separated (default: `JWT_OIDC_ISSUER`) |
 //! | `JWT_AUDIENCE` | accepted audiences, comma-separated |
+//! | `JWT_AUDIENCE_CLAIMS` | claims that may carry the audience, comma-separated (default `aud`) |
+//! | `JWT_REQUIRE_TYP` | accepted `typ` headers, comma-separated (unset: not checked) |
+//! | `JWT_CLAIM_EQUALS` | `pointer=value` pairs, comma-separated (`/token_use=access`): the claim must be that string, or an array holding it |
+//! | `JWT_ROLE_CLAIMS` | where roles are (JSON Pointers or names), comma-separated (unset: no roles) |
 //! | `JWT_LEEWAY_SECS` | clock skew tolerance (default 60) |
 //! | `JWT_TOKEN_CACHE` | `off` to verify every request's signature (default `on`) |
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`; port 0 picks one) |
@@ -22,7 +29,9 @@
 //! When ready it prints one line to stdout, `listening on http://<addr>`,
 //! and it shuts down cleanly on SIGINT or SIGTERM. Routes:
 //! `GET /health` (no auth), `GET /me` (the verified claims as sent),
-//! `GET /admin` (scope `admin` required), `GET /optional` (auth optional).
+//! `GET /admin` (scope `admin` required), `GET /roles/{role}` (the claims
+//! when the token has that role, else 403 `insufficient_scope`),
+//! `GET /optional` (auth optional).
 
 #[path = "support/listen.rs"]
 mod listen;
@@ -32,11 +41,13 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
+use axum::extract::Path;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use clap::Parser;
 use jwt_layer::keys::RemoteJwks;
-use jwt_layer::{Authorize, JwtAuth, JwtAuthBuilder, VerifiedClaims};
+use jwt_layer::{AuthError, AuthErrorKind, Authorize, JwtAuth, JwtAuthBuilder, VerifiedClaims};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -44,83 +55,110 @@ use serde_json::value::RawValue;
 /// The claims exactly as the token carried them.
 type Payload = Box<RawValue>;
 
-struct Config {
-    keys: RemoteJwks,
-    issuers: Vec<String>,
-    audiences: Vec<String>,
-    leeway: Duration,
-    token_cache: bool,
+/// The configuration, from the environment (or flags).
+#[derive(Debug, Parser)]
+#[command(about = "A protected API behind any OpenID provider", version)]
+struct Args {
+    /// The key set URL (https; plain http only for loopback hosts).
+    #[arg(long, env = "JWT_JWKS_URL")]
+    jwks_url: Option<String>,
+    /// Or: an issuer whose key set is found by OpenID discovery.
+    #[arg(long, env = "JWT_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// Accepted issuers (default: the OIDC issuer).
+    #[arg(long, env = "JWT_ISSUER", value_delimiter = ',')]
+    issuer: Vec<String>,
+    /// Accepted audiences.
+    #[arg(long, env = "JWT_AUDIENCE", value_delimiter = ',')]
+    audience: Vec<String>,
+    /// Claims that may carry the audience (default `aud`).
+    #[arg(long, env = "JWT_AUDIENCE_CLAIMS", value_delimiter = ',')]
+    audience_claims: Vec<String>,
+    /// Accepted `typ` headers (unset: not checked).
+    #[arg(long, env = "JWT_REQUIRE_TYP", value_delimiter = ',')]
+    require_typ: Vec<String>,
+    /// `pointer=value` pairs the claims must hold (`/token_use=access`).
+    #[arg(long, env = "JWT_CLAIM_EQUALS", value_delimiter = ',')]
+    claim_equals: Vec<String>,
+    /// Where roles are: JSON Pointers or top-level names (unset: no roles).
+    #[arg(long, env = "JWT_ROLE_CLAIMS", value_delimiter = ',')]
+    role_claims: Vec<String>,
+    /// Clock skew tolerance in seconds.
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 60)]
+    leeway_secs: u64,
+    /// `off` to verify every request's signature.
+    #[arg(long, env = "JWT_TOKEN_CACHE", default_value = "on",
+          value_parser = ["on", "off", "true", "false", "1", "0"])]
+    token_cache: String,
+    /// Address to listen on (port 0 picks one).
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
     bind: String,
 }
 
-fn list(name: &str) -> Vec<String> {
-    std::env::var(name)
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+struct Config {
+    keys: RemoteJwks,
+    args: Args,
+}
+
+/// The non-empty, trimmed entries of a comma-separated list.
+fn entries(list: &[String]) -> impl Iterator<Item = &str> {
+    list.iter().map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
 fn config() -> Result<Config, String> {
-    let jwks_url = std::env::var("JWT_JWKS_URL").ok().filter(|s| !s.is_empty());
-    let oidc = std::env::var("JWT_OIDC_ISSUER")
-        .ok()
-        .filter(|s| !s.is_empty());
-    let mut issuers = list("JWT_ISSUER");
-    let keys = match (jwks_url, oidc) {
+    let mut args = Args::parse();
+    let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let keys = match (some(&args.jwks_url), some(&args.oidc_issuer)) {
         (Some(_), Some(_)) => return Err("set JWT_JWKS_URL or JWT_OIDC_ISSUER, not both".into()),
         (None, None) => return Err("set JWT_JWKS_URL or JWT_OIDC_ISSUER".into()),
         (Some(url), None) => RemoteJwks::builder(url).build(),
         (None, Some(issuer)) => {
-            if issuers.is_empty() {
-                issuers.push(issuer.clone());
+            if entries(&args.issuer).next().is_none() {
+                args.issuer = vec![issuer.clone()];
             }
             RemoteJwks::discover(issuer).build()
         }
     }
     .map_err(|e| e.to_string())?;
-    let audiences = list("JWT_AUDIENCE");
-    if issuers.is_empty() && audiences.is_empty() {
+    if entries(&args.issuer).next().is_none() && entries(&args.audience).next().is_none() {
         return Err(
             "set JWT_ISSUER and/or JWT_AUDIENCE: a token for another service must not pass".into(),
         );
     }
-    let leeway = match std::env::var("JWT_LEEWAY_SECS") {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| "JWT_LEEWAY_SECS must be a number of seconds")?,
-        Err(_) => 60,
-    };
-    let token_cache = match std::env::var("JWT_TOKEN_CACHE").as_deref() {
-        Ok("off") | Ok("false") | Ok("0") => false,
-        Ok("on") | Ok("true") | Ok("1") | Err(_) => true,
-        Ok(other) => return Err(format!("JWT_TOKEN_CACHE must be on or off, not {other:?}")),
-    };
-    Ok(Config {
-        keys,
-        issuers,
-        audiences,
-        leeway: Duration::from_secs(leeway),
-        token_cache,
-        bind: std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into()),
-    })
+    if let Some(bad) = entries(&args.claim_equals).find(|p| !p.contains('=')) {
+        return Err(format!(
+            "JWT_CLAIM_EQUALS entries are pointer=value, not {bad:?}"
+        ));
+    }
+    Ok(Config { keys, args })
 }
 
 fn auth(config: &Config) -> JwtAuthBuilder<Payload> {
+    let args = &config.args;
+    let token_cache = matches!(args.token_cache.as_str(), "on" | "true" | "1");
     let mut builder = JwtAuth::<Payload>::builder()
         .key_source(config.keys.clone())
-        .leeway(config.leeway)
-        .token_cache(config.token_cache);
-    for issuer in &config.issuers {
+        .leeway(Duration::from_secs(args.leeway_secs))
+        .token_cache(token_cache);
+    for issuer in entries(&args.issuer) {
         builder = builder.issuer(issuer);
     }
-    for audience in &config.audiences {
+    for audience in entries(&args.audience) {
         builder = builder.audience(audience);
     }
-    builder
+    for pair in entries(&args.claim_equals) {
+        if let Some((pointer, value)) = pair.split_once('=') {
+            builder = builder.claim_equals(pointer.trim(), value.trim());
+        }
+    }
+    let present = |list: &[String]| entries(list).map(str::to_owned).collect::<Vec<_>>();
+    if !present(&args.audience_claims).is_empty() {
+        builder = builder.audience_claims(present(&args.audience_claims));
+    }
+    if !present(&args.require_typ).is_empty() {
+        builder = builder.require_typ(present(&args.require_typ));
+    }
+    builder.role_claims(present(&args.role_claims))
 }
 
 /// The claims as the token carried them.
@@ -129,6 +167,15 @@ async fn me(claims: VerifiedClaims<Payload>) -> impl IntoResponse {
         [(CONTENT_TYPE, "application/json")],
         claims.get().to_owned(),
     )
+}
+
+/// The claims when the token has `role`, else 403 `insufficient_scope`.
+async fn role(Path(role): Path<String>, claims: VerifiedClaims<Payload>) -> Response {
+    if claims.has_role(&role) {
+        me(claims).await.into_response()
+    } else {
+        AuthError::new(AuthErrorKind::MissingRole).into_response()
+    }
 }
 
 async fn optional(claims: Option<VerifiedClaims<Payload>>) -> Json<serde_json::Value> {
@@ -195,6 +242,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             Router::new()
                 .route("/me", get(me))
                 .route("/admin", get(me).layer(admin))
+                .route("/roles/{role}", get(role))
                 .layer(required),
         )
         .merge(
@@ -203,7 +251,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .layer(optional_auth),
         );
 
-    let listener = listen::listen(&config.bind).await?;
+    let listener = listen::listen(&config.args.bind).await?;
     let addr = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;

@@ -42,13 +42,15 @@
 //! ```
 
 use std::convert::Infallible;
+use std::sync::OnceLock;
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
+use crate::challenge::{self, Challenges, DEFAULT_REALM};
 use crate::claims::VerifiedClaims;
-use crate::error::AuthErrorKind;
+use crate::error::{AuthError, AuthErrorKind};
 
 /// The verified claims, extracted by value. Needs `C: Clone`; use
 /// [`VerifiedClaims<C>`] to share them without cloning.
@@ -65,6 +67,25 @@ impl IntoResponse for MissingClaims {
     fn into_response(self) -> Response {
         let kind = AuthErrorKind::MissingLayer;
         (kind.status(), kind.description()).into_response()
+    }
+}
+
+/// An [`AuthError`] answered from a handler (say, a role checked against a
+/// path parameter) gets the same status, challenge and empty body as from
+/// the layer, rendered with the default realm (`api`). Behind a layer with
+/// another realm, configure the check on the layer or on [`Authorize`]
+/// instead.
+///
+/// [`Authorize`]: crate::Authorize
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        static DEFAULT: OnceLock<Option<Challenges>> = OnceLock::new();
+        let challenges = DEFAULT.get_or_init(|| Challenges::new(DEFAULT_REALM).ok());
+        let Some(challenges) = challenges else {
+            return self.status().into_response();
+        };
+        let (parts, ()) = challenge::response(&self, challenges).into_parts();
+        Response::from_parts(parts, axum_core::body::Body::empty())
     }
 }
 

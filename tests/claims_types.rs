@@ -288,7 +288,7 @@ async fn ill_typed_registered_claims_are_invalid_whatever_the_claims_type() {
 /// type, `Value` and raw claims included; an unregistered one is the claims
 /// type's business.
 #[tokio::test]
-async fn only_the_claims_type_may_refuse_an_ill_typed_unregistered_claim() {
+async fn registered_claims_are_typed_for_every_claims_type_others_by_the_claims_type() {
     let token = hs256(&claims_with(json!({"sub": 5})));
     assert_invalid_claims::<TestClaims>("sub a number", &token).await;
     assert_invalid_claims::<Value>("sub a number", &token).await;
@@ -296,6 +296,10 @@ async fn only_the_claims_type_may_refuse_an_ill_typed_unregistered_claim() {
     // Registered claims fine, but the claims type refuses the payload …
     let token = hs256(&claims_with(json!({"name": 5})));
     assert_invalid_claims::<TestClaims>("name a number", &token).await;
+    // A flattened claims type refusing a registered claim we accept: a
+    // fractional `exp` where `Flat` wants an integer.
+    let fractional = hs256(&claims_with(json!({"exp": now() as f64 + 300.5})));
+    assert_invalid_claims::<Flat>("exp fractional", &fractional).await;
     // … which `Value` and raw claims take as they are.
     let (status, value, _) = through_axum(auth_for::<Value>(), &token).await;
     assert_eq!(status, StatusCode::OK);

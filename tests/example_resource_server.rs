@@ -211,3 +211,122 @@ async fn resource_server_listens_with_a_backlog_of_1024() {
     assert_eq!(fields[2], 1024.min(somaxconn).to_string(), "{text:?}");
     server.terminate();
 }
+
+/// The claim-rule variables, Keycloak-shaped: the client in `azp`, the
+/// payload `typ` that marks access tokens, roles in nested claims, and the
+/// `/roles/{role}` route.
+#[tokio::test]
+async fn resource_server_claim_rule_variables() {
+    let jwks = JwksServer::start().await.unwrap();
+    jwks.set_jwks(rsa_jwks());
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_JWKS_URL", jwks.url()),
+            ("JWT_ISSUER", ISSUER.to_owned()),
+            ("JWT_AUDIENCE", "my-api".to_owned()),
+            ("JWT_AUDIENCE_CLAIMS", "aud, azp".to_owned()),
+            ("JWT_CLAIM_EQUALS", "/typ=Bearer".to_owned()),
+            (
+                "JWT_ROLE_CLAIMS",
+                "/realm_access/roles,/resource_access/my-api/roles".to_owned(),
+            ),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+    let access = claims_with(json!({"aud": "account", "azp": "my-api", "typ": "Bearer",
+        "realm_access": {"roles": ["user"]}, "resource_access": {"my-api": {"roles": ["editor"]}}}));
+    let t = token(&access);
+    let (status, _, body) = get(&client, url("/me"), Some(&t)).await;
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, access.clone())
+    );
+    for role in ["user", "editor"] {
+        assert_eq!(
+            get(&client, url(&format!("/roles/{role}")), Some(&t))
+                .await
+                .0,
+            200
+        );
+    }
+    let (status, challenge, _) = get(&client, url("/roles/admin"), Some(&t)).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        challenge.as_deref(),
+        Some(
+            r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient role""#
+        )
+    );
+    let id = token(&claims_with(json!({"aud": "my-api", "typ": "ID"})));
+    let (status, challenge, _) = get(&client, url("/me"), Some(&id)).await;
+    assert_eq!(
+        (status, challenge.unwrap()),
+        (401, invalid_token("token not accepted"))
+    );
+    let other = token(&claims_with(
+        json!({"aud": "account", "azp": "web", "typ": "Bearer"}),
+    ));
+    let (status, challenge, _) = get(&client, url("/me"), Some(&other)).await;
+    assert_eq!(
+        (status, challenge.unwrap()),
+        (401, invalid_token("invalid audience"))
+    );
+    server.terminate();
+}
+
+/// `JWT_REQUIRE_TYP` and no role claims: `/roles/{role}` answers 403.
+#[tokio::test]
+async fn resource_server_require_typ_and_no_role_claims() {
+    let jwks = JwksServer::start().await.unwrap();
+    jwks.set_jwks(rsa_jwks());
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_JWKS_URL", jwks.url()),
+            ("JWT_ISSUER", ISSUER.to_owned()),
+            ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+            ("JWT_REQUIRE_TYP", "at+jwt".to_owned()),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+    let claims = claims_with(json!({"roles": ["admin"]})).to_string();
+    let at = r#"{"alg":"RS256","kid":"rs-1","typ":"application/at+jwt"}"#;
+    let t = craft_signed(at, &claims, Algorithm::RS256, &rsa_signer());
+    assert_eq!(get(&client, url("/me"), Some(&t)).await.0, 200);
+    assert_eq!(get(&client, url("/roles/admin"), Some(&t)).await.0, 403);
+    let jwt = token(&serde_json::from_str(&claims).unwrap());
+    let (status, challenge, _) = get(&client, url("/me"), Some(&jwt)).await;
+    assert_eq!(
+        (status, challenge.unwrap()),
+        (401, invalid_token("token type not accepted"))
+    );
+    server.terminate();
+}
+
+#[test]
+fn resource_server_help_lists_every_variable() {
+    let out = Command::new(example("resource_server"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for var in [
+        "JWT_JWKS_URL",
+        "JWT_OIDC_ISSUER",
+        "JWT_ISSUER",
+        "JWT_AUDIENCE",
+        "JWT_AUDIENCE_CLAIMS",
+        "JWT_REQUIRE_TYP",
+        "JWT_CLAIM_EQUALS",
+        "JWT_ROLE_CLAIMS",
+        "JWT_LEEWAY_SECS",
+        "JWT_TOKEN_CACHE",
+        "BIND",
+    ] {
+        assert!(help.contains(var), "{var} missing from --help:\n{help}");
+    }
+}
