@@ -16,7 +16,8 @@
 //! |---|---|
 //! | `JWT_JWKS_URL` | the key set URL (https; plain http only for loopback hosts) |
 //! | `JWT_OIDC_ISSUER` | or: an issuer whose key set is found by OpenID discovery |
-//! | `JWT_ISSUER` | accepted issuers, comma-separated (default: `JWT_OIDC_ISSUER`) |
+//! | `JWT_ISSUER` | accepted issuers, comma-separated (default: `JWT_OIDC_ISSUER`); an entry may hold one `{claim}` placeholder, e.g. `https://login.microsoftonline.com/{tid}/v2.0` |
+//! | `JWT_ISSUER_VALUES` | the values a placeholder may take, comma-separated, `*` for any (required with a template) |
 //! | `JWT_AUDIENCE` | accepted audiences, comma-separated |
 //! | `JWT_AUDIENCE_CLAIMS` | claims that may carry the audience, comma-separated (default `aud`) |
 //! | `JWT_REQUIRE_TYP` | accepted `typ` headers, comma-separated (unset: not checked) |
@@ -68,6 +69,9 @@ struct Args {
     /// Accepted issuers (default: the OIDC issuer).
     #[arg(long, env = "JWT_ISSUER", value_delimiter = ',')]
     issuer: Vec<String>,
+    /// Values an issuer template's placeholder may take (`*`: any).
+    #[arg(long, env = "JWT_ISSUER_VALUES", value_delimiter = ',')]
+    issuer_values: Vec<String>,
     /// Accepted audiences.
     #[arg(long, env = "JWT_AUDIENCE", value_delimiter = ',')]
     audience: Vec<String>,
@@ -100,6 +104,11 @@ struct Config {
     args: Args,
 }
 
+/// An issuer entry with a `{claim}` placeholder.
+fn is_template(issuer: &str) -> bool {
+    issuer.contains('{')
+}
+
 /// The non-empty, trimmed entries of a comma-separated list.
 fn entries(list: &[String]) -> impl Iterator<Item = &str> {
     list.iter().map(|s| s.trim()).filter(|s| !s.is_empty())
@@ -116,10 +125,21 @@ fn config() -> Result<Config, String> {
             if entries(&args.issuer).next().is_none() {
                 args.issuer = vec![issuer.clone()];
             }
-            RemoteJwks::discover(issuer).build()
+            // A templated discovery document (Entra `organizations`) is
+            // accepted when it has the shape of a configured template.
+            let templates = entries(&args.issuer).filter(|i| is_template(i));
+            templates
+                .fold(RemoteJwks::discover(issuer), |keys, t| {
+                    keys.accept_issuer_template(t)
+                })
+                .build()
         }
     }
     .map_err(|e| e.to_string())?;
+    let templated = entries(&args.issuer).any(is_template);
+    if templated && entries(&args.issuer_values).next().is_none() {
+        return Err("JWT_ISSUER holds a template: list JWT_ISSUER_VALUES (or `*` for any)".into());
+    }
     if entries(&args.issuer).next().is_none() && entries(&args.audience).next().is_none() {
         return Err(
             "set JWT_ISSUER and/or JWT_AUDIENCE: a token for another service must not pass".into(),
@@ -140,8 +160,13 @@ fn auth(config: &Config) -> JwtAuthBuilder<Payload> {
         .key_source(config.keys.clone())
         .leeway(Duration::from_secs(args.leeway_secs))
         .token_cache(token_cache);
+    let values: Vec<&str> = entries(&args.issuer_values).collect();
     for issuer in entries(&args.issuer) {
-        builder = builder.issuer(issuer);
+        builder = match (is_template(issuer), values.as_slice()) {
+            (false, _) => builder.issuer(issuer),
+            (true, ["*"]) => builder.issuer_template_any_value(issuer),
+            (true, values) => builder.issuer_template(issuer, values.iter().copied()),
+        };
     }
     for audience in entries(&args.audience) {
         builder = builder.audience(audience);

@@ -151,6 +151,10 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         fn issuer_keys(issuer: impl Into<String>, keys: impl IntoKeySource);
         /// See [`VerifierBuilder::issuer_audience`].
         fn issuer_audience(issuer: &str, audience: impl Into<String>);
+        /// See [`VerifierBuilder::issuer_template`].
+        fn issuer_template(template: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>);
+        /// See [`VerifierBuilder::issuer_template_any_value`].
+        fn issuer_template_any_value(template: impl Into<String>);
         /// See [`VerifierBuilder::issuer`].
         fn issuer(issuer: impl Into<String>);
         /// See [`VerifierBuilder::audience`].

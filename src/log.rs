@@ -21,7 +21,7 @@ pub(crate) fn rejected(err: &AuthError) {
 
 /// Untrusted text (a document's member) made safe to log: at most 200
 /// characters, control characters replaced.
-#[cfg(feature = "remote-jwks")]
+#[cfg(any(feature = "tracing", feature = "remote-jwks"))]
 pub(crate) fn untrusted(text: &str) -> String {
     text.chars()
         .take(200)
@@ -101,4 +101,20 @@ pub(crate) fn discovery_issuer_mismatch(configured: &str, discovered: &str) {
     );
     #[cfg(not(feature = "tracing"))]
     let _ = (configured, discovered);
+}
+
+/// A refused token's `iss` differs from a configured issuer only by a
+/// trailing slash, the scheme or the host's case: the most frequent
+/// misconfiguration. Logged at `warn`, once per distinct value.
+pub(crate) fn issuer_near_miss(configured: &str, seen: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: "jwt_layer",
+        configured_issuer = configured,
+        token_issuer = %untrusted(seen),
+        "a token's iss differs from a configured issuer only by a trailing slash, scheme or \
+         case; matching is exact: configure the issuer as your provider writes it"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (configured, seen);
 }

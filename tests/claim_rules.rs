@@ -279,3 +279,125 @@ async fn without_rules_a_token_with_odd_claims_passes_as_before() {
     let body = assert_ok(&app, &hits, bearer(&token_with_header(header, &claims))).await;
     assert_eq!(body, "", "no role claims configured: no roles");
 }
+
+const V2: &str = "https://login.microsoftonline.com/{tid}/v2.0";
+const V1: &str = "https://sts.windows.net/{tid}/";
+
+fn entra(tid: &str, v1: bool) -> Value {
+    let iss = if v1 { V1 } else { V2 }.replace("{tid}", tid);
+    let aud = if v1 {
+        "api://client-guid"
+    } else {
+        "client-guid"
+    };
+    base(json!({"iss": iss, "tid": tid, "aud": aud, "ver": if v1 { "1.0" } else { "2.0" }}))
+}
+
+#[tokio::test]
+async fn entra_multi_tenant_v1_and_v2_issuers_for_two_allowed_tenants() {
+    let auth = JwtAuth::<Value>::builder()
+        .hmac_secret(SECRET)
+        .issuer_template(V2, ["tenant-a", "tenant-b"])
+        .issuer_template(V1, ["tenant-a", "tenant-b"])
+        .audience("client-guid")
+        .audience("api://client-guid");
+    let (app, hits) = serve(auth);
+    for tid in ["tenant-a", "tenant-b"] {
+        for v1 in [false, true] {
+            assert_ok(&app, &hits, bearer(&hs256(&entra(tid, v1)))).await;
+        }
+    }
+    // A tenant not on the list, an `iss` naming one tenant with a `tid`
+    // naming another, and a token without `tid`.
+    let mut forged = entra("tenant-c", false);
+    forged["tid"] = json!("tenant-a");
+    let mut no_tid = entra("tenant-a", false);
+    no_tid.as_object_mut().unwrap().remove("tid");
+    for claims in [
+        entra("tenant-c", false),
+        entra("tenant-c", true),
+        forged,
+        no_tid,
+    ] {
+        assert_invalid_token(&app, &hits, bearer(&hs256(&claims)), "invalid issuer").await;
+    }
+}
+
+#[tokio::test]
+async fn any_tenant_only_when_asked_for() {
+    let auth = layer_without_issuer()
+        .issuer_template_any_value(V2)
+        .audience("client-guid");
+    let (app, hits) = serve(auth);
+    assert_ok(&app, &hits, bearer(&hs256(&entra("whoever", false)))).await;
+    let mut mismatch = entra("one", false);
+    mismatch["tid"] = json!("two");
+    assert_invalid_token(&app, &hits, bearer(&hs256(&mismatch)), "invalid issuer").await;
+    for bad in ["https://x/{a}/{b}", "https://plain.example"] {
+        let err = layer_without_issuer()
+            .issuer_template(bad, ["a"])
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), BuildErrorKind::InvalidValidation, "{bad}");
+    }
+    let none: [&str; 0] = [];
+    let err = layer_without_issuer()
+        .issuer_template(V2, none)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), BuildErrorKind::InvalidValidation);
+}
+
+fn layer_without_issuer() -> JwtAuthBuilder<Value> {
+    JwtAuth::<Value>::builder().hmac_secret(SECRET)
+}
+
+/// Entra's `organizations` discovery document names a templated issuer;
+/// it is accepted because a configured template has its shape, and the
+/// discovered keys verify tokens of the allowed tenants.
+#[cfg(feature = "test-util")]
+#[tokio::test]
+async fn a_templated_discovery_document_is_accepted_by_shape() {
+    use jwt_layer::keys::RemoteJwks;
+    let server = jwt_layer::testing::JwksServer::start().await.unwrap();
+    server.set_jwks(jwks_json(&[rsa_jwk("k1")]));
+    let base = server.base_url();
+    let discovery = format!("{base}/organizations/v2.0");
+    let template = format!("{base}/{{tid}}/v2.0");
+    let doc = json!({"issuer": format!("{base}/{{tenantid}}/v2.0"), "jwks_uri": server.url()});
+    let path = "/organizations/v2.0/.well-known/openid-configuration";
+    server.set_document(path, "application/json", doc.to_string());
+    let keys = RemoteJwks::discover(discovery.clone()).accept_issuer_template(template.clone());
+    let auth = JwtAuth::<Value>::builder()
+        .key_source(keys)
+        .issuer_template(template.clone(), ["tenant-a"])
+        .audience(AUDIENCE);
+    let (app, hits) = serve(auth);
+    let claims = |tid: &str| {
+        base_claims(json!({"iss": template.replace("{tid}", tid), "tid": tid, "aud": AUDIENCE}))
+    };
+    let good = sign(
+        Algorithm::RS256,
+        Some("k1"),
+        &claims("tenant-a"),
+        &rsa_signer(),
+    );
+    assert_ok(&app, &hits, bearer(&good)).await;
+    let other = sign(
+        Algorithm::RS256,
+        Some("k1"),
+        &claims("tenant-b"),
+        &rsa_signer(),
+    );
+    assert_invalid_token(&app, &hits, bearer(&other), "invalid issuer").await;
+    // Without the template, the document names another issuer: 503.
+    let keys = RemoteJwks::discover(discovery).build().unwrap();
+    assert_eq!(
+        keys.prefetch().await.unwrap_err().kind(),
+        jwt_layer::keys::JwksErrorKind::IssuerMismatch
+    );
+}
+
+fn base_claims(changes: Value) -> Value {
+    base(changes)
+}

@@ -330,3 +330,54 @@ fn resource_server_help_lists_every_variable() {
         assert!(help.contains(var), "{var} missing from --help:\n{help}");
     }
 }
+
+/// Entra multi-tenant: a templated `organizations` discovery document, a
+/// templated `JWT_ISSUER` with two allowed tenants, one refused.
+#[tokio::test]
+async fn resource_server_issuer_template_with_templated_discovery() {
+    let jwks = JwksServer::start().await.unwrap();
+    jwks.set_jwks(rsa_jwks());
+    let base = jwks.base_url();
+    let template = format!("{base}/{{tid}}/v2.0");
+    let doc = json!({"issuer": format!("{base}/{{tenantid}}/v2.0"), "jwks_uri": jwks.url()});
+    let path = "/organizations/v2.0/.well-known/openid-configuration";
+    jwks.set_document(path, "application/json", doc.to_string());
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_OIDC_ISSUER", format!("{base}/organizations/v2.0")),
+            ("JWT_ISSUER", template.clone()),
+            ("JWT_ISSUER_VALUES", "tenant-a, tenant-b".to_owned()),
+            ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let me = format!("{}/me", server.base);
+    let token_for = |tid: &str| {
+        token(&claims_with(
+            json!({"iss": template.replace("{tid}", tid), "tid": tid}),
+        ))
+    };
+    for tid in ["tenant-a", "tenant-b"] {
+        assert_eq!(
+            get(&client, me.clone(), Some(&token_for(tid))).await.0,
+            200,
+            "{tid}"
+        );
+    }
+    let (status, challenge, _) = get(&client, me.clone(), Some(&token_for("tenant-c"))).await;
+    assert_eq!(
+        (status, challenge.unwrap()),
+        (401, invalid_token("invalid issuer"))
+    );
+    server.terminate();
+    // A template without JWT_ISSUER_VALUES is a startup error.
+    let out = Command::new(example("resource_server"))
+        .env_clear()
+        .env("JWT_JWKS_URL", jwks.url())
+        .env("JWT_ISSUER", &template)
+        .env("BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && out.stdout.is_empty());
+}

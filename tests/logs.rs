@@ -349,3 +349,37 @@ mod remote {
         assert!(line.contains(discovered), "{line}");
     }
 }
+
+/// An `iss` that misses the configured issuer only by a trailing slash is
+/// refused (matching stays exact) and hinted at in a `warn`, once per
+/// distinct value.
+#[tokio::test]
+async fn a_near_miss_issuer_is_hinted_at_once() {
+    logs();
+    let configured = "https://near-miss.example/";
+    let app = router(
+        jwt_layer::JwtAuth::<TestClaims>::builder()
+            .hmac_secret(SECRET)
+            .issuer(configured)
+            .build()
+            .unwrap(),
+    )
+    .0;
+    let seen = "https://near-miss.example";
+    let token = hs256(&claims_with(json!({"iss": seen})));
+    for _ in 0..3 {
+        assert_eq!(send(&app, bearer(&token)).await.status(), 401);
+    }
+    let logs = captured();
+    let hints: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("differs from a configured issuer only by"))
+        .filter(|l| l.contains(seen))
+        .collect();
+    assert_eq!(hints.len(), 1, "{logs}");
+    assert!(
+        hints[0].contains("WARN") && hints[0].contains(configured),
+        "{}",
+        hints[0]
+    );
+}

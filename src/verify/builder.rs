@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::checks::{Check, Policy};
 use super::claim_path::ClaimPath;
+use super::issuer::{Template, TemplateRule};
 use super::known_headers::KnownHeaders;
 use super::members::{Bound, Wanted};
 use super::routes::{Route, Routes};
@@ -56,6 +57,8 @@ pub struct VerifierBuilder<C> {
 /// `build()`.
 #[derive(Debug, Default)]
 struct ClaimSettings {
+    /// Issuer templates and their allowed values (`None`: any).
+    templates: Vec<(String, Option<Vec<String>>)>,
     audience_claims: Vec<String>,
     equals: Vec<(String, String)>,
     typ: Vec<String>,
@@ -88,6 +91,11 @@ impl ClaimSettings {
             .map(|p| bind(p))
             .collect::<Result<_, _>>()?;
         limits.typ = self.typ.iter().map(|t| typ_name(t).into()).collect();
+        rules.templates = self
+            .templates
+            .into_iter()
+            .map(|(text, values)| template_rule(&text, values, &mut wanted))
+            .collect::<Result<_, _>>()?;
         Ok((wanted, roles))
     }
 }
@@ -241,6 +249,34 @@ impl<C> VerifierBuilder<C> {
     fn tune(mut self, setter: &'static str, f: impl FnOnce(Validation) -> Validation) -> Self {
         self.validation = f(self.validation);
         self.tuned_by.get_or_insert(setter);
+        self
+    }
+
+    /// Accepts tokens whose `iss` fits `template`, an issuer URL with one
+    /// `{claim}` placeholder, when the token's claim of that name holds the
+    /// same value and that value is one of `values`:
+    /// `("https://login.microsoftonline.com/{tid}/v2.0", ["tenant-a"])`
+    /// accepts Entra tokens of tenant `tenant-a` only. The placeholder
+    /// matches one path segment. Otherwise 401 "invalid issuer".
+    #[must_use]
+    pub fn issuer_template(
+        mut self,
+        template: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
+        self.claim_settings
+            .templates
+            .push((template.into(), Some(values)));
+        self
+    }
+
+    /// Like [`issuer_template`](Self::issuer_template), accepting any
+    /// value of the placeholder (any Entra tenant, say): only the keys then
+    /// decide who may issue tokens.
+    #[must_use]
+    pub fn issuer_template_any_value(mut self, template: impl Into<String>) -> Self {
+        self.claim_settings.templates.push((template.into(), None));
         self
     }
 
@@ -491,6 +527,37 @@ impl<C> VerifierBuilder<C> {
     }
 }
 
+/// A template with its claim bound and its values; errors for text without
+/// a placeholder or an empty allow-list.
+fn template_rule(
+    text: &str,
+    values: Option<Vec<String>>,
+    wanted: &mut Wanted,
+) -> Result<TemplateRule, BuildError> {
+    let template = Template::parse(text)?.ok_or_else(|| {
+        BuildError::new(
+            BuildErrorKind::InvalidValidation,
+            format!("issuer template `{text}` has no `{{claim}}` placeholder: use issuer(..)"),
+        )
+    })?;
+    if values
+        .as_ref()
+        .is_some_and(|v| v.is_empty() || v.iter().any(String::is_empty))
+    {
+        return Err(BuildError::new(
+            BuildErrorKind::InvalidValidation,
+            format!("issuer template `{text}`: list the accepted values, or accept any explicitly"),
+        ));
+    }
+    let claim = wanted.bind(ClaimPath::parse(template.claim())?);
+    let values = values.map(|v| v.into_iter().map(String::into_boxed_str).collect());
+    Ok(TemplateRule {
+        template,
+        values,
+        claim,
+    })
+}
+
 /// The one route of a verifier without `issuer_keys`.
 fn single_route(
     keys: Vec<Result<Key, BuildError>>,
@@ -519,9 +586,10 @@ fn by_issuer(
     audiences: &[(String, String)],
     rules: &ClaimRules,
 ) -> Result<Routes, BuildError> {
-    if !rules.issuers.is_empty() {
+    if !rules.issuers.is_empty() || !rules.templates.is_empty() {
         return Err(conflict(
-            "issuer_keys names the accepted issuers: do not call issuer(..) beside it",
+            "issuer_keys names the accepted issuers: do not call issuer(..) or \
+             issuer_template(..) beside it",
         ));
     }
     if let Some((issuer, _)) = audiences

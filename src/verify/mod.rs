@@ -26,6 +26,7 @@
 mod builder;
 mod checks;
 mod claim_path;
+pub(crate) mod issuer;
 mod jws;
 mod known_headers;
 mod members;

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use std::sync::Arc;
+
+use super::issuer::{NearMisses, TemplateRule};
 use super::members::{Bound, Members};
 use super::wire::RawClaims;
 use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
@@ -116,6 +119,10 @@ pub(crate) struct ClaimRules {
     pub(crate) require_iat: bool,
     /// Neither `iss` nor `aud` checked, on purpose.
     pub(crate) unchecked_iss_aud: bool,
+    /// Issuer templates (`…/{tid}/v2.0`), beside the exact issuers.
+    pub(crate) templates: Vec<TemplateRule>,
+    /// Hints at near-miss issuers (shared by the routes).
+    pub(crate) near_misses: Arc<NearMisses>,
     /// Claims that may carry the audience (empty: `aud`).
     pub(crate) audience_claims: Vec<Bound>,
     /// Claims that must equal a value (or, as an array, contain it).
@@ -141,7 +148,8 @@ impl ClaimRules {
                 self.time.leeway
             )));
         }
-        if self.issuers.is_empty() && self.audiences.is_empty() && !self.unchecked_iss_aud {
+        let no_issuer = self.issuers.is_empty() && self.templates.is_empty();
+        if no_issuer && self.audiences.is_empty() && !self.unchecked_iss_aud {
             return Err(BuildError::new(
                 BuildErrorKind::UncheckedIssuerAndAudience,
                 "neither an issuer nor an audience is set: any token signed by the key would \
@@ -166,7 +174,8 @@ impl ClaimRules {
         claims: &RawClaims<'_>,
         members: &Members<'_>,
     ) -> Result<(), AuthError> {
-        self.validate_registered(claims)?;
+        self.validate_times(claims)?;
+        self.check_issuer(claims, members)?;
         self.check_audience(claims, members)?;
         let all_equal = self
             .equals
@@ -179,8 +188,8 @@ impl ClaimRules {
         }
     }
 
-    /// The time and issuer checks.
-    fn validate_registered(&self, claims: &RawClaims<'_>) -> Result<(), AuthError> {
+    /// The time checks.
+    fn validate_times(&self, claims: &RawClaims<'_>) -> Result<(), AuthError> {
         let (now, leeway) = self.time.now_and_leeway();
         let exp = claims.exp.ok_or(AuthErrorKind::InvalidClaims)?.0;
         if now >= exp + leeway {
@@ -200,20 +209,23 @@ impl ClaimRules {
                 return Err(AuthErrorKind::LifetimeTooLong.into());
             }
         }
-        self.check_issuer(claims)
+        Ok(())
     }
 
-    fn check_issuer(&self, claims: &RawClaims<'_>) -> Result<(), AuthError> {
-        let ok = self.issuers.is_empty()
-            || claims
-                .iss
-                .as_deref()
-                .is_some_and(|iss| self.issuers.iter().any(|i| **i == *iss));
-        if ok {
-            Ok(())
-        } else {
-            Err(AuthErrorKind::InvalidIssuer.into())
+    fn check_issuer(&self, claims: &RawClaims<'_>, members: &Members<'_>) -> Result<(), AuthError> {
+        if self.issuers.is_empty() && self.templates.is_empty() {
+            return Ok(());
         }
+        let Some(iss) = claims.iss.as_deref() else {
+            return Err(AuthErrorKind::InvalidIssuer.into());
+        };
+        let ok = self.issuers.iter().any(|i| **i == *iss)
+            || self.templates.iter().any(|t| t.accepts(iss, members));
+        if ok {
+            return Ok(());
+        }
+        self.near_misses.check(iss, &self.issuers);
+        Err(AuthErrorKind::InvalidIssuer.into())
     }
 
     fn check_audience(

@@ -48,6 +48,7 @@ use jsonwebtoken::Algorithm;
 
 use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::{AlgSet, KeySource, Lookup};
+use crate::verify::issuer::Template;
 pub use cache::JwksStatus;
 use cache::{Cache, CacheConfig};
 
@@ -137,25 +138,27 @@ impl fmt::Debug for RemoteJwks {
 impl RemoteJwks {
     /// Starts configuring a key set fetched from `url`.
     pub fn builder(url: impl Into<String>) -> RemoteJwksBuilder {
-        RemoteJwksBuilder {
-            location: Location::Url(url.into()),
-            client: None,
-            limits: HttpLimits::default(),
-            config: CacheConfig::default(),
-        }
+        Self::located(Location::Url(url.into()))
     }
 
     /// Starts configuring the key set of an OpenID provider, found by
     /// discovery: `{issuer}/.well-known/openid-configuration` names the
-    /// `jwks_uri`, and its `issuer` must equal `issuer` byte for byte.
+    /// `jwks_uri`, and its `issuer` must equal `issuer` byte for byte (or
+    /// have the shape of a template accepted with
+    /// [`accept_issuer_template`](RemoteJwksBuilder::accept_issuer_template)).
     /// Discovery is lazy, like the key fetch, and has the same failure
     /// handling.
     pub fn discover(issuer: impl Into<String>) -> RemoteJwksBuilder {
+        Self::located(Location::Issuer(issuer.into()))
+    }
+
+    fn located(location: Location) -> RemoteJwksBuilder {
         RemoteJwksBuilder {
-            location: Location::Issuer(issuer.into()),
+            location,
             client: None,
             limits: HttpLimits::default(),
             config: CacheConfig::default(),
+            issuer_templates: Vec::new(),
         }
     }
 
@@ -219,9 +222,24 @@ pub struct RemoteJwksBuilder {
     client: Option<reqwest::Client>,
     limits: HttpLimits,
     config: CacheConfig,
+    issuer_templates: Vec<String>,
 }
 
 impl RemoteJwksBuilder {
+    /// With [`discover`](RemoteJwks::discover): also accepts a discovery
+    /// document whose `issuer` is a template of the same shape as
+    /// `template`, the same text around one placeholder whatever its name.
+    /// Entra's `organizations` and `common` documents say
+    /// `https://login.microsoftonline.com/{tenantid}/v2.0`; accept them with
+    /// the template you verify tokens with,
+    /// `https://login.microsoftonline.com/{tid}/v2.0`
+    /// (see [`VerifierBuilder::issuer_template`](crate::VerifierBuilder::issuer_template)).
+    #[must_use]
+    pub fn accept_issuer_template(mut self, template: impl Into<String>) -> Self {
+        self.issuer_templates.push(template.into());
+        self
+    }
+
     /// Uses your own HTTP client (proxies, custom roots). Our time and size
     /// limits still apply, and its redirect policy does not change the
     /// outcome: an answer other than a 200 from the configured URL itself
@@ -401,7 +419,20 @@ impl RemoteJwksBuilder {
                 let url = oidc::discovery_url(&issuer)?;
                 let http = HttpFetcher::new(client, url, self.limits);
                 let label = format!("discovery of {}", fetch::log_label(http.url()));
-                (Box::new(oidc::DiscoveryFetcher::new(http, issuer)), label)
+                let templates = self
+                    .issuer_templates
+                    .iter()
+                    .map(|t| {
+                        Template::parse(t)?.ok_or_else(|| {
+                            BuildError::new(
+                                BuildErrorKind::InvalidValidation,
+                                format!("`{t}` has no placeholder"),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                let fetcher = oidc::DiscoveryFetcher::new(http, issuer, templates);
+                (Box::new(fetcher), label)
             }
         };
         Ok(RemoteJwks::from_fetcher(fetcher, self.config, label))

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::fetch::{Fetch, FetchFuture, HttpFetcher, check_url};
 use super::{JwksError, JwksErrorKind};
 use crate::error::BuildError;
+use crate::verify::issuer::Template;
 
 #[derive(Deserialize)]
 struct Configuration {
@@ -30,14 +31,17 @@ pub(crate) fn discovery_url(issuer: &str) -> Result<Url, BuildError> {
 pub(crate) struct DiscoveryFetcher {
     http: HttpFetcher,
     issuer: String,
+    /// Templated issuers a document may name instead (by shape).
+    templates: Vec<Template>,
     jwks_url: Mutex<Option<Url>>,
 }
 
 impl DiscoveryFetcher {
-    pub(crate) fn new(http: HttpFetcher, issuer: String) -> Self {
+    pub(crate) fn new(http: HttpFetcher, issuer: String, templates: Vec<Template>) -> Self {
         Self {
             http,
             issuer,
+            templates,
             jwks_url: Mutex::new(None),
         }
     }
@@ -67,7 +71,7 @@ impl DiscoveryFetcher {
                 "discovery document lacks a string `issuer` and `jwks_uri`",
             )
         })?;
-        if config.issuer != self.issuer {
+        if config.issuer != self.issuer && !self.names_a_template(&config.issuer) {
             crate::log::discovery_issuer_mismatch(&self.issuer, &config.issuer);
             return Err(JwksError::new(
                 JwksErrorKind::IssuerMismatch,
@@ -84,6 +88,12 @@ impl DiscoveryFetcher {
                 "discovery document's jwks_uri is not an https URL",
             )
         })
+    }
+
+    /// Whether a document's `issuer` is a template of the shape of one
+    /// accepted.
+    fn names_a_template(&self, issuer: &str) -> bool {
+        matches!(Template::parse(issuer), Ok(Some(t)) if self.templates.iter().any(|a| a.same_shape(&t)))
     }
 
     async fn fetch_keys(&self) -> Result<super::fetch::Fetched, JwksError> {
