@@ -84,6 +84,9 @@ pub enum AuthErrorKind {
     /// The key server could not be reached and no usable key is cached
     /// (503 with `Retry-After`, no challenge).
     KeysUnavailable,
+    /// An async check of the claims failed or ran out of time (503 with
+    /// `Retry-After`, no challenge): the token may be fine.
+    CheckUnavailable,
     /// The claims were asked for but no layer put them in the request: a
     /// programming error (500).
     MissingLayer,
@@ -111,7 +114,7 @@ impl AuthErrorKind {
             | Self::RejectedClaim => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::InsufficientScope | Self::MissingRole | Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::KeysUnavailable | Self::CheckUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -151,6 +154,7 @@ impl AuthErrorKind {
             Self::MissingRole => "insufficient role",
             Self::Forbidden => "access denied",
             Self::KeysUnavailable => "signing keys unavailable",
+            Self::CheckUnavailable => "authorization check unavailable",
             Self::MissingLayer => "authentication layer missing",
         }
     }

@@ -1,6 +1,7 @@
 //! [`JwtAuth`], the layer, and its builder.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,8 @@ use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 
 use crate::challenge::{Challenges, DEFAULT_REALM, DefaultRejection};
-use crate::error::BuildError;
+use crate::claims::VerifiedClaims;
+use crate::error::{BoxError, BuildError};
 use crate::keys::{IntoKeySource, Key};
 use crate::service::JwtAuthService;
 use crate::token::{BearerHeader, TokenSource};
@@ -197,6 +199,28 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         fn token_cache(enabled: bool);
         /// See [`VerifierBuilder::token_cache_max_bytes`].
         fn token_cache_max_bytes(bytes: u64);
+    }
+
+    /// See [`VerifierBuilder::reject_token_unless_async`].
+    #[must_use]
+    pub fn reject_token_unless_async<F, Fut>(mut self, timeout: Duration, check: F) -> Self
+    where
+        F: Fn(VerifiedClaims<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, BoxError>> + Send + 'static,
+    {
+        self.verifier = self.verifier.reject_token_unless_async(timeout, check);
+        self
+    }
+
+    /// See [`VerifierBuilder::require_async`].
+    #[must_use]
+    pub fn require_async<F, Fut>(mut self, timeout: Duration, check: F) -> Self
+    where
+        F: Fn(VerifiedClaims<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, BoxError>> + Send + 'static,
+    {
+        self.verifier = self.verifier.require_async(timeout, check);
+        self
     }
 
     /// See [`VerifierBuilder::issuer_keys_discovered`].

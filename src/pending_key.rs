@@ -1,8 +1,9 @@
-//! [`PendingKey`]: the rest of a request whose key must be fetched first.
+//! [`PendingKey`]: the rest of a request whose verification waits for I/O:
+//! a key set fetch, an async check of the claims, or both.
 //!
 //! It holds the request, the inner service that was driven ready, and the
-//! token; once the key is there it finishes verification and calls the
-//! inner service, or answers the rejection. It is boxed (the only
+//! rest of the verification; once that is done it calls the inner service,
+//! or answers the rejection. It is boxed (the only
 //! allocation of the pending path) but needs nothing to be `Send` or
 //! `'static`: the response future is `Send` exactly when the inner service,
 //! its future and the request body are, so a layer with static keys puts no
@@ -19,9 +20,9 @@ use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use crate::challenge::OnRejection;
-use crate::keys::KeyFuture;
 use crate::layer::JwtAuth;
 use crate::service::rejection;
+use crate::verify::VerifyFuture;
 
 pin_project! {
     /// The pending state of [`JwtAuthService`](crate::JwtAuthService)'s
@@ -42,10 +43,9 @@ pin_project! {
     where
         S: Service<Request<ReqBody>>,
     {
-        /// Waiting for the key.
-        Fetching {
-            key: KeyFuture,
-            token: String,
+        /// Waiting for the verification to finish.
+        Verifying {
+            verification: VerifyFuture<C>,
             request: Option<(Request<ReqBody>, S)>,
             auth: JwtAuth<C, T, R>,
         },
@@ -59,16 +59,14 @@ where
     S: Service<Request<ReqBody>>,
 {
     pub(crate) fn new(
-        key: KeyFuture,
-        token: String,
+        verification: VerifyFuture<C>,
         req: Request<ReqBody>,
         inner: S,
         auth: JwtAuth<C, T, R>,
     ) -> Self {
         Self {
-            state: State::Fetching {
-                key,
-                token,
+            state: State::Verifying {
+                verification,
                 request: Some((req, inner)),
                 auth,
             },
@@ -89,16 +87,12 @@ where
         loop {
             let fut = match state.as_mut().project() {
                 PendingProj::Calling { fut } => return fut.poll(cx),
-                PendingProj::Fetching {
-                    key,
-                    token,
+                PendingProj::Verifying {
+                    verification,
                     request,
                     auth,
                 } => {
-                    let verified = match ready!(key.as_mut().poll(cx)) {
-                        Ok(key) => auth.verifier().verify_with_key(token, &key),
-                        Err(err) => Err(err),
-                    };
+                    let verified = ready!(verification.as_mut().poll(cx));
                     let (claims, (mut req, mut inner)) = match (verified, request.take()) {
                         (Ok(claims), Some(request)) => (claims, request),
                         (Err(err), _) => return Poll::Ready(Ok(rejection(auth, &err))),
@@ -122,7 +116,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.state {
-            State::Fetching { .. } => "PendingKey::Fetching",
+            State::Verifying { .. } => "PendingKey::Verifying",
             State::Calling { .. } => "PendingKey::Calling",
         })
     }

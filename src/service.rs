@@ -99,12 +99,11 @@ where
                 ResponseFuture::inner(self.inner.call(req))
             }
             Step::Done(Err(err)) => self.reject(&err),
-            Step::NeedKey(key) => {
+            Step::Pending(verification) => {
                 let clone = self.inner.clone();
                 let inner = std::mem::replace(&mut self.inner, clone);
-                let token = token.into_owned();
                 let auth = self.auth.clone();
-                let pending = PendingKey::new(key, token, req, inner, auth);
+                let pending = PendingKey::new(verification, req, inner, auth);
                 ResponseFuture::pending(Box::pin(pending))
             }
         }

@@ -401,3 +401,84 @@ async fn a_templated_discovery_document_is_accepted_by_shape() {
 fn base_claims(changes: Value) -> Value {
     base(changes)
 }
+
+mod async_checks {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+    fn disabled_users(
+        calls: Arc<AtomicUsize>,
+    ) -> impl Fn(VerifiedClaims<Value>) -> std::future::Ready<Result<bool, BoxError>> {
+        move |claims| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let sub = claims["sub"].as_str().unwrap_or_default().to_owned();
+            std::future::ready(match sub.as_str() {
+                "broken" => Err("database down".into()),
+                "mallory" => Ok(false),
+                _ => Ok(true),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn async_checks_answer_401_403_or_503_and_run_on_cached_tokens_too() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let second = Arc::new(AtomicUsize::new(0));
+        let auth = layer()
+            .audience(AUDIENCE)
+            .reject_token_unless_async(Duration::from_secs(1), disabled_users(calls.clone()))
+            .require_async(Duration::from_secs(1), disabled_users(second.clone()));
+        let (app, hits) = serve(auth);
+        let alice = hs256(&claims());
+        for _ in 0..3 {
+            assert_ok(&app, &hits, bearer(&alice)).await;
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "a cached token is checked too"
+        );
+        let mallory = hs256(&claims_with(json!({"sub": "mallory"})));
+        assert_invalid_token(&app, &hits, bearer(&mallory), "token not accepted").await;
+        let res = send(&app, bearer(&hs256(&claims_with(json!({"sub": "broken"}))))).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()["retry-after"], "1");
+        assert!(challenge(&res).is_none());
+        assert_eq!(hits.count(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_denying_require_async_is_403() {
+        let auth = layer().audience(AUDIENCE).require_async(
+            Duration::from_secs(1),
+            |c: VerifiedClaims<Value>| async move { Ok::<_, BoxError>(c["sub"] == "alice") },
+        );
+        let (app, hits) = serve(auth);
+        assert_ok(&app, &hits, bearer(&hs256(&claims()))).await;
+        let bob = bearer(&hs256(&claims_with(json!({"sub": "bob"}))));
+        let denied =
+            r#"Bearer realm="api", error="insufficient_scope", error_description="access denied""#;
+        assert_rejected(&app, &hits, bob, StatusCode::FORBIDDEN, Some(denied)).await;
+    }
+
+    /// A check slower than its bound answers 503, on tokio's paused clock.
+    #[tokio::test(start_paused = true)]
+    async fn a_check_that_runs_out_of_time_is_503() {
+        let auth = layer().audience(AUDIENCE).reject_token_unless_async(
+            Duration::from_secs(1),
+            |_: VerifiedClaims<Value>| async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Ok::<_, BoxError>(true)
+            },
+        );
+        let (app, hits) = serve(auth);
+        let res = send(&app, bearer(&hs256(&claims()))).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(hits.count(), 0);
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 
-use super::checks::{Check, Policy};
+use super::checks::{AsyncCheck, Check, CheckFuture, Policy};
 use super::claim_path::ClaimPath;
 use super::issuer::{Template, TemplateRule};
 use super::known_headers::KnownHeaders;
@@ -21,7 +22,8 @@ use super::token_cache::{self, TokenCache};
 use super::{Inner, Verifier};
 use crate::authorize::RequirementParts;
 use crate::challenge::{Challenges, DEFAULT_REALM};
-use crate::error::{BuildError, BuildErrorKind};
+use crate::claims::VerifiedClaims;
+use crate::error::{AuthErrorKind, BoxError, BuildError, BuildErrorKind};
 use crate::keys::{IntoKeySource, Key, KeySource, StaticKeys};
 use crate::validation::{Clock, Validation};
 
@@ -49,6 +51,7 @@ pub struct VerifierBuilder<C> {
     requirement: RequirementParts<C>,
     claim_settings: ClaimSettings,
     token_checks: Vec<Check<C>>,
+    async_checks: Vec<AsyncCheck<C>>,
     token_cache: Option<u64>,
     _claims: PhantomData<fn() -> C>,
 }
@@ -124,6 +127,7 @@ impl<C> VerifierBuilder<C> {
             requirement: RequirementParts::default(),
             claim_settings: ClaimSettings::default(),
             token_checks: Vec::new(),
+            async_checks: Vec::new(),
             token_cache: Some(token_cache::DEFAULT_MAX_BYTES),
             _claims: PhantomData,
         }
@@ -384,6 +388,45 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
+    /// Refuses a token unless the async `check` (a database lookup, say)
+    /// answers `true` within `timeout`: "this token is not for us" (401).
+    /// An error or the time running out answers 503 with `Retry-After`,
+    /// never 200. Runs on every request, a cached token's too.
+    #[must_use]
+    pub fn reject_token_unless_async<F, Fut>(self, timeout: Duration, check: F) -> Self
+    where
+        F: Fn(VerifiedClaims<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, BoxError>> + Send + 'static,
+    {
+        self.async_check(AuthErrorKind::RejectedClaim, timeout, check)
+    }
+
+    /// Requires the async `check` to answer `true` within `timeout`: "this
+    /// caller may not" (403 "access denied"). An error or the time running
+    /// out answers 503 with `Retry-After`, never 200.
+    #[must_use]
+    pub fn require_async<F, Fut>(self, timeout: Duration, check: F) -> Self
+    where
+        F: Fn(VerifiedClaims<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, BoxError>> + Send + 'static,
+    {
+        self.async_check(AuthErrorKind::Forbidden, timeout, check)
+    }
+
+    fn async_check<F, Fut>(mut self, denied: AuthErrorKind, timeout: Duration, check: F) -> Self
+    where
+        F: Fn(VerifiedClaims<C>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, BoxError>> + Send + 'static,
+    {
+        let check = Arc::new(move |claims| Box::pin(check(claims)) as CheckFuture);
+        self.async_checks.push(AsyncCheck {
+            check,
+            denied,
+            timeout,
+        });
+        self
+    }
+
     /// The claims that may carry the audience (default `aud` only): the
     /// token passes when one of them is an accepted audience, or an array
     /// holding one (Keycloak `azp`, Cognito `client_id`, Okta `cid`).
@@ -512,6 +555,7 @@ impl<C> VerifierBuilder<C> {
             roles,
             token_checks: self.token_checks,
             requirement: self.requirement.build(challenges)?,
+            async_checks: self.async_checks,
         };
         Ok(Verifier {
             inner: Arc::new(Inner {

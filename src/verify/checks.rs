@@ -1,7 +1,10 @@
 //! The security checks of a parsed token under the key its source chose,
 //! in the order they run. Nothing here caches or remembers anything.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -13,7 +16,7 @@ use super::routes::Route;
 use super::wire::RawClaims;
 use crate::authorize::Requirement;
 use crate::claims::VerifiedClaims;
-use crate::error::{AuthError, AuthErrorKind};
+use crate::error::{AuthError, AuthErrorKind, BoxError};
 use crate::keys::Key;
 
 /// A token that passed every check, and its `exp` (for the token cache).
@@ -33,6 +36,38 @@ pub(crate) struct Policy<C> {
     pub(crate) roles: Vec<Bound>,
     pub(crate) token_checks: Vec<Check<C>>,
     pub(crate) requirement: Option<Requirement<C>>,
+    /// Checks that wait (a database lookup), run after the others.
+    pub(crate) async_checks: Vec<AsyncCheck<C>>,
+}
+
+/// The future an async check returns.
+pub(crate) type CheckFuture = Pin<Box<dyn Future<Output = Result<bool, BoxError>> + Send>>;
+
+/// A check that waits, with what a "no" means and how long it may take.
+pub(crate) struct AsyncCheck<C> {
+    pub(crate) check: Arc<dyn Fn(VerifiedClaims<C>) -> CheckFuture + Send + Sync>,
+    /// `RejectedClaim` (401) or `Forbidden` (403).
+    pub(crate) denied: AuthErrorKind,
+    pub(crate) timeout: Duration,
+}
+
+impl<C> AsyncCheck<C> {
+    /// Runs the check: `false` is the configured denial; an error or the
+    /// time running out is 503 (never a 200 nor a 401 for a token that may
+    /// be fine).
+    pub(crate) async fn run(&self, claims: &VerifiedClaims<C>) -> Result<(), AuthError> {
+        match tokio::time::timeout(self.timeout, (self.check)(claims.clone())).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err(self.denied.into()),
+            Ok(Err(e)) => {
+                Err(AuthError::with_source(AuthErrorKind::CheckUnavailable, e).with_retry_after(1))
+            }
+            Err(elapsed) => Err(
+                AuthError::with_source(AuthErrorKind::CheckUnavailable, elapsed)
+                    .with_retry_after(1),
+            ),
+        }
+    }
 }
 
 /// Runs the checks: the key's algorithms, the signature, the registered

@@ -37,7 +37,9 @@ mod token_cache;
 mod wire;
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -99,9 +101,13 @@ impl<C> fmt::Debug for Verifier<C> {
 pub(crate) enum Step<C> {
     /// Verification finished.
     Done(Result<VerifiedClaims<C>, AuthError>),
-    /// The key must be fetched first; then [`Verifier::verify_with_key`].
-    NeedKey(KeyFuture),
+    /// The rest needs I/O: a key fetch, an async check, or both.
+    Pending(VerifyFuture<C>),
 }
+
+/// The part of a verification that waits for I/O.
+pub(crate) type VerifyFuture<C> =
+    Pin<Box<dyn Future<Output = Result<VerifiedClaims<C>, AuthError>> + Send>>;
 
 /// A parsed token and the route its issuer picked.
 struct Parsed<'v, 'b, 't> {
@@ -126,39 +132,59 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     pub async fn verify(&self, token: &str) -> Result<VerifiedClaims<C>, AuthError> {
         match self.verify_step(token) {
             Step::Done(result) => result,
-            Step::NeedKey(fut) => {
-                let key = fut.await?;
-                self.verify_with_key(token, &key)
+            Step::Pending(fut) => fut.await,
+        }
+    }
+
+    /// Runs verification as far as it goes without waiting: the async
+    /// checks (if any) run after every verification, a cached one too.
+    pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
+        match self.sync_step(token) {
+            SyncStep::Done(Ok(claims)) if !self.inner.policy.async_checks.is_empty() => {
+                Step::Pending(Box::pin(self.clone().checked(claims)))
+            }
+            SyncStep::Done(result) => Step::Done(result),
+            SyncStep::NeedKey(key) => {
+                let (this, token) = (self.clone(), token.to_owned());
+                Step::Pending(Box::pin(async move {
+                    let key = key.await?;
+                    let claims = this.verify_with_key(&token, &key)?;
+                    this.checked(claims).await
+                }))
             }
         }
     }
 
-    /// Runs verification as far as it goes without waiting.
-    pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
+    /// Runs the async checks on verified claims.
+    async fn checked(self, claims: VerifiedClaims<C>) -> Result<VerifiedClaims<C>, AuthError> {
+        for check in &self.inner.policy.async_checks {
+            check.run(&claims).await?;
+        }
+        Ok(claims)
+    }
+
+    /// Verification up to the point where it would wait for a key.
+    fn sync_step(&self, token: &str) -> SyncStep<C> {
         let hash = match self.cached(token) {
-            Cached::Hit(claims) => return Step::Done(Ok(claims)),
+            Cached::Hit(claims) => return SyncStep::Done(Ok(claims)),
             Cached::Miss(hash) => hash,
         };
         let known = self.inner.known_headers.snapshot();
         let mut buffers = Buffers::new();
         let parsed = match self.parse(token, &known, &mut buffers) {
             Ok(p) => p,
-            Err(e) => return Step::Done(Err(e)),
+            Err(e) => return SyncStep::Done(Err(e)),
         };
         let kid = parsed.jws.kid.as_deref();
         match parsed.route.keys.lookup(kid, parsed.jws.alg) {
-            Lookup::Ready(Ok(key)) => Step::Done(self.finish(hash, &parsed, &key)),
-            Lookup::Ready(Err(e)) => Step::Done(Err(e)),
-            Lookup::Pending(fut) => Step::NeedKey(fut),
+            Lookup::Ready(Ok(key)) => SyncStep::Done(self.finish(hash, &parsed, &key)),
+            Lookup::Ready(Err(e)) => SyncStep::Done(Err(e)),
+            Lookup::Pending(fut) => SyncStep::NeedKey(fut),
         }
     }
 
     /// Completes verification with a key that was fetched.
-    pub(crate) fn verify_with_key(
-        &self,
-        token: &str,
-        key: &Arc<Key>,
-    ) -> Result<VerifiedClaims<C>, AuthError> {
+    fn verify_with_key(&self, token: &str, key: &Arc<Key>) -> Result<VerifiedClaims<C>, AuthError> {
         let known = self.inner.known_headers.snapshot();
         let mut buffers = Buffers::new();
         let parsed = self.parse(token, &known, &mut buffers)?;
@@ -224,6 +250,12 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         }
         Ok(passed.claims)
     }
+}
+
+/// The synchronous part's answer.
+enum SyncStep<C> {
+    Done(Result<VerifiedClaims<C>, AuthError>),
+    NeedKey(KeyFuture),
 }
 
 /// The verified-token cache's answer.
