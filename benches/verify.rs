@@ -19,7 +19,7 @@ use axum::routing::get;
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use jsonwebtoken::Algorithm;
-use jwt_layer::{JwtAuth, Key, VerifiedClaims};
+use jwt_layer::{JwtAuth, JwtAuthBuilder, Key, VerifiedClaims};
 
 use fixtures::{
     ALGS, AUDIENCE, EC256_PUBLIC_PEM, ED_PUBLIC_PEM, GoogleClaims, ISSUER, KID, RSA_PUBLIC_PEM,
@@ -38,15 +38,20 @@ fn key(alg: Algorithm) -> Key {
     key.expect("fixture key").with_kid(KID)
 }
 
-fn auth(alg: Algorithm, cache: bool) -> JwtAuth<GoogleClaims> {
+fn base_builder(alg: Algorithm, cache: bool) -> JwtAuthBuilder<GoogleClaims> {
     JwtAuth::<GoogleClaims>::builder()
         .key(key(alg))
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .token_cache(cache)
-        .build()
-        .expect("layer")
 }
+
+fn auth(alg: Algorithm, cache: bool) -> JwtAuth<GoogleClaims> {
+    base_builder(alg, cache).build().expect("layer")
+}
+
+/// One claim rule added to a builder.
+type RuleSet = fn(JwtAuthBuilder<GoogleClaims>) -> JwtAuthBuilder<GoogleClaims>;
 
 async fn handler(claims: VerifiedClaims<GoogleClaims>) -> &'static str {
     black_box(&claims.sub);
@@ -226,6 +231,38 @@ fn main() {
                 }
             });
             h.add(&format!("layer/{name}"), router_case(app(auth), &token));
+        }
+    }
+
+    // Claim rules (issue 13), configured, on HS256 tokens (where 100 ns
+    // shows) with the cache off: the same request as `layer/hs256` plus
+    // each rule once (`layer/hs256` itself has none configured).
+    {
+        let token = google_token(Algorithm::HS256, pad);
+        let rules: [(&str, RuleSet); 5] = [
+            ("layer-rule-audience/hs256", |b| {
+                b.audience_claims(["aud", "azp"])
+            }),
+            ("layer-rule-equals/hs256", |b| {
+                b.claim_equals("email", "alice@gmail.com")
+            }),
+            ("layer-rule-typ/hs256", |b| b.require_typ(["JWT"])),
+            ("layer-rule-roles/hs256", |b| {
+                b.role_claims(["/email"]).require_role("alice@gmail.com")
+            }),
+            ("layer-rules-all/hs256", |b| {
+                b.audience_claims(["aud", "azp"])
+                    .claim_equals("email", "alice@gmail.com")
+                    .require_typ(["JWT"])
+                    .role_claims(["/email"])
+                    .require_role("alice@gmail.com")
+            }),
+        ];
+        for (name, rule) in rules {
+            let auth = rule(base_builder(Algorithm::HS256, false))
+                .build()
+                .expect("rules");
+            h.add(name, router_case(app(auth), &token));
         }
     }
 
@@ -430,6 +467,18 @@ fn main() {
         "auth work on a cache hit: layer-cached/hs256 − router/no-auth",
         diff("layer-cached/hs256", "router/no-auth"),
         Some(2000.0),
+    );
+    for rule in ["audience", "equals", "typ", "roles"] {
+        line(
+            &format!("layer-rule-{rule}/hs256 − layer/hs256 (one claim rule configured)"),
+            diff(&format!("layer-rule-{rule}/hs256"), "layer/hs256"),
+            Some(100.0),
+        );
+    }
+    line(
+        "layer-rules-all/hs256 − layer/hs256 (all four)",
+        diff("layer-rules-all/hs256", "layer/hs256"),
+        Some(400.0),
     );
     line(
         "verifier-cached/rs256 (the cache hit alone)",

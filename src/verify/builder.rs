@@ -77,7 +77,7 @@ impl ClaimSettings {
         limits: &mut TokenLimits,
     ) -> Result<(Wanted, Vec<Bound>), BuildError> {
         let mut wanted = Wanted::default();
-        let mut bind = |path: &str| ClaimPath::parse(path).map(|p| wanted.bind(p));
+        let mut bind = |path: &str| wanted.bind(ClaimPath::parse(path)?);
         rules.audience_claims = self
             .audience_claims
             .iter()
@@ -593,7 +593,7 @@ fn template_rule(
             format!("issuer template `{text}`: list the accepted values, or accept any explicitly"),
         ));
     }
-    let claim = wanted.bind(ClaimPath::parse(template.claim())?);
+    let claim = wanted.bind(ClaimPath::parse(template.claim())?)?;
     let values = values.map(|v| v.into_iter().map(String::into_boxed_str).collect());
     Ok(TemplateRule {
         template,

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::jws::{self, Decoded, Jws};
-use super::members::{self, Bound, Members, Wanted};
+use super::members::{self, Bound, Members, Strings, Wanted};
 use super::payload;
 use super::routes::Route;
 use super::wire::RawClaims;
@@ -132,18 +132,23 @@ fn read_payload<'p, C: DeserializeOwned>(
 /// string, or an object whose keys are the roles (Zitadel). At most 256.
 fn roles(sources: &[Bound], members: &Members<'_>) -> Box<[Box<str>]> {
     let mut roles: Vec<Box<str>> = Vec::new();
-    for value in sources.iter().filter_map(|b| members.value(b)) {
-        match value {
-            Value::String(s) => roles.extend(s.split(' ').filter(|r| !r.is_empty()).map(Box::from)),
-            Value::Array(items) => roles.extend(
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .filter(|r| !r.is_empty())
-                    .map(Box::from),
-            ),
-            Value::Object(map) => roles.extend(map.keys().map(|k| Box::from(k.as_str()))),
-            _ => {}
+    for bound in sources {
+        match members.strings(bound) {
+            Strings::One(s) => roles.extend(s.split(' ').filter(|r| !r.is_empty()).map(Box::from)),
+            Strings::Many(items) => {
+                roles.extend(
+                    items
+                        .iter()
+                        .filter(|r| !r.is_empty())
+                        .map(|r| Box::from(&**r)),
+                );
+            }
+            // Not strings: an object whose keys are the roles, perhaps.
+            Strings::None => {
+                if let Some(Value::Object(map)) = members.value(bound) {
+                    roles.extend(map.keys().map(|k| Box::from(k.as_str())));
+                }
+            }
         }
     }
     roles.truncate(256);

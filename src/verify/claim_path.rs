@@ -56,6 +56,11 @@ impl ClaimPath {
         &self.root
     }
 
+    /// Whether the path is the top-level claim itself.
+    pub(crate) fn is_root(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// The value at this path, given the root claim's value.
     pub(crate) fn find<'v>(&self, root: &'v Value) -> Option<&'v Value> {
         self.rest.iter().try_fold(root, |value, key| match value {

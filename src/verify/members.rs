@@ -4,14 +4,21 @@
 //! over a verified payload ([`Members`]), parsed only when a rule looks.
 //! With no such rule, nothing is captured and nothing allocated.
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::fmt;
 
 use super::claim_path::ClaimPath;
 use super::wire::Str;
-use crate::error::{AuthError, AuthErrorKind};
+use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
+
+/// The most distinct top-level members the rules of one verifier may read
+/// (their values sit in a fixed array: no allocation per request).
+pub(crate) const MAX_MEMBERS: usize = 16;
 
 /// The member names the rules read, each once.
 #[derive(Clone, Debug, Default)]
@@ -28,15 +35,21 @@ pub(crate) struct Bound {
 
 impl Wanted {
     /// Binds `path`, adding its top-level member to the wanted names.
-    pub(crate) fn bind(&mut self, path: ClaimPath) -> Bound {
+    pub(crate) fn bind(&mut self, path: ClaimPath) -> Result<Bound, BuildError> {
         let slot = match self.position(path.root()) {
             Some(slot) => slot,
-            None => {
+            None if self.names.len() < MAX_MEMBERS => {
                 self.names.push(path.root().into());
                 self.names.len() - 1
             }
+            None => {
+                return Err(BuildError::new(
+                    BuildErrorKind::InvalidValidation,
+                    format!("claim rules may read at most {MAX_MEMBERS} distinct top-level claims"),
+                ));
+            }
         };
-        Bound { slot, path }
+        Ok(Bound { slot, path })
     }
 
     /// The slot of a member name.
@@ -47,25 +60,15 @@ impl Wanted {
     pub(crate) fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
-
-    pub(crate) fn len(&self) -> usize {
-        self.names.len()
-    }
 }
 
 /// The raw values of the wanted members of one payload.
 #[derive(Debug, Default)]
 pub(crate) struct Members<'p> {
-    values: Vec<Option<&'p RawValue>>,
+    values: [Option<&'p RawValue>; MAX_MEMBERS],
 }
 
 impl<'p> Members<'p> {
-    pub(crate) fn new(wanted: &Wanted) -> Self {
-        Self {
-            values: vec![None; wanted.len()],
-        }
-    }
-
     /// Records the value of the member in `slot`; a member given twice is
     /// refused (which of two `token_use` would a rule believe?).
     pub(crate) fn set(&mut self, slot: usize, value: &'p RawValue) -> Result<(), &'static str> {
@@ -83,6 +86,109 @@ impl<'p> Members<'p> {
         let raw = self.values.get(bound.slot).copied().flatten()?;
         let root: Value = serde_json::from_str(raw.get()).ok()?;
         bound.path.find(&root).cloned()
+    }
+
+    /// The string at `bound`'s path, or the strings of an array there
+    /// (other values hold none). A top-level claim is read straight from
+    /// its JSON text, borrowing its strings: no `Value` is built.
+    pub(crate) fn strings(&self, bound: &Bound) -> Strings<'p> {
+        let Some(raw) = self.values.get(bound.slot).copied().flatten() else {
+            return Strings::None;
+        };
+        if bound.path.is_root() {
+            return serde_json::from_str(raw.get()).unwrap_or(Strings::None);
+        }
+        match self.value(bound) {
+            Some(Value::String(s)) => Strings::One(Cow::Owned(s)),
+            Some(Value::Array(items)) => Strings::Many(
+                items
+                    .into_iter()
+                    .filter_map(|v| match v {
+                        Value::String(s) => Some(Cow::Owned(s)),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => Strings::None,
+        }
+    }
+}
+
+/// A claim read as strings: one, several (an array's strings), or none.
+#[derive(Debug)]
+pub(crate) enum Strings<'a> {
+    None,
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl Strings<'_> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match self {
+            Self::None => (None, &[][..]),
+            Self::One(s) => (Some(&**s), &[][..]),
+            Self::Many(v) => (None, &v[..]),
+        };
+        one.into_iter().chain(many.iter().map(|s| &**s))
+    }
+}
+
+impl<'de> Deserialize<'de> for Strings<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StringsVisitor)
+    }
+}
+
+struct StringsVisitor;
+
+impl<'de> Visitor<'de> for StringsVisitor {
+    type Value = Strings<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Strings::One(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Strings::One(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element::<Strings<'de>>()? {
+            if let Strings::One(s) = item {
+                out.push(s);
+            }
+        }
+        Ok(Strings::Many(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Strings::None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Strings::None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Strings::None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Strings::None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Strings::None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Strings::None)
     }
 }
 
@@ -108,7 +214,7 @@ impl<'de> Visitor<'de> for Collect<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-        let mut members = Members::new(self.wanted);
+        let mut members = Members::default();
         while let Some(key) = map.next_key::<Str<'de>>()? {
             match self.wanted.position(&key) {
                 Some(slot) => {

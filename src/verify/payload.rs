@@ -39,7 +39,7 @@ pub(crate) fn single_pass<'p, C: DeserializeOwned>(
 ) -> Option<(RawClaims<'p>, C, Members<'p>)> {
     let mut captured = Captured {
         values: [None; REGISTERED.len()],
-        members: Members::new(wanted),
+        members: Members::default(),
         wanted,
     };
     let mut de = serde_json::Deserializer::from_slice(payload);

@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use std::sync::Arc;
 
 use super::issuer::{NearMisses, TemplateRule};
@@ -180,7 +178,7 @@ impl ClaimRules {
         let all_equal = self
             .equals
             .iter()
-            .all(|(bound, want)| holds(members.value(bound).as_ref(), want));
+            .all(|(bound, want)| members.strings(bound).iter().any(|s| s == &**want));
         if all_equal {
             Ok(())
         } else {
@@ -241,12 +239,9 @@ impl ClaimRules {
                     .as_ref()
                     .is_some_and(|aud| aud.iter().any(accepted))
             } else {
-                self.audience_claims.iter().any(|b| {
-                    members
-                        .value(b)
-                        .as_ref()
-                        .is_some_and(|v| strings(v).any(accepted))
-                })
+                self.audience_claims
+                    .iter()
+                    .any(|b| members.strings(b).iter().any(accepted))
             };
         if ok {
             Ok(())
@@ -254,21 +249,6 @@ impl ClaimRules {
             Err(AuthErrorKind::InvalidAudience.into())
         }
     }
-}
-
-/// The strings of a claim value: itself, or the strings of an array.
-fn strings(value: &Value) -> impl Iterator<Item = &str> {
-    let (one, many) = match value {
-        Value::String(s) => (Some(s.as_str()), &[][..]),
-        Value::Array(items) => (None, &items[..]),
-        _ => (None, &[][..]),
-    };
-    one.into_iter().chain(many.iter().filter_map(Value::as_str))
-}
-
-/// A claim that equals `want`, or an array that contains it.
-fn holds(value: Option<&Value>, want: &str) -> bool {
-    value.is_some_and(|v| strings(v).any(|s| s == want))
 }
 
 fn invalid(message: impl Into<String>) -> BuildError {
