@@ -482,3 +482,44 @@ mod async_checks {
         assert_eq!(hits.count(), 0);
     }
 }
+
+/// A template route beside an exact issuer, each with its own keys: Entra
+/// tenants on one key set, another issuer on another; neither's keys
+/// verify the other's tokens.
+#[tokio::test]
+async fn a_template_route_beside_an_exact_issuer_with_their_own_keys() {
+    use jwt_layer::{Key, StaticKeys};
+    let keys = |secret: &[u8]| StaticKeys::new([Key::hmac(secret).unwrap()]).unwrap();
+    let auth = JwtAuth::<Value>::builder()
+        .issuer_template(V2, ["tenant-a"])
+        .issuer_keys(V2, keys(OTHER_SECRET))
+        .issuer_keys(ISSUER, keys(SECRET))
+        .audience("client-guid")
+        .audience(AUDIENCE);
+    let (app, hits) = serve(auth);
+    let entra_token = |secret: &[u8], tid: &str| {
+        let key = jsonwebtoken::EncodingKey::from_secret(secret);
+        sign(Algorithm::HS256, None, &entra(tid, false), &key)
+    };
+    assert_ok(&app, &hits, bearer(&entra_token(OTHER_SECRET, "tenant-a"))).await;
+    assert_ok(&app, &hits, bearer(&hs256(&claims()))).await;
+    // The other issuer's key never verifies a token of the template's shape.
+    let wrong_key = entra_token(SECRET, "tenant-a");
+    assert_invalid_token(&app, &hits, bearer(&wrong_key), "invalid signature").await;
+    let other_tenant = entra_token(OTHER_SECRET, "tenant-b");
+    assert_invalid_token(&app, &hits, bearer(&other_tenant), "invalid issuer").await;
+    // A template route needs its values; a template needs its route.
+    let err = JwtAuth::<Value>::builder()
+        .issuer_keys(V2, keys(SECRET))
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), BuildErrorKind::Conflict);
+    let err = JwtAuth::<Value>::builder()
+        .issuer_template(V1, ["tenant-a"])
+        .issuer_keys(ISSUER, keys(SECRET))
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), BuildErrorKind::Conflict);
+}

@@ -624,16 +624,17 @@ fn single_route(
     Ok(Route::new(keys, rules))
 }
 
-/// One route per issuer, each with its audiences.
+/// One route per issuer, each with its audiences; an issuer with a
+/// `{claim}` placeholder is a template route, whose values come from
+/// `issuer_template(..)` with the same text.
 fn by_issuer(
     issuer_keys: Vec<(String, SourceResult)>,
     audiences: &[(String, String)],
     rules: &ClaimRules,
 ) -> Result<Routes, BuildError> {
-    if !rules.issuers.is_empty() || !rules.templates.is_empty() {
+    if !rules.issuers.is_empty() {
         return Err(conflict(
-            "issuer_keys names the accepted issuers: do not call issuer(..) or \
-             issuer_template(..) beside it",
+            "issuer_keys names the accepted issuers: do not call issuer(..) beside it",
         ));
     }
     if let Some((issuer, _)) = audiences
@@ -642,21 +643,53 @@ fn by_issuer(
     {
         return Err(orphan_audience(issuer));
     }
-    let mut map = HashMap::new();
+    let (mut exact, mut templates) = (HashMap::new(), Vec::new());
     for (issuer, keys) in issuer_keys {
         let own: Vec<String> = audiences
             .iter()
             .filter(|(iss, _)| *iss == issuer)
             .map(|(_, aud)| aud.clone())
             .collect();
-        let rules = rules.for_issuer(&issuer, (!own.is_empty()).then_some(&own[..]));
-        rules.check()?;
-        let route = Route::new(keys?, rules);
-        if map.insert(issuer.into_boxed_str(), route).is_some() {
-            return Err(conflict("an issuer is given twice"));
+        let own = (!own.is_empty()).then_some(&own[..]);
+        match Template::parse(&issuer)? {
+            Some(template) => {
+                let rule = rules
+                    .templates
+                    .iter()
+                    .find(|r| r.template == template)
+                    .ok_or_else(|| {
+                        conflict(&format!(
+                            "issuer_keys for the template `{issuer}` needs issuer_template(..) \
+                             with its values (or issuer_template_any_value(..))"
+                        ))
+                    })?;
+                let rules = rules.for_template(rule, own);
+                rules.check()?;
+                templates.push((template, Route::new(keys?, rules)));
+            }
+            None => {
+                let rules = rules.for_issuer(&issuer, own);
+                rules.check()?;
+                if exact
+                    .insert(issuer.into_boxed_str(), Route::new(keys?, rules))
+                    .is_some()
+                {
+                    return Err(conflict("an issuer is given twice"));
+                }
+            }
         }
     }
-    Ok(Routes::ByIssuer(map))
+    if let Some(orphan) = rules
+        .templates
+        .iter()
+        .find(|r| !templates.iter().any(|(t, _)| *t == r.template))
+    {
+        return Err(conflict(&format!(
+            "issuer_template `{}…` has no issuer_keys beside issuer_keys for other issuers",
+            orphan.template.prefix()
+        )));
+    }
+    Ok(Routes::ByIssuer { exact, templates })
 }
 
 fn conflict(message: &str) -> BuildError {

@@ -55,6 +55,11 @@ impl Template {
         }))
     }
 
+    /// The fixed text before the placeholder.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The claim the placeholder names.
     pub(crate) fn claim(&self) -> &str {
         &self.name
@@ -67,6 +72,11 @@ impl Template {
             .strip_suffix(&*self.suffix)?;
         let plain = !value.is_empty() && !value.contains(['/', '?', '#', '{', '}']);
         plain.then_some(value)
+    }
+
+    /// Whether `iss` has this template's shape (the route to try).
+    pub(crate) fn fits(&self, iss: &str) -> bool {
+        self.value_in(iss).is_some()
     }
 
     /// Whether `other` has the same shape: the same text around one

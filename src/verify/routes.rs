@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::issuer::Template;
 use super::rules::ClaimRules;
 use super::wire::IssuerOnly;
 use crate::error::{AuthError, AuthErrorKind};
@@ -32,9 +33,13 @@ impl Route {
 pub(crate) enum Routes {
     /// One key source for every token.
     Single(Route),
-    /// A key source per issuer, chosen by the token's (unverified) `iss`;
-    /// an unknown `iss` is refused without any I/O.
-    ByIssuer(HashMap<Box<str>, Route>),
+    /// A key source per issuer, chosen by the token's (unverified) `iss`:
+    /// an exact issuer, else the first template it fits; an unknown `iss`
+    /// is refused without any I/O.
+    ByIssuer {
+        exact: HashMap<Box<str>, Route>,
+        templates: Vec<(Template, Route)>,
+    },
 }
 
 impl Routes {
@@ -45,13 +50,14 @@ impl Routes {
     pub(crate) fn pick(&self, payload: &[u8]) -> Result<&Route, AuthError> {
         match self {
             Self::Single(route) => Ok(route),
-            Self::ByIssuer(map) => {
+            Self::ByIssuer { exact, templates } => {
                 let issuer: IssuerOnly<'_> = serde_json::from_slice(payload)
                     .map_err(|e| AuthError::with_source(AuthErrorKind::InvalidClaims, e))?;
-                issuer
-                    .iss
-                    .as_deref()
-                    .and_then(|iss| map.get(iss))
+                let iss = issuer.iss.as_deref().ok_or(AuthErrorKind::InvalidIssuer)?;
+                let fits = |(t, _): &&(Template, Route)| t.fits(iss);
+                exact
+                    .get(iss)
+                    .or_else(|| templates.iter().find(fits).map(|(_, route)| route))
                     .ok_or_else(|| AuthErrorKind::InvalidIssuer.into())
             }
         }
@@ -61,8 +67,9 @@ impl Routes {
     pub(crate) fn algorithms(&self) -> AlgSet {
         match self {
             Self::Single(route) => route.algorithms,
-            Self::ByIssuer(map) => map
+            Self::ByIssuer { exact, templates } => exact
                 .values()
+                .chain(templates.iter().map(|(_, r)| r))
                 .fold(AlgSet::EMPTY, |acc, r| acc.union(r.algorithms)),
         }
     }

@@ -139,6 +139,19 @@ impl ClaimRules {
         rules
     }
 
+    /// These rules, for tokens of one template route: only that template's
+    /// issuers, and `audiences` replacing the shared ones when given.
+    pub(crate) fn for_template(
+        &self,
+        template: &TemplateRule,
+        audiences: Option<&[String]>,
+    ) -> Self {
+        let mut rules = self.for_issuer("", audiences);
+        rules.issuers.clear();
+        rules.templates = vec![template.clone()];
+        rules
+    }
+
     pub(crate) fn check(&self) -> Result<(), BuildError> {
         if self.time.leeway > MAX_LEEWAY {
             return Err(invalid(format!(
