@@ -6,14 +6,14 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::fmt;
 
 use super::claim_path::ClaimPath;
 use super::wire::Str;
+pub(crate) use super::wire::Strings;
 use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 
 /// The most distinct top-level members the rules of one verifier may read
@@ -111,84 +111,6 @@ impl<'p> Members<'p> {
             ),
             _ => Strings::None,
         }
-    }
-}
-
-/// A claim read as strings: one, several (an array's strings), or none.
-#[derive(Debug)]
-pub(crate) enum Strings<'a> {
-    None,
-    One(Cow<'a, str>),
-    Many(Vec<Cow<'a, str>>),
-}
-
-impl Strings<'_> {
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
-        let (one, many) = match self {
-            Self::None => (None, &[][..]),
-            Self::One(s) => (Some(&**s), &[][..]),
-            Self::Many(v) => (None, &v[..]),
-        };
-        one.into_iter().chain(many.iter().map(|s| &**s))
-    }
-}
-
-impl<'de> Deserialize<'de> for Strings<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StringsVisitor)
-    }
-}
-
-struct StringsVisitor;
-
-impl<'de> Visitor<'de> for StringsVisitor {
-    type Value = Strings<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Strings::One(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Strings::One(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(item) = seq.next_element::<Strings<'de>>()? {
-            if let Strings::One(s) = item {
-                out.push(s);
-            }
-        }
-        Ok(Strings::Many(out))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Strings::None)
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Strings::None)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Strings::None)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Strings::None)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Strings::None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Strings::None)
     }
 }
 
