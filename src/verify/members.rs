@@ -96,7 +96,14 @@ impl<'p> Members<'p> {
             return Strings::None;
         };
         if bound.path.is_root() {
-            return serde_json::from_str(raw.get()).unwrap_or(Strings::None);
+            // A plain string (no escapes) is its text between the quotes:
+            // the capture already checked it is valid JSON.
+            let text = raw.get();
+            let plain = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+            if let Some(inner) = plain.filter(|t| !t.contains(['\\', '"'])) {
+                return Strings::One(Cow::Borrowed(inner));
+            }
+            return serde_json::from_str(text).unwrap_or(Strings::None);
         }
         match self.value(bound) {
             Some(Value::String(s)) => Strings::One(Cow::Owned(s)),
@@ -149,5 +156,35 @@ impl<'de> Visitor<'de> for Collect<'_> {
             }
         }
         Ok(members)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_strings(payload: &str, path: &str) -> Vec<String> {
+        let mut wanted = Wanted::default();
+        let bound = wanted.bind(ClaimPath::parse(path).unwrap()).unwrap();
+        let members = read(payload.as_bytes(), &wanted).unwrap();
+        members.strings(&bound).iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn strings_read_the_same_with_or_without_escapes() {
+        assert_eq!(read_strings(r#"{"a":"x y"}"#, "a"), ["x y"]);
+        assert_eq!(read_strings(r#"{"a":"\u0078\"q"}"#, "a"), ["x\"q"]);
+        assert_eq!(read_strings(r#"{"a":["x",5,"\u0079",{"z":1}]}"#, "a"), ["x", "y"]);
+        assert!(read_strings(r#"{"a":{"x":1}}"#, "a").is_empty());
+        assert!(read_strings(r#"{"a":true}"#, "a").is_empty());
+        assert!(read_strings(r#"{"b":"x"}"#, "a").is_empty());
+        assert_eq!(read_strings(r#"{"a":{"b":["r"]}}"#, "/a/b"), ["r"]);
+    }
+
+    #[test]
+    fn a_member_a_rule_reads_given_twice_is_refused() {
+        let mut wanted = Wanted::default();
+        wanted.bind(ClaimPath::parse("a").unwrap()).unwrap();
+        assert!(read(br#"{"a":"x","a":"y"}"#, &wanted).is_err());
     }
 }
