@@ -3,9 +3,9 @@
 //!
 //! It holds the request, the inner service that was driven ready, and the
 //! rest of the verification; once that is done it calls the inner service,
-//! or answers the rejection. It is boxed (the only
-//! allocation of the pending path) but needs nothing to be `Send` or
-//! `'static`: the response future is `Send` exactly when the inner service,
+//! or answers the rejection. It is boxed (as is the
+//! verification it waits for: the pending path is the rare one) but needs
+//! nothing to be `Send` or `'static`: the response future is `Send` exactly when the inner service,
 //! its future and the request body are, so a layer with static keys puts no
 //! such bound on a `!Send` service (a `LocalSet` server, for one).
 

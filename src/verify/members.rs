@@ -174,7 +174,10 @@ mod tests {
     fn strings_read_the_same_with_or_without_escapes() {
         assert_eq!(read_strings(r#"{"a":"x y"}"#, "a"), ["x y"]);
         assert_eq!(read_strings(r#"{"a":"\u0078\"q"}"#, "a"), ["x\"q"]);
-        assert_eq!(read_strings(r#"{"a":["x",5,"\u0079",{"z":1}]}"#, "a"), ["x", "y"]);
+        assert_eq!(
+            read_strings(r#"{"a":["x",5,"\u0079",{"z":1}]}"#, "a"),
+            ["x", "y"]
+        );
         assert!(read_strings(r#"{"a":{"x":1}}"#, "a").is_empty());
         assert!(read_strings(r#"{"a":true}"#, "a").is_empty());
         assert!(read_strings(r#"{"b":"x"}"#, "a").is_empty());
