@@ -374,7 +374,9 @@ async fn a_templated_discovery_document_is_accepted_by_shape() {
         .audience(AUDIENCE);
     let (app, hits) = serve(auth);
     let claims = |tid: &str| {
-        base_claims(json!({"iss": template.replace("{tid}", tid), "tid": tid, "aud": AUDIENCE}))
+        let mut c = claims_with(json!({"iss": template.replace("{tid}", tid), "tid": tid}));
+        c["aud"] = json!(AUDIENCE);
+        c
     };
     let good = sign(
         Algorithm::RS256,
@@ -396,10 +398,6 @@ async fn a_templated_discovery_document_is_accepted_by_shape() {
         keys.prefetch().await.unwrap_err().kind(),
         jwt_layer::keys::JwksErrorKind::IssuerMismatch
     );
-}
-
-fn base_claims(changes: Value) -> Value {
-    base(changes)
 }
 
 mod async_checks {
@@ -442,6 +440,11 @@ mod async_checks {
             calls.load(Ordering::SeqCst),
             3,
             "a cached token is checked too"
+        );
+        assert_eq!(
+            second.load(Ordering::SeqCst),
+            3,
+            "both checks ran each time"
         );
         let mallory = hs256(&claims_with(json!({"sub": "mallory"})));
         assert_invalid_token(&app, &hits, bearer(&mallory), "token not accepted").await;

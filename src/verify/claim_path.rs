@@ -77,13 +77,14 @@ fn unescape(segment: &str) -> Option<Box<str>> {
     let mut out = String::with_capacity(segment.len());
     let mut chars = segment.chars();
     while let Some(c) = chars.next() {
-        match (c, c == '~') {
-            (_, false) => out.push(c),
-            (_, true) => match chars.next() {
-                Some('0') => out.push('~'),
-                Some('1') => out.push('/'),
-                _ => return None,
-            },
+        if c != '~' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('0') => out.push('~'),
+            Some('1') => out.push('/'),
+            _ => return None,
         }
     }
     Some(out.into_boxed_str())
