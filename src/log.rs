@@ -19,12 +19,11 @@ pub(crate) fn rejected(err: &AuthError) {
     let _ = err;
 }
 
-/// Untrusted text (a document's member) made safe to log: at most 200
-/// characters, control characters replaced.
-#[cfg(any(feature = "tracing", feature = "remote-jwks"))]
-pub(crate) fn untrusted(text: &str) -> String {
+/// Untrusted text (a document's member) made safe for a log line or an
+/// error message: at most `max` characters, control characters replaced.
+pub(crate) fn untrusted(text: &str, max: usize) -> String {
     text.chars()
-        .take(200)
+        .take(max)
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
 }
@@ -95,7 +94,7 @@ pub(crate) fn discovery_issuer_mismatch(configured: &str, discovered: &str) {
     tracing::error!(
         target: "jwt_layer::jwks",
         configured_issuer = configured,
-        discovered_issuer = %untrusted(discovered),
+        discovered_issuer = %untrusted(discovered, 200),
         "configuration error: the discovery document names another issuer than the configured one; \
          tokens of this issuer get 503 until the configuration is fixed"
     );
@@ -111,7 +110,7 @@ pub(crate) fn issuer_near_miss(configured: &str, seen: &str) {
     tracing::warn!(
         target: "jwt_layer",
         configured_issuer = configured,
-        token_issuer = %untrusted(seen),
+        token_issuer = %untrusted(seen, 200),
         "a token's iss differs from a configured issuer only by a trailing slash, scheme or \
          case; matching is exact: configure the issuer as your provider writes it"
     );

@@ -17,6 +17,17 @@ fn rsa_jwks() -> String {
     jwks_json(&[rsa_jwk("rs-1")])
 }
 
+/// A key server holding the RSA fixture key, and `resource_server` with
+/// `JWT_JWKS_URL` pointing at it plus `envs`.
+async fn start_with_keys(envs: &[(&str, String)]) -> (JwksServer, Server) {
+    let jwks = JwksServer::start().await.unwrap();
+    jwks.set_jwks(rsa_jwks());
+    let mut all = vec![("JWT_JWKS_URL", jwks.url())];
+    all.extend(envs.iter().cloned());
+    let server = Server::start("resource_server", &all);
+    (jwks, server)
+}
+
 fn token(claims: &Value) -> String {
     sign(Algorithm::RS256, Some("rs-1"), claims, &rsa_signer())
 }
@@ -24,17 +35,11 @@ fn token(claims: &Value) -> String {
 /// The example against a key server with `rs-1`, for two issuers and the
 /// default audience.
 async fn start_example() -> (JwksServer, Server) {
-    let jwks = JwksServer::start().await.unwrap();
-    jwks.set_jwks(rsa_jwks());
-    let server = Server::start(
-        "resource_server",
-        &[
-            ("JWT_JWKS_URL", jwks.url()),
-            ("JWT_ISSUER", format!("https://other.example, {ISSUER}")),
-            ("JWT_AUDIENCE", AUDIENCE.to_owned()),
-        ],
-    );
-    (jwks, server)
+    start_with_keys(&[
+        ("JWT_ISSUER", format!("https://other.example, {ISSUER}")),
+        ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+    ])
+    .await
 }
 
 /// The claims of the `/me` token: extra claims and `scope` `read`.
@@ -181,15 +186,7 @@ fn resource_server_refuses_incomplete_configuration() {
 /// listening socket (its Send-Q column).
 #[tokio::test]
 async fn resource_server_listens_with_a_backlog_of_1024() {
-    let jwks = JwksServer::start().await.unwrap();
-    jwks.set_jwks(rsa_jwks());
-    let server = Server::start(
-        "resource_server",
-        &[
-            ("JWT_JWKS_URL", jwks.url()),
-            ("JWT_ISSUER", ISSUER.to_owned()),
-        ],
-    );
+    let (_keys, server) = start_with_keys(&[("JWT_ISSUER", ISSUER.to_owned())]).await;
     let port = server.base.rsplit(':').next().unwrap().to_owned();
     let out = Command::new("ss")
         .args(["-Hltn", &format!("sport = :{port}")])
@@ -217,22 +214,17 @@ async fn resource_server_listens_with_a_backlog_of_1024() {
 /// `/roles/{role}` route.
 #[tokio::test]
 async fn resource_server_claim_rule_variables() {
-    let jwks = JwksServer::start().await.unwrap();
-    jwks.set_jwks(rsa_jwks());
-    let server = Server::start(
-        "resource_server",
-        &[
-            ("JWT_JWKS_URL", jwks.url()),
-            ("JWT_ISSUER", ISSUER.to_owned()),
-            ("JWT_AUDIENCE", "my-api".to_owned()),
-            ("JWT_AUDIENCE_CLAIMS", "aud, azp".to_owned()),
-            ("JWT_CLAIM_EQUALS", "/typ=Bearer".to_owned()),
-            (
-                "JWT_ROLE_CLAIMS",
-                "/realm_access/roles,/resource_access/my-api/roles".to_owned(),
-            ),
-        ],
-    );
+    let (_keys, server) = start_with_keys(&[
+        ("JWT_ISSUER", ISSUER.to_owned()),
+        ("JWT_AUDIENCE", "my-api".to_owned()),
+        ("JWT_AUDIENCE_CLAIMS", "aud, azp".to_owned()),
+        ("JWT_CLAIM_EQUALS", "/typ=Bearer".to_owned()),
+        (
+            "JWT_ROLE_CLAIMS",
+            "/realm_access/roles,/resource_access/my-api/roles".to_owned(),
+        ),
+    ])
+    .await;
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", server.base);
     let access = claims_with(json!({"aud": "account", "azp": "my-api", "typ": "Bearer",
@@ -279,17 +271,12 @@ async fn resource_server_claim_rule_variables() {
 /// `JWT_REQUIRE_TYP` and no role claims: `/roles/{role}` answers 403.
 #[tokio::test]
 async fn resource_server_require_typ_and_no_role_claims() {
-    let jwks = JwksServer::start().await.unwrap();
-    jwks.set_jwks(rsa_jwks());
-    let server = Server::start(
-        "resource_server",
-        &[
-            ("JWT_JWKS_URL", jwks.url()),
-            ("JWT_ISSUER", ISSUER.to_owned()),
-            ("JWT_AUDIENCE", AUDIENCE.to_owned()),
-            ("JWT_REQUIRE_TYP", "at+jwt".to_owned()),
-        ],
-    );
+    let (_keys, server) = start_with_keys(&[
+        ("JWT_ISSUER", ISSUER.to_owned()),
+        ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ("JWT_REQUIRE_TYP", "at+jwt".to_owned()),
+    ])
+    .await;
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", server.base);
     let claims = claims_with(json!({"roles": ["admin"]})).to_string();

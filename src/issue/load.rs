@@ -191,7 +191,7 @@ fn ec(jwk: &Jwk<'_>, crv: &str) -> Result<Private, BuildError> {
     let public = if jwk.has("x") && jwk.has("y") {
         let x = jwk.bytes("x").map_err(invalid)?;
         let y = jwk.bytes("y").map_err(invalid)?;
-        Some([&[4u8][..], &x, &y].concat())
+        Some(curve.point(&x, &y).map_err(invalid)?)
     } else {
         None
     };

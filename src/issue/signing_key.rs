@@ -306,7 +306,9 @@ fn derive_public(
                     "EC public key has the wrong length",
                 ));
             }
-            let point = [&[4u8][..], &x, &y].concat();
+            let point = curve
+                .point(&x, &y)
+                .map_err(|why| BuildError::new(BuildErrorKind::InvalidKey, why))?;
             let matches = claim.as_ref().is_none_or(|c| *c == point);
             (
                 EncodingKey::from_ec_der(der),

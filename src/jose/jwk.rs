@@ -7,11 +7,12 @@ use std::borrow::Cow;
 
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+
 use serde_json::value::RawValue;
 
 use super::b64;
 use crate::keys::parse_alg;
+use crate::log::untrusted;
 
 /// What a JWK is read for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,9 +72,9 @@ pub(crate) struct Jwk<'a> {
     #[serde(default, borrow)]
     qi: Option<Cow<'a, str>>,
     /// Other primes of a multi-prime RSA key (never supported).
-    #[cfg_attr(not(feature = "issue"), allow(dead_code))]
+    #[cfg(feature = "issue")]
     #[serde(default)]
-    pub(crate) oth: Option<IgnoredAny>,
+    pub(crate) oth: Option<serde::de::IgnoredAny>,
 }
 
 impl<'a> Jwk<'a> {
@@ -89,7 +90,10 @@ impl<'a> Jwk<'a> {
         if let Some(u) = &jwk.use_
             && u != "sig"
         {
-            return Err(format!("the JWK's `use` is `{}`, not `sig`", untrusted(u)));
+            return Err(format!(
+                "the JWK's `use` is `{}`, not `sig`",
+                untrusted(u, 32)
+            ));
         }
         let op = direction.operation();
         if let Some(ops) = &jwk.key_ops
@@ -104,9 +108,9 @@ impl<'a> Jwk<'a> {
     pub(crate) fn alg(&self) -> Result<Option<Algorithm>, String> {
         match &self.alg {
             None => Ok(None),
-            Some(name) => parse_alg(name)
-                .map(Some)
-                .ok_or_else(|| format!("the JWK's `alg` `{}` is not supported", untrusted(name))),
+            Some(name) => parse_alg(name).map(Some).ok_or_else(|| {
+                format!("the JWK's `alg` `{}` is not supported", untrusted(name, 32))
+            }),
         }
     }
 
@@ -144,10 +148,10 @@ impl<'a> Jwk<'a> {
         let crv = self
             .crv
             .as_deref()
-            .map(|c| format!(" curve `{}`", untrusted(c)));
+            .map(|c| format!(" curve `{}`", untrusted(c, 32)));
         format!(
             "key type `{}`{}",
-            untrusted(&self.kty),
+            untrusted(&self.kty, 32),
             crv.unwrap_or_default()
         )
     }
@@ -178,12 +182,4 @@ pub(crate) fn set_entries(json: &str, max_keys: usize) -> Result<Vec<&RawValue>,
         ));
     }
     Ok(set.keys)
-}
-
-/// Shortens untrusted text for messages and strips control characters.
-pub(crate) fn untrusted(s: &str) -> String {
-    s.chars()
-        .take(32)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }

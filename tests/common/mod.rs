@@ -370,14 +370,26 @@ pub async fn assert_rejected(
     status: StatusCode,
     expected: Option<&str>,
 ) -> Response<Body> {
+    assert_rejected_case("request", app, hits, req, status, expected).await
+}
+
+/// [`assert_rejected`], with failures naming `case`.
+pub async fn assert_rejected_case(
+    case: &str,
+    app: &Router,
+    hits: &Hits,
+    req: Request<Body>,
+    status: StatusCode,
+    expected: Option<&str>,
+) -> Response<Body> {
     let before = hits.count();
     let res = send(app, req).await;
-    assert_eq!(res.status(), status, "status");
-    assert_eq!(challenge(&res), expected, "WWW-Authenticate");
+    assert_eq!(res.status(), status, "{case}: status");
+    assert_eq!(challenge(&res), expected, "{case}: WWW-Authenticate");
     assert_eq!(
         hits.count(),
         before,
-        "the handler ran for a rejected request"
+        "{case}: the handler ran for a rejected request"
     );
     res
 }
@@ -627,16 +639,7 @@ pub async fn hostile_request_case(
     expected: Option<&str>,
 ) -> Response<Body> {
     tally(class);
-    let before = hits.count();
-    let res = send(app, req).await;
-    assert_eq!(res.status(), status, "{case}: status");
-    assert_eq!(challenge(&res), expected, "{case}: WWW-Authenticate");
-    assert_eq!(
-        hits.count(),
-        before,
-        "{case}: the handler ran for a rejected request"
-    );
-    res
+    assert_rejected_case(case, app, hits, req, status, expected).await
 }
 
 /// The public JWK (with `kid`) of the RSA-2048 fixture, for RS256.

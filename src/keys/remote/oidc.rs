@@ -77,7 +77,7 @@ impl DiscoveryFetcher {
                 JwksErrorKind::IssuerMismatch,
                 format!(
                     "discovery document names the issuer `{}`, not the configured `{}`",
-                    crate::log::untrusted(&config.issuer),
+                    crate::log::untrusted(&config.issuer, 200),
                     self.issuer
                 ),
             ));
