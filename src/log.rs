@@ -28,6 +28,14 @@ pub(crate) fn untrusted(text: &str, max: usize) -> String {
         .collect()
 }
 
+/// A token's `kid` is held by two key sources of one issuer: refused.
+pub(crate) fn kid_in_two_sources(kid: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "jwt_layer::keys", kid = %untrusted(kid, 64), "two key sources hold this kid; tokens naming it are refused");
+    #[cfg(not(feature = "tracing"))]
+    let _ = kid;
+}
+
 /// Events of a remote key set, each with the source's label (its URL
 /// without userinfo, query or fragment).
 #[cfg(feature = "remote-jwks")]
@@ -73,6 +81,39 @@ pub(crate) mod jwks {
     pub(crate) fn key_skipped(source: &str, reason: &str) {
         #[cfg(feature = "tracing")]
         tracing::debug!(target: "jwt_layer::jwks", source, reason, "key skipped");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, reason);
+    }
+
+    /// A key of a fetched set is used despite something worth knowing (a
+    /// certificate outside its validity dates).
+    pub(crate) fn key_note(source: &str, note: &str) {
+        #[cfg(feature = "tracing")]
+        tracing::warn!(target: "jwt_layer::jwks", source, note, "key used with a note");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, note);
+    }
+
+    /// A saved key set was installed at start.
+    pub(crate) fn seeded(source: &str, age_secs: u64) {
+        #[cfg(feature = "tracing")]
+        tracing::info!(target: "jwt_layer::jwks", source, age_secs, "started from the saved key set");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, age_secs);
+    }
+
+    /// The saved key set could not be used.
+    pub(crate) fn seed_unusable(source: &str, reason: &str) {
+        #[cfg(feature = "tracing")]
+        tracing::warn!(target: "jwt_layer::jwks", source, reason, "saved key set not used");
+        #[cfg(not(feature = "tracing"))]
+        let _ = (source, reason);
+    }
+
+    /// A good fetch could not be saved.
+    pub(crate) fn save_failed(source: &str, reason: &str) {
+        #[cfg(feature = "tracing")]
+        tracing::warn!(target: "jwt_layer::jwks", source, reason, "key set not saved");
         #[cfg(not(feature = "tracing"))]
         let _ = (source, reason);
     }

@@ -574,21 +574,30 @@ fn layer_without_any_key_is_a_build_error() {
     assert!(!err.to_string().is_empty());
 }
 
-#[test]
-fn static_keys_and_a_key_source_together_are_a_build_error() {
-    let result = JwtAuth::<TestClaims>::builder()
-        .hmac_secret(SECRET)
-        .key_source(DeferredKeys::new(|| Ok(hmac_key())))
-        .issuer(ISSUER)
-        .build();
-    assert!(result.is_err());
-    // Order does not matter.
-    let result = JwtAuth::<TestClaims>::builder()
-        .key_source(DeferredKeys::new(|| Ok(hmac_key())))
-        .hmac_secret(SECRET)
-        .issuer(ISSUER)
-        .build();
-    assert!(result.is_err());
+#[tokio::test]
+async fn static_keys_beside_a_key_source_that_answers_too_are_ambiguous() {
+    // Both the static secret and the source offer the one kid-less HS256
+    // key: two candidates, refused (never resolved to the first), in
+    // either order. Each source alone verifies the token.
+    for static_first in [true, false] {
+        let builder = JwtAuth::<TestClaims>::builder();
+        let builder = if static_first {
+            builder
+                .hmac_secret(SECRET)
+                .key_source(DeferredKeys::new(|| Ok(hmac_key())))
+        } else {
+            builder
+                .key_source(DeferredKeys::new(|| Ok(hmac_key())))
+                .hmac_secret(SECRET)
+        };
+        let auth = builder.issuer(ISSUER).audience(AUDIENCE).build().unwrap();
+        let err = auth.verifier().verify(&valid_token()).await.unwrap_err();
+        assert_eq!(err.kind(), AuthErrorKind::UnknownKey, "{static_first}");
+    }
+    let alone = source_builder(DeferredKeys::new(|| Ok(hmac_key())))
+        .build()
+        .unwrap();
+    assert!(alone.verifier().verify(&valid_token()).await.is_ok());
 }
 
 #[test]

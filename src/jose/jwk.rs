@@ -10,7 +10,10 @@ use serde::Deserialize;
 
 use serde_json::value::RawValue;
 
-use super::b64;
+use super::{b64, x509};
+
+/// The longest `x5c` chain accepted (real ones hold 1 to 4 certificates).
+pub(crate) const MAX_X5C: usize = 10;
 use crate::keys::parse_alg;
 use crate::log::untrusted;
 
@@ -71,6 +74,10 @@ pub(crate) struct Jwk<'a> {
     dq: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     qi: Option<Cow<'a, str>>,
+    /// The certificate chain (RFC 7517 §4.7): standard base64 DER, the
+    /// key's own certificate first.
+    #[serde(default, borrow)]
+    x5c: Option<Vec<Cow<'a, str>>>,
     /// Other primes of a multi-prime RSA key (never supported).
     #[cfg(feature = "issue")]
     #[serde(default)]
@@ -133,7 +140,6 @@ impl<'a> Jwk<'a> {
     }
 
     /// Whether the base64url member `name` is present.
-    #[cfg(feature = "issue")]
     pub(crate) fn has(&self, name: &str) -> bool {
         self.text(name).is_some()
     }
@@ -141,6 +147,28 @@ impl<'a> Jwk<'a> {
     /// The base64url member `name`, decoded.
     pub(crate) fn bytes(&self, name: &str) -> Result<Vec<u8>, String> {
         b64::member(name, self.text(name))
+    }
+
+    /// The DER of the first certificate of `x5c`, if the JWK has one.
+    /// Chains longer than [`MAX_X5C`] are refused (only the first entry is
+    /// ever read).
+    pub(crate) fn first_certificate(&self) -> Result<Option<Vec<u8>>, String> {
+        let Some(chain) = &self.x5c else {
+            return Ok(None);
+        };
+        if chain.len() > MAX_X5C {
+            return Err(format!(
+                "the JWK's `x5c` has {} certificates, more than {MAX_X5C}",
+                chain.len()
+            ));
+        }
+        let first = chain.first().ok_or("the JWK's `x5c` is empty")?;
+        if first.len() > x509::MAX_CERT_PEM {
+            return Err("the JWK's first `x5c` certificate is too large".into());
+        }
+        b64::standard(first)
+            .map(Some)
+            .map_err(|()| "the JWK's `x5c` is not base64".into())
     }
 
     /// `kty` and `crv` for messages about unsupported keys.

@@ -1,7 +1,7 @@
 //! JOSE building blocks shared by verification (`keys/`), issuing
 //! (`issue/`) and the remote key fetcher: one DER reader and writer, one JWK
 //! model read with a per-direction policy, one curve table, one base64url
-//! convention and one URL rule.
+//! convention, one URL rule and one certificate reader.
 
 pub(crate) mod b64;
 pub(crate) mod curve;
@@ -13,3 +13,4 @@ pub(crate) mod published;
 pub(crate) mod thumbprint;
 #[cfg(any(feature = "remote-jwks", feature = "issue"))]
 pub(crate) mod url;
+pub(crate) mod x509;

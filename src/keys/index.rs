@@ -85,6 +85,11 @@ impl KeyIndex {
             .collect()
     }
 
+    /// Whether a key (or several, making it ambiguous) has `kid`.
+    pub(crate) fn holds(&self, kid: &str) -> bool {
+        self.by_kid.contains_key(kid) || self.ambiguous.contains(kid)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.all.len()
     }

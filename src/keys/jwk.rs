@@ -7,9 +7,11 @@ use jsonwebtoken::DecodingKey;
 
 use super::Key;
 use super::alg::{AlgSet, KeyType, algorithms_for, hmac_min_len};
+use super::key::{from_spki, same_material};
 use crate::jose::curve::{Curve, ED25519_LEN};
 use crate::jose::der::{bit_len, strip_zeros};
 use crate::jose::jwk::{Direction, Jwk, set_entries};
+use crate::jose::x509;
 
 /// Smallest RSA modulus we accept.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
@@ -45,14 +47,55 @@ impl JwkPolicy {
 pub(crate) fn parse_jwk(json: &str, policy: JwkPolicy) -> Result<Key, String> {
     let jwk = Jwk::read(json, Direction::Verify)?;
     let alg = jwk.alg()?;
-    let (key_type, decoding) = match (&*jwk.kty, jwk.crv.as_deref()) {
+    let (key_type, decoding) = match (members_key(&jwk, policy)?, certified_key(&jwk)?) {
+        (Some(members), None) => members,
+        (None, Some((cert_type, cert_key))) => {
+            let (kty, crv) = names_of(cert_type);
+            if kty != jwk.kty || jwk.crv.as_deref().is_some_and(|c| Some(c) != crv) {
+                return Err("the JWK's `x5c` certificate holds another key type".into());
+            }
+            (cert_type, cert_key.into_material())
+        }
+        (Some((key_type, decoding)), Some((cert_type, cert_key))) => {
+            if cert_type != key_type || !same_material(&decoding, &cert_key.into_material()) {
+                return Err(
+                    "the JWK's `x5c` certificate holds another key than its members".into(),
+                );
+            }
+            (key_type, decoding)
+        }
+        (None, None) => {
+            return Err(format!(
+                "the JWK ({}) lacks its key members",
+                jwk.describe()
+            ));
+        }
+    };
+    let mut algorithms = algorithms_for(key_type, alg)
+        .ok_or_else(|| "the key's alg does not fit its type".to_string())?;
+    if key_type == KeyType::Oct {
+        let len = decoding.try_get_as_bytes().map(<[u8]>::len).unwrap_or(0);
+        algorithms = hmac_algorithms(algorithms, len)?;
+    }
+    let kid = jwk.kid.map(|k| Box::from(k.as_ref()));
+    Ok(Key::new(kid, algorithms, decoding))
+}
+
+/// The key given by the JWK's own members (`n`/`e`, `x`/`y`, `x`, `k`);
+/// `None` for an RSA, EC or OKP key without any of them (an `x5c`-only
+/// key).
+fn members_key(jwk: &Jwk<'_>, policy: JwkPolicy) -> Result<Option<(KeyType, DecodingKey)>, String> {
+    let key = match (&*jwk.kty, jwk.crv.as_deref()) {
+        ("RSA" | "EC" | "OKP", _) if !["n", "e", "x", "y"].iter().any(|m| jwk.has(m)) => {
+            return Ok(None);
+        }
         ("RSA", _) => {
             let (n, e) = (jwk.bytes("n")?, jwk.bytes("e")?);
             check_rsa(&n, &e)?;
             let key = DecodingKey::from_rsa_raw_components(strip_zeros(&n), strip_zeros(&e));
             (KeyType::Rsa, key)
         }
-        ("EC", Some(crv)) if Curve::from_name(crv).is_some() => ec_key(&jwk, crv)?,
+        ("EC", Some(crv)) if Curve::from_name(crv).is_some() => ec_key(jwk, crv)?,
         ("OKP", Some("Ed25519")) => {
             let x = jwk.bytes("x")?;
             check_ed25519(&x)?;
@@ -64,14 +107,29 @@ pub(crate) fn parse_jwk(json: &str, policy: JwkPolicy) -> Result<Key, String> {
         ("oct", _) => return Err("symmetric keys are not accepted here".into()),
         _ => return Err(format!("unsupported {}", jwk.describe())),
     };
-    let mut algorithms = algorithms_for(key_type, alg)
-        .ok_or_else(|| "the key's alg does not fit its type".to_string())?;
-    if key_type == KeyType::Oct {
-        let len = decoding.try_get_as_bytes().map(<[u8]>::len).unwrap_or(0);
-        algorithms = hmac_algorithms(algorithms, len)?;
+    Ok(Some(key))
+}
+
+/// The key of the JWK's first `x5c` certificate, if it has one.
+fn certified_key(jwk: &Jwk<'_>) -> Result<Option<(KeyType, Key)>, String> {
+    let Some(der) = jwk.first_certificate()? else {
+        return Ok(None);
+    };
+    let cert = x509::from_der(&der).map_err(|why| format!("the JWK's `x5c`: {why}"))?;
+    from_spki(&cert.spki)
+        .map(Some)
+        .map_err(|why| format!("the JWK's `x5c`: {why}"))
+}
+
+/// The JWK `kty` and `crv` of a key type.
+fn names_of(key_type: KeyType) -> (&'static str, Option<&'static str>) {
+    match key_type {
+        KeyType::Oct => ("oct", None),
+        KeyType::Rsa => ("RSA", None),
+        KeyType::P256 => ("EC", Some("P-256")),
+        KeyType::P384 => ("EC", Some("P-384")),
+        KeyType::Ed25519 => ("OKP", Some("Ed25519")),
     }
-    let kid = jwk.kid.map(|k| Box::from(k.as_ref()));
-    Ok(Key::new(kid, algorithms, decoding))
 }
 
 /// An EC public key (P-256 or P-384) from `x` and `y`, checked to be a
@@ -136,10 +194,13 @@ pub(crate) fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// A parsed JWK Set: the usable keys and why the others were skipped.
-pub(crate) struct ParsedJwks {
+/// A parsed key set: the usable keys, why the others were skipped, and
+/// notes on keys used anyway (a certificate outside its validity dates).
+#[derive(Debug, Default)]
+pub(crate) struct ParsedKeySet {
     pub(crate) keys: Vec<Key>,
     pub(crate) skipped: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Parses a JWK Set document. The document itself must be well formed and
@@ -148,11 +209,11 @@ pub(crate) fn parse_jwks(
     json: &str,
     policy: JwkPolicy,
     max_keys: usize,
-) -> Result<ParsedJwks, String> {
+) -> Result<ParsedKeySet, String> {
     let entries = set_entries(json, max_keys)?;
-    let mut parsed = ParsedJwks {
+    let mut parsed = ParsedKeySet {
         keys: Vec::with_capacity(entries.len()),
-        skipped: Vec::new(),
+        ..ParsedKeySet::default()
     };
     for (i, entry) in entries.iter().enumerate() {
         match parse_jwk(entry.get(), policy) {

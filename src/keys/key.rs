@@ -9,7 +9,8 @@ use super::alg::{AlgSet, KeyType, algorithms_for};
 use super::jwk::{JwkPolicy, check_ed25519, check_rsa, hmac_algorithms, parse_jwk};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::jose::curve::Curve;
-use crate::jose::der::{self, OID_EC, OID_ED25519};
+use crate::jose::der::{self, OID_EC, OID_ED25519, OID_RSA};
+use crate::jose::x509;
 
 /// A verification key and the algorithms it may verify.
 ///
@@ -56,23 +57,19 @@ impl Key {
     /// a refreshed key set can keep the already-parsed one.
     #[cfg(feature = "remote-jwks")]
     pub(crate) fn same_as(&self, other: &Key) -> bool {
-        use jsonwebtoken::DecodingKeyKind as K;
-        let material = match (self.key.kind(), other.key.kind()) {
-            (K::SecretOrDer(a), K::SecretOrDer(b)) => a == b,
-            (K::RsaModulusExponent { n: n1, e: e1 }, K::RsaModulusExponent { n: n2, e: e2 }) => {
-                n1 == n2 && e1 == e2
-            }
-            _ => false,
-        };
-        material
+        same_material(&self.key, &other.key)
             && self.kid == other.kid
             && self.algorithms == other.algorithms
-            && self.key.family() == other.key.family()
     }
 
     /// Whether this key may verify `alg`.
     pub fn allows(&self, alg: Algorithm) -> bool {
         self.algorithms.contains(alg)
+    }
+
+    /// The key material, to compare or to rebuild under other algorithms.
+    pub(crate) fn into_material(self) -> DecodingKey {
+        self.key
     }
 
     pub(crate) fn set_kid(&mut self, kid: Option<Box<str>>) {
@@ -241,6 +238,30 @@ impl Key {
         ed_raw(spki.key)
     }
 
+    /// The public key of an X.509 certificate in PEM (`CERTIFICATE`): RSA
+    /// (2048 to 8192 bits), P-256, P-384 or Ed25519. Only the key is read:
+    /// the certificate's signature, chain and validity dates are not
+    /// checked (trust comes from where you got the certificate).
+    ///
+    /// # Errors
+    ///
+    /// Not a certificate, or its key is unsupported or too weak.
+    pub fn from_certificate_pem(pem: impl AsRef<str>) -> Result<Key, BuildError> {
+        let cert = x509::from_pem(pem.as_ref()).map_err(key_error("certificate"))?;
+        Ok(from_spki(&cert.spki).map_err(key_error("certificate"))?.1)
+    }
+
+    /// Like [`from_certificate_pem`](Self::from_certificate_pem), for a DER
+    /// certificate.
+    ///
+    /// # Errors
+    ///
+    /// Not a certificate, or its key is unsupported or too weak.
+    pub fn from_certificate_der(der: impl AsRef<[u8]>) -> Result<Key, BuildError> {
+        let cert = x509::from_der(der.as_ref()).map_err(key_error("certificate"))?;
+        Ok(from_spki(&cert.spki).map_err(key_error("certificate"))?.1)
+    }
+
     /// A key from a JWK (RFC 7517) JSON object. Its `alg`, or else its
     /// `kty`/`crv`, fixes the algorithms it may verify; its `kid` is kept.
     /// Symmetric (`oct`) keys are accepted here, under the HMAC length rule.
@@ -282,6 +303,38 @@ impl Key {
         self.algorithms = narrowed;
         Ok(self)
     }
+}
+
+/// Whether two decoding keys hold the same material.
+pub(crate) fn same_material(a: &DecodingKey, b: &DecodingKey) -> bool {
+    use jsonwebtoken::DecodingKeyKind as K;
+    let material = match (a.kind(), b.kind()) {
+        (K::SecretOrDer(a), K::SecretOrDer(b)) => a == b,
+        (K::RsaModulusExponent { n: n1, e: e1 }, K::RsaModulusExponent { n: n2, e: e2 }) => {
+            n1 == n2 && e1 == e2
+        }
+        _ => false,
+    };
+    material && a.family() == b.family()
+}
+
+/// A public key from a DER SubjectPublicKeyInfo of any supported type
+/// (a certificate's key), with its type. The error is a short reason.
+pub(crate) fn from_spki(der: &[u8]) -> Result<(KeyType, Key), String> {
+    let reason = |e: BuildError| e.to_string();
+    let spki = der::spki(der).ok_or("the public key is not a SubjectPublicKeyInfo")?;
+    if spki.algorithm == OID_RSA {
+        return Ok((KeyType::Rsa, Key::rsa_der(der).map_err(reason)?));
+    }
+    if spki.algorithm == OID_ED25519 {
+        return Ok((KeyType::Ed25519, Key::ed_der(der).map_err(reason)?));
+    }
+    let curve = spki
+        .parameter
+        .filter(|_| spki.algorithm == OID_EC)
+        .and_then(Curve::from_oid)
+        .ok_or("unsupported public key type (not RSA, P-256, P-384 or Ed25519)")?;
+    Ok((KeyType::from(curve), Key::ec_der(der).map_err(reason)?))
 }
 
 fn ec_point(point: &[u8]) -> Result<Key, BuildError> {

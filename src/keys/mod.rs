@@ -12,10 +12,11 @@
 pub(crate) mod alg;
 pub(crate) mod index;
 pub(crate) mod jwk;
-mod key;
+pub(crate) mod key;
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod remote;
+mod sources;
 mod static_keys;
 
 use std::fmt;
@@ -31,7 +32,11 @@ pub use alg::AlgSet;
 pub(crate) use alg::parse_alg;
 pub use key::Key;
 #[cfg(feature = "remote-jwks")]
-pub use remote::{JwksError, JwksErrorKind, JwksStatus, RemoteJwks, RemoteJwksBuilder};
+pub use remote::{
+    BearerTokenFile, FetchHeaders, JwksError, JwksErrorKind, JwksStatus, KeySetFormat, RemoteJwks,
+    RemoteJwksBuilder, SavedKeySet,
+};
+pub use sources::KeySources;
 pub use static_keys::StaticKeys;
 pub(crate) use static_keys::jwks_keys;
 
@@ -72,6 +77,15 @@ pub trait KeySource: Send + Sync + 'static {
     fn algorithms(&self) -> AlgSet {
         AlgSet::ALL
     }
+
+    /// Whether the keys this source holds now name `kid`, answered without
+    /// I/O (default: `false`, a source that cannot tell). [`KeySources`]
+    /// asks it to send a `kid` to the one source holding it, and to refuse
+    /// a `kid` that two sources hold.
+    fn holds_kid(&self, kid: &str) -> bool {
+        let _ = kid;
+        false
+    }
 }
 
 /// Anything that can become a [`KeySource`]: a key source, or a builder of
@@ -105,5 +119,9 @@ impl<K: KeySource + ?Sized> KeySource for Arc<K> {
 
     fn algorithms(&self) -> AlgSet {
         (**self).algorithms()
+    }
+
+    fn holds_kid(&self, kid: &str) -> bool {
+        (**self).holds_kid(kid)
     }
 }

@@ -6,7 +6,7 @@ use jsonwebtoken::Algorithm;
 
 use super::index::{KeyIndex, Miss};
 use super::jwk::{JwkPolicy, parse_jwks};
-use super::{Key, KeySource, Lookup};
+use super::{AlgSet, Key, KeySource, Lookup};
 use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 
 /// The most keys a static set or a JWK Set document may hold.
@@ -39,6 +39,7 @@ pub(crate) fn jwks_keys(json: &str) -> Result<Vec<Key>, BuildError> {
 #[derive(Clone, Debug)]
 pub struct StaticKeys {
     index: Arc<KeyIndex>,
+    algorithms: AlgSet,
 }
 
 impl StaticKeys {
@@ -67,8 +68,12 @@ impl StaticKeys {
                 format!("more than {MAX_KEYS} keys"),
             ));
         }
+        let algorithms = index
+            .keys()
+            .fold(AlgSet::EMPTY, |acc, k| acc.union(k.algorithms()));
         Ok(Self {
             index: Arc::new(index),
+            algorithms,
         })
     }
 
@@ -98,6 +103,15 @@ impl StaticKeys {
 impl KeySource for StaticKeys {
     fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
         Lookup::Ready(self.find(kid, alg))
+    }
+
+    /// The algorithms of its keys.
+    fn algorithms(&self) -> AlgSet {
+        self.algorithms
+    }
+
+    fn holds_kid(&self, kid: &str) -> bool {
+        self.index.holds(kid)
     }
 }
 

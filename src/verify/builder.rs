@@ -24,7 +24,7 @@ use crate::authorize::RequirementParts;
 use crate::challenge::{Challenges, DEFAULT_REALM};
 use crate::claims::VerifiedClaims;
 use crate::error::{AuthErrorKind, BoxError, BuildError, BuildErrorKind};
-use crate::keys::{IntoKeySource, Key, KeySource, StaticKeys};
+use crate::keys::{IntoKeySource, Key, KeySource, KeySources, StaticKeys};
 use crate::validation::{Clock, Validation};
 
 type SourceResult = Result<Arc<dyn KeySource>, BuildError>;
@@ -203,8 +203,10 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
-    /// Uses `source` for keys instead of (not beside) static keys, for
-    /// example a [`RemoteJwks`](crate::keys::RemoteJwks) or its builder.
+    /// Uses `source` for keys, for example a
+    /// [`RemoteJwks`](crate::keys::RemoteJwks) or its builder. Static keys
+    /// given too are used beside it, as one [`KeySources`](crate::keys::KeySources)
+    /// (a static HS256 secret beside a remote ES256 set, say).
     #[must_use]
     pub fn key_source(mut self, source: impl IntoKeySource) -> Self {
         if self.key_source.is_some() {
@@ -222,6 +224,8 @@ impl<C> VerifierBuilder<C> {
     /// `iss` is refused without any I/O, and one issuer's keys never verify
     /// a token claiming another. Replaces [`issuer`](Self::issuer) and
     /// [`key_source`](Self::key_source) (giving those too is refused).
+    /// Giving one issuer several times uses all its sources as one
+    /// [`KeySources`](crate::keys::KeySources).
     #[must_use]
     pub fn issuer_keys(mut self, issuer: impl Into<String>, keys: impl IntoKeySource) -> Self {
         self.issuer_keys
@@ -610,10 +614,10 @@ fn single_route(
 ) -> Result<Route, BuildError> {
     rules.check()?;
     let keys: Arc<dyn KeySource> = match (key_source, keys.is_empty()) {
-        (Some(_), false) => {
-            return Err(conflict(
-                "give either static keys or a key source, not both",
-            ));
+        (Some(source), false) => {
+            let keys = keys.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let static_keys: Arc<dyn KeySource> = Arc::new(StaticKeys::new(keys)?);
+            Arc::new(KeySources::from_shared(vec![static_keys, source?])?)
         }
         (Some(source), true) => source?,
         (None, _) => {
@@ -644,7 +648,7 @@ fn by_issuer(
         return Err(orphan_audience(issuer));
     }
     let (mut exact, mut templates) = (HashMap::new(), Vec::new());
-    for (issuer, keys) in issuer_keys {
+    for (issuer, keys) in merge_sources(issuer_keys) {
         let own: Vec<String> = audiences
             .iter()
             .filter(|(iss, _)| *iss == issuer)
@@ -690,6 +694,34 @@ fn by_issuer(
         )));
     }
     Ok(Routes::ByIssuer { exact, templates })
+}
+
+/// One entry per issuer: the sources of an issuer given several times
+/// become one [`KeySources`], in the order given.
+fn merge_sources(issuer_keys: Vec<(String, SourceResult)>) -> Vec<(String, SourceResult)> {
+    let mut merged: Vec<(String, Vec<SourceResult>)> = Vec::new();
+    for (issuer, keys) in issuer_keys {
+        match merged.iter_mut().find(|(i, _)| *i == issuer) {
+            Some((_, sources)) => sources.push(keys),
+            None => merged.push((issuer, vec![keys])),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(issuer, mut sources)| {
+            let keys = match sources.len() {
+                1 => sources
+                    .pop()
+                    .unwrap_or_else(|| Err(conflict("no key source"))),
+                _ => sources
+                    .into_iter()
+                    .collect::<Result<Vec<_>, _>>()
+                    .and_then(KeySources::from_shared)
+                    .map(|s| Arc::new(s) as Arc<dyn KeySource>),
+            };
+            (issuer, keys)
+        })
+        .collect()
 }
 
 fn conflict(message: &str) -> BuildError {

@@ -25,11 +25,13 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use super::fetch::Fetch;
+use super::format::{KeySetFormat, parse_key_set};
+use super::saved::{Persistence, SavedKeySet};
 use super::{JwksError, JwksErrorKind};
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys::Lookup;
 use crate::keys::index::{KeyIndex, Miss};
-use crate::keys::jwk::{JwkPolicy, parse_jwks};
+use crate::keys::jwk::JwkPolicy;
 use crate::log::jwks as log;
 
 /// Cache settings; see the builder of [`RemoteJwks`](super::RemoteJwks).
@@ -49,6 +51,7 @@ pub(crate) struct CacheConfig {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) max_keys: usize,
+    pub(crate) format: KeySetFormat,
 }
 
 impl Default for CacheConfig {
@@ -68,6 +71,7 @@ impl Default for CacheConfig {
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             max_keys: 100,
+            format: KeySetFormat::Auto,
         }
     }
 }
@@ -76,11 +80,22 @@ impl Default for CacheConfig {
 #[derive(Debug)]
 struct Snapshot {
     index: KeyIndex,
-    fetched_at: Instant,
+    /// When this process installed the set.
+    loaded_at: Instant,
+    /// How old the set was then (zero for a fetch; a saved set's age).
+    age_at_load: Duration,
     fetched_wall: SystemTime,
     lifetime: Duration,
     fresh_until: Instant,
     usable_until: Instant,
+    /// Installed from a saved set: fetch a live one at once.
+    seeded: bool,
+}
+
+impl Snapshot {
+    fn age(&self, now: Instant) -> Duration {
+        self.age_at_load + now.saturating_duration_since(self.loaded_at)
+    }
 }
 
 /// The outcome of one fetch, shared by all its waiters.
@@ -118,6 +133,7 @@ pub(crate) struct Cache {
     /// good fetch (logged once per episode, not per request).
     stale_logged: AtomicBool,
     label: Box<str>,
+    persistence: Persistence,
 }
 
 /// A point-in-time view of the cache, for health checks.
@@ -155,7 +171,12 @@ impl JwksStatus {
 }
 
 impl Cache {
-    pub(crate) fn new(config: CacheConfig, fetcher: Box<dyn Fetch>, label: String) -> Self {
+    pub(crate) fn new(
+        config: CacheConfig,
+        fetcher: Box<dyn Fetch>,
+        label: String,
+        persistence: Persistence,
+    ) -> Self {
         Self {
             config,
             fetcher,
@@ -166,6 +187,7 @@ impl Cache {
             wake: Arc::new(Notify::new()),
             stale_logged: AtomicBool::new(false),
             label: label.into_boxed_str(),
+            persistence,
         }
     }
 
@@ -201,9 +223,7 @@ impl Cache {
         let ctl = self.control();
         JwksStatus {
             last_success: snap.as_ref().map(|s| s.fetched_wall),
-            age: snap
-                .as_ref()
-                .map(|s| now.saturating_duration_since(s.fetched_at)),
+            age: snap.as_ref().map(|s| s.age(now)),
             lifetime: snap.as_ref().map(|s| s.lifetime),
             key_count: snap.as_ref().map_or(0, |s| s.index.len()),
             fetches: self.stats.fetches.load(Ordering::Relaxed),
@@ -222,10 +242,13 @@ impl Cache {
     /// Looks up a key; answers at once unless a fetch is needed.
     pub(crate) fn lookup(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Lookup {
         let now = Instant::now();
-        if let Some(snap) = self.usable(now) {
+        let usable = self.usable(now).or_else(|| {
+            self.ensure_seeded();
+            self.usable(now)
+        });
+        if let Some(snap) = usable {
             if now >= snap.fresh_until && !self.stale_logged.swap(true, Ordering::Relaxed) {
-                let age = now.saturating_duration_since(snap.fetched_at);
-                log::serving_stale(&self.label, age.as_secs());
+                log::serving_stale(&self.label, snap.age(now).as_secs());
             }
             match snap.index.find(kid, alg) {
                 Ok(key) => return Lookup::Ready(Ok(key)),
@@ -342,8 +365,76 @@ impl Cache {
             .insert(kid.into_boxed_str(), now + self.config.negative_ttl);
     }
 
+    /// Whether the current set (fresh or stale) holds `kid`; no I/O.
+    pub(crate) fn holds_kid(&self, kid: &str) -> bool {
+        self.usable(Instant::now())
+            .is_some_and(|snap| snap.index.holds(kid))
+    }
+
+    /// Installs the seed the first time the cache is used, if one was
+    /// configured and no set is cached; then fetches a live set at once.
+    pub(crate) fn ensure_seeded(self: &Arc<Self>) {
+        let Some(seed) = self.persistence.take_seed() else {
+            return;
+        };
+        match seed.and_then(|saved| self.install_seed(&saved)) {
+            Ok(age) => {
+                log::seeded(&self.label, age.as_secs());
+                self.ensure_refresher();
+            }
+            Err(why) => log::seed_unusable(&self.label, &why),
+        }
+    }
+
+    /// Installs a saved set unless a set is cached; returns its age.
+    fn install_seed(&self, saved: &SavedKeySet) -> Result<Duration, String> {
+        let c = &self.config;
+        let age = match SystemTime::now().duration_since(saved.fetched_at()) {
+            Ok(age) => age,
+            Err(ahead) if ahead.duration() <= Duration::from_secs(300) => Duration::ZERO,
+            Err(_) => return Err("the saved set claims to be fetched in the future".into()),
+        };
+        let lifetime = saved
+            .lifetime()
+            .unwrap_or(c.default_ttl)
+            .clamp(c.min_ttl, c.max_ttl);
+        let usable_for = (lifetime + c.max_stale)
+            .checked_sub(age)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                format!(
+                    "the saved set is {} s old, past its lifetime plus max_stale",
+                    age.as_secs()
+                )
+            })?;
+        let parsed = parse_key_set(saved.document(), c.format, JwkPolicy::REMOTE, c.max_keys)?;
+        if parsed.keys.is_empty() {
+            return Err("the saved set holds no usable key".into());
+        }
+        let (index, _) = KeyIndex::new(parsed.keys);
+        let now = Instant::now();
+        let snapshot = Arc::new(Snapshot {
+            index,
+            loaded_at: now,
+            age_at_load: age,
+            fetched_wall: saved.fetched_at(),
+            lifetime,
+            fresh_until: now + lifetime.saturating_sub(age),
+            usable_until: now + usable_for,
+            seeded: true,
+        });
+        let previous = self
+            .snapshot
+            .compare_and_swap(&None::<Arc<Snapshot>>, Some(snapshot));
+        match &*previous {
+            None => Ok(age),
+            Some(_) => Err("a fetched set is already cached".into()),
+        }
+    }
+
     /// Fetches now (or joins the fetch in flight) and reports its outcome.
     pub(crate) async fn refresh(self: &Arc<Self>) -> Result<(), JwksError> {
+        self.ensure_seeded();
         let rx = {
             let mut ctl = self.control();
             match ctl.inflight.clone() {
@@ -418,10 +509,14 @@ impl Cache {
 
     async fn fetch_and_parse(&self) -> Result<usize, JwksError> {
         let fetched = self.fetcher.fetch().await?;
-        let parsed = parse_jwks(&fetched.body, JwkPolicy::REMOTE, self.config.max_keys)
+        let c = &self.config;
+        let parsed = parse_key_set(&fetched.body, c.format, JwkPolicy::REMOTE, c.max_keys)
             .map_err(|why| JwksError::new(JwksErrorKind::Malformed, why))?;
         for why in &parsed.skipped {
             log::key_skipped(&self.label, why);
+        }
+        for note in &parsed.notes {
+            log::key_note(&self.label, note);
         }
         if parsed.keys.is_empty() {
             return Err(JwksError::new(
@@ -441,14 +536,21 @@ impl Cache {
             .unwrap_or(self.config.default_ttl)
             .clamp(self.config.min_ttl, self.config.max_ttl);
         let now = Instant::now();
+        let fetched_wall = SystemTime::now();
         self.snapshot.store(Some(Arc::new(Snapshot {
             index,
-            fetched_at: now,
-            fetched_wall: SystemTime::now(),
+            loaded_at: now,
+            age_at_load: Duration::ZERO,
+            fetched_wall,
             lifetime,
             fresh_until: now + lifetime,
             usable_until: now + lifetime + self.config.max_stale,
+            seeded: false,
         })));
+        let saved = SavedKeySet::new(fetched.body, fetched_wall).with_lifetime(lifetime);
+        if let Some(Err(why)) = self.persistence.save(saved).await {
+            log::save_failed(&self.label, &why);
+        }
         Ok(count)
     }
 
@@ -460,9 +562,10 @@ impl Cache {
         }
         drop(ctl);
         match self.snapshot.load_full() {
+            Some(snap) if snap.seeded => now,
             Some(snap) => {
                 let factor = self.config.refresh_ahead * (1.0 + self.config.jitter * jitter());
-                snap.fetched_at + snap.lifetime.mul_f64(factor.clamp(0.05, 1.0))
+                snap.loaded_at + snap.lifetime.mul_f64(factor.clamp(0.05, 1.0))
             }
             None => now + self.config.backoff_min,
         }

@@ -94,6 +94,7 @@ fn cache(fake: &Fake) -> Arc<Cache> {
         CacheConfig::default(),
         Box::new(fake.clone()),
         "fake".into(),
+        Persistence::default(),
     ))
 }
 
@@ -231,7 +232,12 @@ async fn max_age_is_honoured_and_absent_header_gets_the_default() {
 }
 
 fn cache_with(fake: &Fake, config: CacheConfig) -> Arc<Cache> {
-    Arc::new(Cache::new(config, Box::new(fake.clone()), "fake".into()))
+    Arc::new(Cache::new(
+        config,
+        Box::new(fake.clone()),
+        "fake".into(),
+        Persistence::default(),
+    ))
 }
 
 #[tokio::test(start_paused = true)]

@@ -2,12 +2,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
 use http::header::{ACCEPT, AGE, CACHE_CONTROL};
 use reqwest::Url;
 
+use super::credentials::FetchHeaders;
 use super::{JwksError, JwksErrorKind};
 use crate::error::{BuildError, BuildErrorKind};
 
@@ -74,20 +76,53 @@ pub(crate) fn default_client(limits: HttpLimits) -> Result<reqwest::Client, Buil
 }
 
 /// Fetches one URL.
-#[derive(Debug)]
 pub(crate) struct HttpFetcher {
     client: reqwest::Client,
     url: Url,
     limits: HttpLimits,
+    headers: Option<Arc<dyn FetchHeaders>>,
+}
+
+impl std::fmt::Debug for HttpFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpFetcher")
+            .field("url", &log_label(&self.url))
+            .field("authenticated", &self.headers.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpFetcher {
-    pub(crate) fn new(client: reqwest::Client, url: Url, limits: HttpLimits) -> Self {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        url: Url,
+        limits: HttpLimits,
+        headers: Option<Arc<dyn FetchHeaders>>,
+    ) -> Self {
         Self {
             client,
             url,
             limits,
+            headers,
         }
+    }
+
+    /// The request for `url`, with the configured headers.
+    fn request(&self, url: &Url) -> Result<reqwest::RequestBuilder, JwksError> {
+        let request = self
+            .client
+            .get(url.clone())
+            .header(ACCEPT, "application/jwk-set+json, application/json");
+        let Some(source) = &self.headers else {
+            return Ok(request);
+        };
+        let mut headers = source
+            .headers()
+            .map_err(|why| JwksError::new(JwksErrorKind::Credentials, why))?;
+        for value in headers.values_mut() {
+            value.set_sensitive(true);
+        }
+        Ok(request.headers(headers))
     }
 
     pub(crate) fn url(&self) -> &Url {
@@ -99,9 +134,7 @@ impl HttpFetcher {
     pub(crate) async fn get(&self, url: &Url) -> Result<Fetched, JwksError> {
         let exchange = async {
             let mut res = self
-                .client
-                .get(url.clone())
-                .header(ACCEPT, "application/jwk-set+json, application/json")
+                .request(url)?
                 .send()
                 .await
                 .map_err(|e| transport("request failed", &e))?;

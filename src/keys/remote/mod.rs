@@ -37,10 +37,14 @@
 //! | key hygiene | skips `use: enc`, `key_ops` without `verify`, `oct`, unsupported `kty`/`crv`/`alg`, RSA under 2048 or over 8192 bits or with an even or < 3 exponent, small-order Ed25519 keys, EC points off their curve, malformed entries; two keys with one `kid` make that `kid` unusable |
 
 mod cache;
+mod credentials;
 mod fetch;
+mod format;
 mod oidc;
+mod saved;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +55,10 @@ use crate::keys::{AlgSet, KeySource, Lookup};
 use crate::verify::issuer::Template;
 pub use cache::JwksStatus;
 use cache::{Cache, CacheConfig};
+pub use credentials::{BearerTokenFile, FetchHeaders};
+pub use format::KeySetFormat;
+pub use saved::SavedKeySet;
+use saved::{Persistence, Seed};
 
 /// The longest duration any key set setting may have.
 const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -93,6 +101,10 @@ pub enum JwksErrorKind {
     /// The discovery document names another issuer than the configured one:
     /// a configuration error.
     IssuerMismatch,
+    /// The fetch's headers could not be had (see
+    /// [`fetch_headers`](RemoteJwksBuilder::fetch_headers)): a token file
+    /// missing, empty or unreadable.
+    Credentials,
     /// No tokio runtime to fetch on, or the fetch task died.
     NoRuntime,
 }
@@ -159,6 +171,9 @@ impl RemoteJwks {
             limits: HttpLimits::default(),
             config: CacheConfig::default(),
             issuer_templates: Vec::new(),
+            headers: None,
+            seed: None,
+            save_to: None,
         }
     }
 
@@ -166,9 +181,10 @@ impl RemoteJwks {
         fetcher: Box<dyn Fetch>,
         config: CacheConfig,
         label: String,
+        persistence: Persistence,
     ) -> Self {
         Self {
-            cache: Arc::new(Cache::new(config, fetcher, label)),
+            cache: Arc::new(Cache::new(config, fetcher, label, persistence)),
         }
     }
 
@@ -192,8 +208,10 @@ impl RemoteJwks {
         self.cache.refresh().await
     }
 
-    /// A cheap view of the cache for health checks.
+    /// A cheap view of the cache for health checks. The first call installs
+    /// the [seed](RemoteJwksBuilder::seed), if any, like a first lookup.
     pub fn status(&self) -> JwksStatus {
+        self.cache.ensure_seeded();
         self.cache.status()
     }
 }
@@ -207,6 +225,10 @@ impl KeySource for RemoteJwks {
     fn algorithms(&self) -> AlgSet {
         AlgSet::ALL.without(AlgSet::HMAC)
     }
+
+    fn holds_kid(&self, kid: &str) -> bool {
+        self.cache.holds_kid(kid)
+    }
 }
 
 #[derive(Debug)]
@@ -216,16 +238,80 @@ enum Location {
 }
 
 /// Configures a [`RemoteJwks`].
-#[derive(Debug)]
 pub struct RemoteJwksBuilder {
     location: Location,
     client: Option<reqwest::Client>,
     limits: HttpLimits,
     config: CacheConfig,
     issuer_templates: Vec<String>,
+    headers: Option<Arc<dyn FetchHeaders>>,
+    seed: Option<Seed>,
+    save_to: Option<PathBuf>,
+}
+
+impl fmt::Debug for RemoteJwksBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteJwksBuilder")
+            .field("location", &self.location)
+            .field("limits", &self.limits)
+            .field("config", &self.config)
+            .field("authenticated", &self.headers.is_some())
+            .field("seed", &self.seed)
+            .field("save_to", &self.save_to)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RemoteJwksBuilder {
+    /// The document's format (default [`KeySetFormat::Auto`]: a JWK Set or
+    /// a certificate map, decided from each document).
+    #[must_use]
+    pub fn format(mut self, format: KeySetFormat) -> Self {
+        self.config.format = format;
+        self
+    }
+
+    /// Headers for every fetch of this source (the discovery document
+    /// included), from `headers`, asked again before each fetch: for
+    /// example a [`BearerTokenFile`]. The values are sent as sensitive and
+    /// never logged. For a private CA, pass your own
+    /// [`client`](Self::client) too.
+    #[must_use]
+    pub fn fetch_headers(mut self, headers: impl FetchHeaders) -> Self {
+        self.headers = Some(Arc::new(headers));
+        self
+    }
+
+    /// Starts from a key set saved earlier, until the first fetch succeeds.
+    /// Its age counts toward [`max_stale`](Self::max_stale): a set older
+    /// than its lifetime plus `max_stale` is not used. A set that cannot be
+    /// used is a logged warning, never an error. Nothing is read until the
+    /// source is first used.
+    #[must_use]
+    pub fn seed(mut self, saved: SavedKeySet) -> Self {
+        self.seed = Some(Seed::Saved(saved));
+        self
+    }
+
+    /// Like [`seed`](Self::seed), from a file written by
+    /// [`persist_to`](Self::persist_to), read once when the source is first
+    /// used. A missing, unreadable or corrupt file is a logged warning.
+    #[must_use]
+    pub fn seed_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.seed = Some(Seed::File(path.into()));
+        self
+    }
+
+    /// Saves every good fetch to `path` (a temporary file beside it, then a
+    /// rename), for [`seed_file`](Self::seed_file) after a restart. A failed
+    /// write is logged and changes nothing else. The file is trusted like
+    /// your configuration when it is read back: protect it the same way.
+    #[must_use]
+    pub fn persist_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.save_to = Some(path.into());
+        self
+    }
+
     /// With [`discover`](RemoteJwks::discover): also accepts a discovery
     /// document whose `issuer` is a template of the same shape as
     /// `template`, the same text around one placeholder whatever its name.
@@ -409,15 +495,17 @@ impl RemoteJwksBuilder {
             Some(c) => c,
             None => default_client(self.limits)?,
         };
+        let headers = self.headers;
         let (fetcher, label): (Box<dyn Fetch>, String) = match self.location {
             Location::Url(url) => {
                 let url = check_url(&url)?;
                 let label = fetch::log_label(&url);
-                (Box::new(HttpFetcher::new(client, url, self.limits)), label)
+                let http = HttpFetcher::new(client, url, self.limits, headers);
+                (Box::new(http), label)
             }
             Location::Issuer(issuer) => {
                 let url = oidc::discovery_url(&issuer)?;
-                let http = HttpFetcher::new(client, url, self.limits);
+                let http = HttpFetcher::new(client, url, self.limits, headers);
                 let label = format!("discovery of {}", fetch::log_label(http.url()));
                 let templates = self
                     .issuer_templates
@@ -435,6 +523,12 @@ impl RemoteJwksBuilder {
                 (Box::new(fetcher), label)
             }
         };
-        Ok(RemoteJwks::from_fetcher(fetcher, self.config, label))
+        let persistence = Persistence::new(self.seed, self.save_to, self.limits.max_body);
+        Ok(RemoteJwks::from_fetcher(
+            fetcher,
+            self.config,
+            label,
+            persistence,
+        ))
     }
 }
