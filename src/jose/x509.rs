@@ -6,6 +6,7 @@
 //! own signature and its chain are not checked: trust in these keys comes
 //! from the HTTPS fetch of the set that carries them, as for a JWK Set.
 
+#[cfg(feature = "remote-jwks")]
 use std::time::SystemTime;
 
 use x509_cert::Certificate;
@@ -23,10 +24,14 @@ pub(crate) const MAX_CERT_PEM: usize = MAX_CERT_DER * 4 / 3 + 1024;
 pub(crate) struct CertKey {
     /// The DER SubjectPublicKeyInfo.
     pub(crate) spki: Vec<u8>,
+    /// Read only for certificate maps, which log dates out of range.
+    #[cfg(feature = "remote-jwks")]
     pub(crate) not_before: SystemTime,
+    #[cfg(feature = "remote-jwks")]
     pub(crate) not_after: SystemTime,
 }
 
+#[cfg(feature = "remote-jwks")]
 impl CertKey {
     /// The validity period, when `now` lies outside it: for a log line
     /// (validity is reported, never enforced).
@@ -74,10 +79,13 @@ fn read(cert: &Certificate) -> Result<CertKey, String> {
         .subject_public_key_info()
         .to_der()
         .map_err(|e| malformed(&e))?;
+    #[cfg(feature = "remote-jwks")]
     let validity = tbs.validity();
     Ok(CertKey {
         spki,
+        #[cfg(feature = "remote-jwks")]
         not_before: validity.not_before.to_system_time(),
+        #[cfg(feature = "remote-jwks")]
         not_after: validity.not_after.to_system_time(),
     })
 }

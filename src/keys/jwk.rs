@@ -200,6 +200,7 @@ pub(crate) fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
 pub(crate) struct ParsedKeySet {
     pub(crate) keys: Vec<Key>,
     pub(crate) skipped: Vec<String>,
+    #[cfg(feature = "remote-jwks")]
     pub(crate) notes: Vec<String>,
 }
 
