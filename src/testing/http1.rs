@@ -198,6 +198,8 @@ pub(super) struct Request {
     /// Close the connection after answering: asked for by the client, or
     /// the request has a body, which the server does not read.
     pub(super) close: bool,
+    /// The `Authorization` header, if the request has one.
+    pub(super) authorization: Option<String>,
 }
 
 /// Parses a request head; `None` if it is malformed.
@@ -218,6 +220,7 @@ pub(super) fn parse_request(head: &[u8]) -> Option<Request> {
         _ => return None,
     };
     let (mut close_token, mut keep_alive_token, mut has_body) = (false, false, false);
+    let mut authorization = None;
     for line in lines.filter(|line| !line.is_empty()) {
         let (name, value) = line.split_once(':')?;
         let (name, value) = (name.trim(), value.trim());
@@ -230,6 +233,8 @@ pub(super) fn parse_request(head: &[u8]) -> Option<Request> {
             has_body |= value.parse::<u64>().ok()? > 0;
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             has_body = true;
+        } else if name.eq_ignore_ascii_case("authorization") {
+            authorization = Some(value.to_owned());
         }
     }
     let close = has_body || close_token || (http10 && !keep_alive_token);
@@ -237,6 +242,7 @@ pub(super) fn parse_request(head: &[u8]) -> Option<Request> {
         method: method.to_owned(),
         path: request_path(target),
         close,
+        authorization,
     })
 }
 

@@ -50,6 +50,10 @@ use super::http1::{
 ///   `application/json`, with the optional [`Cache-Control`] and [`Age`]
 ///   headers;
 /// - the documents registered with [`set_document`](Self::set_document);
+/// - a certificate map instead of the JWK Set, with
+///   [`set_certificate_map`](Self::set_certificate_map);
+/// - 401 to requests without the bearer token set with
+///   [`require_bearer`](Self::require_bearer);
 /// - 404 for any other path, 405 for any other method.
 ///
 /// Dropping the server aborts its accept task and every connection task;
@@ -131,6 +135,7 @@ impl JwksServer {
                 age: None,
                 behaviors: HashMap::new(),
                 documents: HashMap::new(),
+                bearer: None,
             }),
             gate,
             jwks_requests: AtomicUsize::new(0),
@@ -174,6 +179,24 @@ impl JwksServer {
     /// It is served as is; it need not be valid JSON.
     pub fn set_jwks(&self, json: impl Into<String>) {
         self.shared.config().jwks = Bytes::from(json.into());
+    }
+
+    /// Serves a certificate map at [`JWKS_PATH`](Self::JWKS_PATH), the key
+    /// set form of Google's `oauth2/v1/certs` and Firebase: a JSON object
+    /// from each `kid` to its PEM certificate.
+    pub fn set_certificate_map<'a>(&self, entries: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let map: serde_json::Map<String, serde_json::Value> = entries
+            .into_iter()
+            .map(|(kid, pem)| (kid.to_owned(), serde_json::Value::from(pem)))
+            .collect();
+        self.set_jwks(serde_json::Value::Object(map).to_string());
+    }
+
+    /// From now on, answers every request that lacks `Authorization: Bearer
+    /// <token>` (exactly) with 401, as Kubernetes does for its key set;
+    /// `None` serves everyone again. Refused requests are counted.
+    pub fn require_bearer(&self, token: Option<&str>) {
+        self.shared.config().bearer = token.map(|t| format!("Bearer {t}"));
     }
 
     /// Sets (or with `None`, removes) the `Cache-Control` header of normal
@@ -338,6 +361,8 @@ struct Config {
     behaviors: HashMap<String, Behavior>,
     /// Documents registered with [`JwksServer::set_document`], by path.
     documents: HashMap<String, Document>,
+    /// The bearer token every request must carry, if any.
+    bearer: Option<String>,
 }
 
 /// A document registered with [`JwksServer::set_document`].
@@ -497,6 +522,13 @@ async fn answer(stream: &mut TcpStream, shared: &Shared, request: &Request) -> i
     if request.method != "GET" {
         let response =
             Response::text(405, "method not allowed\n").header("Allow", "GET".to_owned());
+        write_response(stream, &response, request.close).await?;
+        return Ok(Next::after(request.close));
+    }
+    let required = shared.config().bearer.clone();
+    if required.is_some() && request.authorization != required {
+        let response =
+            Response::text(401, "unauthorized\n").header("WWW-Authenticate", "Bearer".to_owned());
         write_response(stream, &response, request.close).await?;
         return Ok(Next::after(request.close));
     }

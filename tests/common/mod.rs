@@ -460,6 +460,9 @@ pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
 #[cfg(feature = "axum")]
 pub mod process;
 
+pub mod certs;
+pub use certs::Certified;
+
 #[cfg(feature = "test-util")]
 pub mod jwks;
 #[cfg(feature = "test-util")]

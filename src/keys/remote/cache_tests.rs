@@ -396,3 +396,64 @@ async fn failed_retries_back_off() {
     assert_eq!(calls, vec![2, 3, 3, 4, 4]);
     assert!(is_ready(&cache, "a"), "the last good set is still served");
 }
+
+fn seeded_cache(fake: &Fake, saved: SavedKeySet, config: CacheConfig) -> Arc<Cache> {
+    let persistence =
+        Persistence::new(Some(super::super::saved::Seed::Saved(saved)), None, 1 << 16);
+    Arc::new(Cache::new(
+        config,
+        Box::new(fake.clone()),
+        "fake".into(),
+        persistence,
+    ))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_seeded_set_ages_toward_max_stale_like_a_fetched_one() {
+    // Saved 65 s ago with a 60 s lifetime; max_stale 10 s: usable 5 s more.
+    let fake = Fake::new(&["a"], None);
+    fake.set(Answer::Fail);
+    let saved = SavedKeySet::new(jwks(&["a"]), SystemTime::now() - Duration::from_secs(65))
+        .with_lifetime(Duration::from_secs(60));
+    let config = CacheConfig {
+        min_ttl: Duration::from_secs(1),
+        max_stale: Duration::from_secs(10),
+        ..CacheConfig::default()
+    };
+    let cache = seeded_cache(&fake, saved, config);
+    assert!(is_ready(&cache, "a"), "answered from the seed at once");
+    let status = cache.status();
+    assert!(status.serving_stale, "past its lifetime: served stale");
+    assert!(status.age.unwrap() >= Duration::from_secs(65));
+    pass(Duration::from_millis(100)).await;
+    assert!(fake.calls() >= 1, "a live fetch is tried at once");
+    pass(Duration::from_secs(4)).await;
+    assert!(is_ready(&cache, "a"));
+    pass(Duration::from_secs(1)).await;
+    assert_eq!(
+        resolve(&cache, "a").await,
+        Err(AuthErrorKind::KeysUnavailable)
+    );
+    // Once a fetch succeeds, the live set replaces the seed.
+    fake.set(Answer::Ok(jwks(&["b"]), None));
+    cache.refresh().await.unwrap();
+    assert_eq!(resolve(&cache, "b").await, Ok("b".into()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_seed_never_replaces_a_fetched_set_and_a_future_one_is_refused() {
+    let fake = Fake::new(&["live"], None);
+    let saved = SavedKeySet::new(jwks(&["old"]), SystemTime::now());
+    let cache = seeded_cache(&fake, saved.clone(), CacheConfig::default());
+    // Installing by hand after a fetch: refused, the fetched set stays.
+    cache.persistence.take_seed();
+    cache.refresh().await.unwrap();
+    assert!(cache.install_seed(&saved).is_err());
+    assert_eq!(resolve(&cache, "live").await, Ok("live".into()));
+    let future = SavedKeySet::new(
+        jwks(&["old"]),
+        SystemTime::now() + Duration::from_secs(3600),
+    );
+    let cache = seeded_cache(&fake, future.clone(), CacheConfig::default());
+    assert!(cache.install_seed(&future).unwrap_err().contains("future"));
+}

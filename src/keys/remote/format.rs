@@ -106,7 +106,12 @@ fn detect(body: &str, max_keys: usize) -> Result<KeySetFormat, String> {
         .0
         .iter()
         .any(|(name, value)| name == "keys" && value.get().starts_with('['));
-    let is_map = !members.0.is_empty() && members.0.iter().all(|(_, v)| v.get().starts_with('"'));
+    // A `keys` member that is not an array is a broken JWK Set, not a kid.
+    let is_map = !members.0.is_empty()
+        && members
+            .0
+            .iter()
+            .all(|(name, v)| name != "keys" && v.get().starts_with('"'));
     match (is_jwks, is_map) {
         (true, _) => Ok(KeySetFormat::Jwks),
         (false, true) => Ok(KeySetFormat::PemCertificates),
