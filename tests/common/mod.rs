@@ -461,6 +461,7 @@ pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
 pub mod process;
 
 pub mod certs;
+#[allow(unused_imports)]
 pub use certs::Certified;
 
 #[cfg(feature = "test-util")]
