@@ -25,6 +25,10 @@
 //! | `JWT_ROLE_CLAIMS` | where roles are (JSON Pointers or names), comma-separated (unset: no roles) |
 //! | `JWT_LEEWAY_SECS` | clock skew tolerance (default 60) |
 //! | `JWT_TOKEN_CACHE` | `off` to verify every request's signature (default `on`) |
+//! | `JWT_KEYS_FORMAT` | `auto` (default), `jwks`, or `pem-map` (a map of kid to PEM certificate, as Google's `oauth2/v1/certs` and Firebase serve) |
+//! | `JWT_KEYS_CACHE_FILE` | a file to start from at launch when present (so a restart during a provider outage still verifies) and to which each good fetch is written |
+//! | `JWT_KEYS_BEARER_FILE` | a file whose trimmed content is sent as a bearer token with each key set fetch (Kubernetes service-account keys), re-read on each fetch |
+//! | `JWT_HMAC_SECRET` | an HS256 secret (at least 32 bytes) accepted beside the remote key set, e.g. during Supabase's move to asymmetric keys |
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`; port 0 picks one) |
 //!
 //! When ready it prints one line to stdout, `listening on http://<addr>`,
@@ -38,6 +42,7 @@
 mod listen;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Json;
@@ -47,7 +52,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use clap::Parser;
-use jwt_layer::keys::RemoteJwks;
+use jwt_layer::keys::{BearerTokenFile, KeySetFormat, RemoteJwks, RemoteJwksBuilder};
 use jwt_layer::{AuthError, AuthErrorKind, Authorize, JwtAuth, JwtAuthBuilder, VerifiedClaims};
 use serde::Deserialize;
 use serde_json::json;
@@ -94,6 +99,22 @@ struct Args {
     #[arg(long, env = "JWT_TOKEN_CACHE", default_value = "on",
           value_parser = ["on", "off", "true", "false", "1", "0"])]
     token_cache: String,
+    /// The key set's format: `auto`, `jwks`, or `pem-map` (kid to PEM
+    /// certificate, as Google's v1 certs and Firebase serve).
+    #[arg(long, env = "JWT_KEYS_FORMAT", default_value = "auto",
+          value_parser = ["auto", "jwks", "pem-map"])]
+    keys_format: String,
+    /// A file to start from when present, and to which each good fetch is
+    /// written.
+    #[arg(long, env = "JWT_KEYS_CACHE_FILE")]
+    keys_cache_file: Option<PathBuf>,
+    /// A file whose trimmed content is sent as a bearer token with each key
+    /// set fetch (re-read on each fetch).
+    #[arg(long, env = "JWT_KEYS_BEARER_FILE")]
+    keys_bearer_file: Option<PathBuf>,
+    /// An HS256 secret (at least 32 bytes) accepted beside the key set.
+    #[arg(long, env = "JWT_HMAC_SECRET", hide_env_values = true)]
+    hmac_secret: Option<String>,
     /// Address to listen on (port 0 picks one).
     #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
     bind: String,
@@ -102,6 +123,27 @@ struct Args {
 struct Config {
     keys: RemoteJwks,
     args: Args,
+}
+
+/// The key source's settings shared by both ways of locating it.
+fn key_settings(args: &Args, keys: RemoteJwksBuilder) -> RemoteJwksBuilder {
+    let format = match args.keys_format.as_str() {
+        "jwks" => KeySetFormat::Jwks,
+        "pem-map" => KeySetFormat::PemCertificates,
+        _ => KeySetFormat::Auto,
+    };
+    let mut keys = keys.format(format);
+    if let Some(file) = &args.keys_cache_file {
+        // The first launch has no file yet: nothing to warn about.
+        if file.exists() {
+            keys = keys.seed_file(file);
+        }
+        keys = keys.persist_to(file);
+    }
+    if let Some(file) = &args.keys_bearer_file {
+        keys = keys.fetch_headers(BearerTokenFile::new(file));
+    }
+    keys
 }
 
 /// An issuer entry with a `{claim}` placeholder.
@@ -120,7 +162,7 @@ fn config() -> Result<Config, String> {
     let keys = match (some(&args.jwks_url), some(&args.oidc_issuer)) {
         (Some(_), Some(_)) => return Err("set JWT_JWKS_URL or JWT_OIDC_ISSUER, not both".into()),
         (None, None) => return Err("set JWT_JWKS_URL or JWT_OIDC_ISSUER".into()),
-        (Some(url), None) => RemoteJwks::builder(url).build(),
+        (Some(url), None) => key_settings(&args, RemoteJwks::builder(url)).build(),
         (None, Some(issuer)) => {
             if entries(&args.issuer).next().is_none() {
                 args.issuer = vec![issuer.clone()];
@@ -128,11 +170,10 @@ fn config() -> Result<Config, String> {
             // A templated discovery document (Entra `organizations`) is
             // accepted when it has the shape of a configured template.
             let templates = entries(&args.issuer).filter(|i| is_template(i));
-            templates
-                .fold(RemoteJwks::discover(issuer), |keys, t| {
-                    keys.accept_issuer_template(t)
-                })
-                .build()
+            let keys = templates.fold(RemoteJwks::discover(issuer), |keys, t| {
+                keys.accept_issuer_template(t)
+            });
+            key_settings(&args, keys).build()
         }
     }
     .map_err(|e| e.to_string())?;
@@ -144,6 +185,9 @@ fn config() -> Result<Config, String> {
         return Err(
             "set JWT_ISSUER and/or JWT_AUDIENCE: a token for another service must not pass".into(),
         );
+    }
+    if args.hmac_secret.as_ref().is_some_and(|s| s.len() < 32) {
+        return Err("JWT_HMAC_SECRET must be at least 32 bytes".into());
     }
     if let Some(bad) = entries(&args.claim_equals).find(|p| !p.contains('=')) {
         return Err(format!(
@@ -160,6 +204,9 @@ fn auth(config: &Config) -> JwtAuthBuilder<Payload> {
         .key_source(config.keys.clone())
         .leeway(Duration::from_secs(args.leeway_secs))
         .token_cache(token_cache);
+    if let Some(secret) = &args.hmac_secret {
+        builder = builder.hmac_secret(secret.as_bytes());
+    }
     let values: Vec<&str> = entries(&args.issuer_values).collect();
     for issuer in entries(&args.issuer) {
         builder = match (is_template(issuer), values.as_slice()) {
@@ -257,6 +304,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_max_level(tracing::Level::INFO)
         .init();
     let config = config()?;
+    // Installs the saved key set now (when JWT_KEYS_CACHE_FILE has one) and
+    // starts a live fetch, so the first request need not wait.
+    let _ = config.keys.status();
     let required = auth(&config).build()?;
     let optional_auth = auth(&config).optional().build()?;
     let admin = Authorize::<Payload>::builder().scope("admin").build()?;

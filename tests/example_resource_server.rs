@@ -168,6 +168,16 @@ fn resource_server_refuses_incomplete_configuration() {
             ("JWT_AUDIENCE", "a"),
             ("JWT_LEEWAY_SECS", "soon"),
         ],
+        vec![
+            ("JWT_JWKS_URL", "https://k.example/j"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWT_HMAC_SECRET", "thirty-one bytes, one too short"),
+        ],
+        vec![
+            ("JWT_JWKS_URL", "https://k.example/j"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWT_KEYS_FORMAT", "x509"),
+        ],
     ] {
         let out = Command::new(example("resource_server"))
             .env_clear()
@@ -297,10 +307,18 @@ async fn resource_server_require_typ_and_no_role_claims() {
 fn resource_server_help_lists_every_variable() {
     let out = Command::new(example("resource_server"))
         .arg("--help")
+        .env(
+            "JWT_HMAC_SECRET",
+            "a-secret-that-help-must-never-print-0123456789",
+        )
         .output()
         .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !help.contains("a-secret-that-help"),
+        "--help printed the secret"
+    );
     for var in [
         "JWT_JWKS_URL",
         "JWT_OIDC_ISSUER",
@@ -312,6 +330,10 @@ fn resource_server_help_lists_every_variable() {
         "JWT_ROLE_CLAIMS",
         "JWT_LEEWAY_SECS",
         "JWT_TOKEN_CACHE",
+        "JWT_KEYS_FORMAT",
+        "JWT_KEYS_CACHE_FILE",
+        "JWT_KEYS_BEARER_FILE",
+        "JWT_HMAC_SECRET",
         "BIND",
     ] {
         assert!(help.contains(var), "{var} missing from --help:\n{help}");
@@ -367,4 +389,115 @@ async fn resource_server_issuer_template_with_templated_discovery() {
         .output()
         .unwrap();
     assert!(!out.status.success() && out.stdout.is_empty());
+}
+
+/// A directory of its own for one test's files, removed at the end.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("jl-rs-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `JWT_KEYS_FORMAT=pem-map` with a certificate map, `JWT_KEYS_CACHE_FILE`
+/// carrying a restarted server through a key server outage, and
+/// `JWT_HMAC_SECRET` accepted beside the remote set.
+#[tokio::test]
+async fn resource_server_certificate_map_cache_file_and_hmac_secret() {
+    let dir = TempDir::new("cache");
+    let cache_file = dir.0.join("keys.json");
+    let cert = Certified::rsa_from(RSA_PRIVATE_PEM);
+    let keys = JwksServer::start().await.unwrap();
+    keys.set_certificate_map([("rs-1", cert.pem.as_str())]);
+    let secret = String::from_utf8(SECRET.to_vec()).unwrap();
+    let envs = vec![
+        ("JWT_JWKS_URL", keys.url()),
+        ("JWT_KEYS_FORMAT", "pem-map".to_owned()),
+        ("JWT_KEYS_CACHE_FILE", cache_file.display().to_string()),
+        ("JWT_HMAC_SECRET", secret),
+        ("JWT_ISSUER", ISSUER.to_owned()),
+        ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+    ];
+    let client = reqwest::Client::new();
+    let server = Server::start("resource_server", &envs);
+    let me = format!("{}/me", server.base);
+    assert_eq!(
+        get(&client, me.clone(), Some(&token(&claims()))).await.0,
+        200
+    );
+    assert_eq!(
+        get(&client, me.clone(), Some(&hs256(&claims()))).await.0,
+        200
+    );
+    assert!(cache_file.exists(), "the good fetch was saved");
+    drop(server);
+
+    // The key server goes down; the restarted server verifies from the file.
+    keys.set_behavior(jwt_layer::testing::Behavior::Status(503));
+    let server = Server::start("resource_server", &envs);
+    let me = format!("{}/me", server.base);
+    assert_eq!(
+        get(&client, me.clone(), Some(&token(&claims()))).await.0,
+        200
+    );
+    assert_eq!(get(&client, me, Some(&hs256(&claims()))).await.0, 200);
+
+    // Without the file, the same outage leaves RS256 tokens unverifiable.
+    std::fs::remove_file(&cache_file).unwrap();
+    drop(server);
+    let server = Server::start("resource_server", &envs);
+    let me = format!("{}/me", server.base);
+    assert_eq!(
+        get(&client, me.clone(), Some(&token(&claims()))).await.0,
+        503
+    );
+    assert_eq!(get(&client, me, Some(&hs256(&claims()))).await.0, 200);
+}
+
+/// `JWT_KEYS_BEARER_FILE`: the key set is fetched with the file's token,
+/// re-read on each fetch.
+#[tokio::test]
+async fn resource_server_fetches_keys_with_the_bearer_file() {
+    let dir = TempDir::new("bearer");
+    let token_file = dir.0.join("token");
+    std::fs::write(&token_file, "stale-token\n").unwrap();
+    let keys = JwksServer::start().await.unwrap();
+    keys.set_jwks(rsa_jwks());
+    keys.require_bearer(Some("sa-token"));
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_JWKS_URL", keys.url()),
+            ("JWT_KEYS_BEARER_FILE", token_file.display().to_string()),
+            ("JWT_ISSUER", ISSUER.to_owned()),
+            ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let me = format!("{}/me", server.base);
+    assert_eq!(
+        get(&client, me.clone(), Some(&token(&claims()))).await.0,
+        503
+    );
+    // The kubelet rotates the token; the retry (1 s backoff) reads it.
+    std::fs::write(&token_file, "  sa-token\n").unwrap();
+    let mut status = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        status = get(&client, me.clone(), Some(&token(&claims()))).await.0;
+        if status == 200 {
+            break;
+        }
+    }
+    assert_eq!(status, 200);
 }
