@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-60}; shift
-targets=${*:-token signed_token jwks remote_jwks}
+targets=${*:-token signed_token jwks remote_jwks certificates}
 mkdir -p fuzz/logs
 [ -d fuzz/corpus ] || python3 fuzz/seeds.py
 # cargo-fuzz passes nightly-only flags: use a nightly toolchain when there

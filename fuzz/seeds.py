@@ -84,3 +84,15 @@ for i, v in enumerate(vectors):
     if v.get("jwk"):
         write("jwks", f"jwk-{i}", json.dumps(v["jwk"]))
 print("seeds written to", ROOT / "corpus")
+
+# certificates: DER and PEM certificates; remote_jwks: certificate maps.
+certs = {name: (DATA / f"{name}-cert.pem").read_text()
+         for name in ["rsa2048", "ec256", "rsa1024", "p521"]}
+for name, pem in certs.items():
+    body = "".join(l for l in pem.splitlines() if not l.startswith("-----"))
+    der = base64.b64decode(body)
+    write("certificates", f"{name}.der", der)
+    write("certificates", f"{name}.pem", pem)
+    write("certificates", f"{name}-truncated.der", der[: len(der) // 2])
+write("remote_jwks", "certificate-map", json.dumps(certs))
+write("remote_jwks", "certificate-map-one", json.dumps({"k": certs["ec256"]}))
