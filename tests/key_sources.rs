@@ -168,6 +168,22 @@ async fn certificate_maps_skip_weak_unsupported_and_hostile_entries() {
         );
     }
 
+    // A kid given twice in one map (JSON allows the text) is never
+    // resolved to either certificate.
+    let twice = format!(
+        "{{\"dup\":{},\"good\":{},\"dup\":{}}}",
+        serde_json::Value::from(good.pem.as_str()),
+        serde_json::Value::from(good.pem.as_str()),
+        serde_json::Value::from(ed.pem.as_str()),
+    );
+    server.set_jwks(twice);
+    keys.refresh().await.unwrap();
+    assert_eq!(
+        outcome(&v, &signed(&good, "dup")).await,
+        Err(AuthErrorKind::UnknownKey)
+    );
+    assert_eq!(outcome(&v, &signed(&good, "good")).await, Ok(()));
+
     // A map in which nothing is usable is a failed fetch, never a panic.
     server.set_certificate_map([("weak", weak), ("x", "-----BEGIN CERTIFICATE-----")]);
     let err = remote(&server)
