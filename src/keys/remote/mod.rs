@@ -35,6 +35,41 @@
 //! | nothing usable cached | 503 with `Retry-After`, never 401 |
 //! | HTTP | connect 2 s, total 5 s, body ≤ 256 KiB, ≤ 100 keys, https only except loopback, redirects are failures |
 //! | key hygiene | skips `use: enc`, `key_ops` without `verify`, `oct`, unsupported `kty`/`crv`/`alg`, RSA under 2048 or over 8192 bits or with an even or < 3 exponent, small-order Ed25519 keys, EC points off their curve, malformed entries; two keys with one `kid` make that `kid` unusable |
+//! | formats | a JWK Set or a certificate map (`{"<kid>": "-----BEGIN CERTIFICATE-----…"}`), told apart per document ([`KeySetFormat::Auto`]) or forced; certificates ≤ 16 KiB, validity dates logged when out of range, not enforced; a JWK with only `x5c` uses its first certificate (chains over 10 refused), and `x5c` beside `n`/`e` or `x`/`y` must hold the same key or the JWK is skipped |
+//! | saved sets | [`seed_file`](RemoteJwksBuilder::seed_file) / [`seed`](RemoteJwksBuilder::seed) install a saved set at first use when none is cached (its age counts toward `max_stale`; a live fetch starts at once); [`persist_to`](RemoteJwksBuilder::persist_to) writes each good fetch atomically; a bad file is a `warn`, never an error |
+//! | authenticated fetches | [`fetch_headers`](RemoteJwksBuilder::fetch_headers) adds headers to each fetch (discovery included), e.g. [`BearerTokenFile`]; values are sensitive and never logged |
+//!
+//! # Other key set shapes
+//!
+//! Google's and Firebase's certificate maps, a saved copy for restarts during
+//! an outage, and Kubernetes' key set served only to a bearer token:
+//!
+//! ```no_run
+//! use jwt_layer::keys::{BearerTokenFile, KeySetFormat, RemoteJwks};
+//!
+//! // Firebase ID tokens: kid → PEM certificate.
+//! let firebase = RemoteJwks::builder(
+//!     "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
+//! )
+//! .format(KeySetFormat::PemCertificates)
+//! .seed_file("/var/cache/my-api/firebase-keys.json") // start from it when present
+//! .persist_to("/var/cache/my-api/firebase-keys.json") // save each good fetch
+//! .build()?;
+//!
+//! // Kubernetes service-account tokens, keys served only to an authenticated caller.
+//! let ca = std::fs::read("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")?;
+//! let client = reqwest::Client::builder()
+//!     .tls_certs_only([reqwest::Certificate::from_pem(&ca)?])
+//!     .build()?;
+//! let kubernetes = RemoteJwks::discover("https://kubernetes.default.svc")
+//!     .client(client)
+//!     .fetch_headers(BearerTokenFile::new(
+//!         "/var/run/secrets/kubernetes.io/serviceaccount/token",
+//!     ))
+//!     .build()?;
+//! # let _ = (firebase, kubernetes);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod cache;
 mod credentials;
