@@ -266,6 +266,26 @@ fn main() {
         }
     }
 
+    // Several key sources for one issuer (issue 14): the fixture key beside
+    // a remote key set that is never fetched (an HS256 token never reaches a
+    // remote set; an RS256 `kid` held by the static keys alone goes to
+    // them). Compare with `layer/<alg>`, which has one source.
+    #[cfg(feature = "remote-jwks")]
+    for alg in [Algorithm::HS256, Algorithm::RS256] {
+        let token = google_token(alg, pad);
+        let remote = jwt_layer::keys::RemoteJwks::builder("https://keys.invalid/jwks.json")
+            .build()
+            .expect("remote");
+        let auth = base_builder(alg, false)
+            .key_source(remote)
+            .build()
+            .expect("sources");
+        h.add(
+            &format!("layer-sources/{}", alg_name(alg)),
+            router_case(app(auth), &token),
+        );
+    }
+
     // Target 2: the verified-token cache (RS256 and HS256 tokens).
     for alg in [Algorithm::RS256, Algorithm::HS256] {
         let token = google_token(alg, pad);
