@@ -126,6 +126,13 @@ macro_rules! forward {
 }
 
 impl<C, T, R> JwtAuthBuilder<C, T, R> {
+    /// See [`VerifierBuilder::fail_with`]; for presets.
+    #[cfg(feature = "remote-jwks")]
+    pub(crate) fn fail_with(mut self, error: BuildError) -> Self {
+        self.verifier = self.verifier.fail_with(error);
+        self
+    }
+
     forward! {
         /// See [`VerifierBuilder::key`].
         fn key(key: Key);
@@ -189,6 +196,16 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         fn require_typ(types: impl IntoIterator<Item = impl Into<String>>);
         /// See [`VerifierBuilder::claim_equals`].
         fn claim_equals(path: impl Into<String>, value: impl Into<String>);
+        /// See [`VerifierBuilder::claim_in`].
+        fn claim_in(path: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>);
+        /// See [`VerifierBuilder::require_claim_text`].
+        fn require_claim_text(path: impl Into<String>, max_chars: usize);
+        /// See [`VerifierBuilder::require_past_time`].
+        fn require_past_time(path: impl Into<String>);
+        /// See [`VerifierBuilder::hint_for_issuer`].
+        fn hint_for_issuer(issuer: impl Into<String>, message: impl Into<String>);
+        /// See [`VerifierBuilder::hint_for_header`].
+        fn hint_for_header(name: impl Into<String>, message: impl Into<String>);
         /// See [`VerifierBuilder::role_claims`].
         fn role_claims(paths: impl IntoIterator<Item = impl Into<String>>);
         /// See [`VerifierBuilder::require_role`].

@@ -124,6 +124,6 @@ pub use pending_key::PendingKey;
 #[doc(no_inline)]
 pub use providers::google;
 pub use service::JwtAuthService;
-pub use token::{BearerHeader, CookieToken, TokenSource};
+pub use token::{BearerHeader, CookieToken, HeaderToken, TokenSource};
 pub use validation::{Clock, Validation};
 pub use verify::{Verifier, VerifierBuilder};

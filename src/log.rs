@@ -28,6 +28,14 @@ pub(crate) fn untrusted(text: &str, max: usize) -> String {
         .collect()
 }
 
+/// A refused token matched a configured hint (once per hint).
+pub(crate) fn rejection_hint(message: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "jwt_layer", hint = message, "a refused token is of a kind that cannot pass here");
+    #[cfg(not(feature = "tracing"))]
+    let _ = message;
+}
+
 /// A token's `kid` is held by two key sources of one issuer: refused.
 pub(crate) fn kid_in_two_sources(kid: &str) {
     #[cfg(feature = "tracing")]

@@ -1,6 +1,7 @@
 //! Where the token comes from: the `Authorization: Bearer` header
 //! ([RFC 6750 §2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)), a
-//! cookie, a custom function, or an ordered chain of them.
+//! cookie, a header of its own, a custom function, or an ordered chain of
+//! them.
 //!
 //! A source answers `Ok(None)` when it finds no credentials (the request then
 //! counts as unauthenticated), `Ok(Some(token))` when it finds one, and
@@ -186,6 +187,47 @@ impl TokenSource for CookieToken {
         match found {
             Some("") => Err(invalid_request()),
             other => Ok(other.map(Cow::Borrowed)),
+        }
+    }
+}
+
+/// A named header whose whole value is the token, such as Google IAP's
+/// `x-goog-iap-jwt-assertion`. Several such headers, or an empty one, make
+/// the request malformed; a value that is not visible ASCII too.
+#[derive(Clone, Debug)]
+pub struct HeaderToken {
+    name: http::HeaderName,
+}
+
+impl HeaderToken {
+    /// Reads the token from the header `name`.
+    pub fn new(name: http::HeaderName) -> Self {
+        Self { name }
+    }
+
+    /// Like [`new`](Self::new), for a name known at compile time.
+    ///
+    /// # Panics
+    ///
+    /// `name` is not a valid header name (a programming error, like
+    /// [`http::HeaderName::from_static`]).
+    pub fn from_static(name: &'static str) -> Self {
+        Self::new(http::HeaderName::from_static(name))
+    }
+}
+
+impl TokenSource for HeaderToken {
+    fn extract<'a>(&self, headers: &'a HeaderMap, _uri: &'a Uri) -> Extracted<'a> {
+        let mut values = headers.get_all(&self.name).iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(invalid_request());
+        }
+        match value.to_str().map(str::trim) {
+            Ok("") | Err(_) => Err(invalid_request()),
+            Ok(token) => Ok(Some(Cow::Borrowed(token))),
         }
     }
 }

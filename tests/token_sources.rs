@@ -347,3 +347,29 @@ async fn fn_source_can_be_chained_before_the_header() {
     assert_ok(&app, &hits, bearer(&token)).await;
     assert_ok(&app, &hits, uri_request(&format!("/?access_token={token}"))).await;
 }
+
+#[test]
+fn a_header_of_its_own_holds_the_whole_token() {
+    let source = jwt_layer::HeaderToken::from_static("x-goog-iap-jwt-assertion");
+    let uri: Uri = "/".parse().unwrap();
+    let mut headers = HeaderMap::new();
+    assert_eq!(source.extract(&headers, &uri).unwrap(), None);
+    headers.insert("x-goog-iap-jwt-assertion", "a.b.c".parse().unwrap());
+    assert_eq!(
+        source.extract(&headers, &uri).unwrap().as_deref(),
+        Some("a.b.c")
+    );
+    headers.append("x-goog-iap-jwt-assertion", "d.e.f".parse().unwrap());
+    let err = source.extract(&headers, &uri).unwrap_err();
+    assert_eq!(err.kind(), AuthErrorKind::InvalidRequest);
+    let mut empty = HeaderMap::new();
+    empty.insert("x-goog-iap-jwt-assertion", "".parse().unwrap());
+    assert_eq!(
+        source.extract(&empty, &uri).unwrap_err().kind(),
+        AuthErrorKind::InvalidRequest
+    );
+    // Other headers are not looked at.
+    let mut other = HeaderMap::new();
+    other.insert(AUTHORIZATION, "Bearer a.b.c".parse().unwrap());
+    assert_eq!(source.extract(&other, &uri).unwrap(), None);
+}

@@ -24,7 +24,7 @@
 //! `access denied`): it is a valid Google token, just not one this service
 //! admits.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{BuildError, BuildErrorKind};
 use crate::keys::{RemoteJwks, RemoteJwksBuilder};
@@ -51,7 +51,7 @@ pub struct GoogleClaims {
     /// Whether Google verified the email address.
     #[serde(
         default,
-        deserialize_with = "bool_or_string",
+        deserialize_with = "super::bool_or_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub email_verified: Option<bool>,
@@ -80,21 +80,6 @@ pub struct GoogleClaims {
     pub iat: u64,
     /// Expiry time.
     pub exp: u64,
-}
-
-/// Older Google tokens sent `email_verified` as the string `"true"`.
-fn bool_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum B {
-        Bool(bool),
-        Str(String),
-    }
-    Ok(match Option::<B>::deserialize(d)? {
-        None => None,
-        Some(B::Bool(b)) => Some(b),
-        Some(B::Str(s)) => Some(s == "true"),
-    })
 }
 
 /// Starts a layer that accepts Google ID tokens issued for one of

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 
 use super::checks::{AsyncCheck, Check, CheckFuture, Policy};
 use super::claim_path::ClaimPath;
+use super::hints::{Hints, Trigger};
 use super::issuer::{Template, TemplateRule};
 use super::known_headers::KnownHeaders;
 use super::members::{Bound, Wanted};
@@ -53,6 +54,7 @@ pub struct VerifierBuilder<C> {
     token_checks: Vec<Check<C>>,
     async_checks: Vec<AsyncCheck<C>>,
     token_cache: Option<u64>,
+    hints: Vec<(Trigger, String, String)>,
     _claims: PhantomData<fn() -> C>,
 }
 
@@ -63,7 +65,10 @@ struct ClaimSettings {
     /// Issuer templates and their allowed values (`None`: any).
     templates: Vec<(String, Option<Vec<String>>)>,
     audience_claims: Vec<String>,
-    equals: Vec<(String, String)>,
+    /// Claims that must hold one of the values.
+    equals: Vec<(String, Vec<String>)>,
+    texts: Vec<(String, usize)>,
+    past_times: Vec<String>,
     typ: Vec<String>,
     role_claims: Vec<String>,
 }
@@ -86,8 +91,27 @@ impl ClaimSettings {
         rules.equals = self
             .equals
             .iter()
-            .map(|(p, v)| Ok((bind(p)?, v.as_str().into())))
+            .map(|(p, values)| {
+                if values.is_empty() {
+                    return Err(BuildError::new(
+                        BuildErrorKind::InvalidValidation,
+                        format!("claim_in(`{p}`, ..) lists no value"),
+                    ));
+                }
+                let values = values.iter().map(|v| v.as_str().into()).collect();
+                Ok((bind(p)?, values))
+            })
             .collect::<Result<_, BuildError>>()?;
+        rules.texts = self
+            .texts
+            .iter()
+            .map(|(p, max)| Ok((bind(p)?, *max)))
+            .collect::<Result<_, BuildError>>()?;
+        rules.past_times = self
+            .past_times
+            .iter()
+            .map(|p| bind(p))
+            .collect::<Result<_, _>>()?;
         let roles = self
             .role_claims
             .iter()
@@ -129,8 +153,16 @@ impl<C> VerifierBuilder<C> {
             token_checks: Vec::new(),
             async_checks: Vec::new(),
             token_cache: Some(token_cache::DEFAULT_MAX_BYTES),
+            hints: Vec::new(),
             _claims: PhantomData,
         }
+    }
+
+    /// Makes `build()` fail with `error` (a preset's missing setting), unless
+    /// an earlier error is already waiting.
+    pub(crate) fn fail_with(mut self, error: BuildError) -> Self {
+        self.deferred.get_or_insert(error);
+        self
     }
 
     fn push_key(mut self, key: Result<Key, BuildError>) -> Self {
@@ -460,9 +492,65 @@ impl<C> VerifierBuilder<C> {
     /// `("/token_use", "access")` for Cognito, `("typ", "Bearer")` for
     /// Keycloak. Otherwise 401 "token not accepted".
     #[must_use]
-    pub fn claim_equals(mut self, path: impl Into<String>, value: impl Into<String>) -> Self {
-        let rule = (path.into(), value.into());
-        self.claim_settings.equals.push(rule);
+    pub fn claim_equals(self, path: impl Into<String>, value: impl Into<String>) -> Self {
+        self.claim_in(path, [value])
+    }
+
+    /// Requires the claim at `path` to be one of `values` (a string, or an
+    /// array holding one of them): an allow-list, e.g. Okta's `cid`,
+    /// Clerk's `azp`, Cognito's `client_id`, or Kubernetes service accounts
+    /// in `sub`. Otherwise 401 "token not accepted". An empty list is a
+    /// build error.
+    #[must_use]
+    pub fn claim_in(
+        mut self,
+        path: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
+        self.claim_settings.equals.push((path.into(), values));
+        self
+    }
+
+    /// Logs `message` at `warn` (once) when a token whose unverified `iss`
+    /// is `issuer` is refused: a token of a kind that can never pass here,
+    /// such as one from an Okta org authorization server beside a custom
+    /// one. Costs nothing for tokens that pass.
+    #[must_use]
+    pub fn hint_for_issuer(
+        mut self,
+        issuer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        self.hints
+            .push((Trigger::Issuer, issuer.into(), message.into()));
+        self
+    }
+
+    /// Logs `message` at `warn` (once) when a token whose header has the
+    /// member `name` is refused, such as a Microsoft Graph token (`nonce`).
+    #[must_use]
+    pub fn hint_for_header(mut self, name: impl Into<String>, message: impl Into<String>) -> Self {
+        self.hints
+            .push((Trigger::HeaderMember, name.into(), message.into()));
+        self
+    }
+
+    /// Requires the claim at `path` to be a string of 1 to `max_chars`
+    /// characters (Firebase: `sub` non-empty and at most 128). Otherwise
+    /// 401 "token not accepted".
+    #[must_use]
+    pub fn require_claim_text(mut self, path: impl Into<String>, max_chars: usize) -> Self {
+        self.claim_settings.texts.push((path.into(), max_chars));
+        self
+    }
+
+    /// Requires the claim at `path` to be a time (seconds since the epoch)
+    /// not in the future, leeway allowed (Firebase: `auth_time`). Otherwise,
+    /// or when it is missing, 401 "token not accepted".
+    #[must_use]
+    pub fn require_past_time(mut self, path: impl Into<String>) -> Self {
+        self.claim_settings.past_times.push(path.into());
         self
     }
 
@@ -569,6 +657,7 @@ impl<C> VerifierBuilder<C> {
                 policy,
                 token_cache: self.token_cache.map(TokenCache::new),
                 known_headers: KnownHeaders::new(),
+                hints: Hints::new(self.hints),
             }),
             _claims: PhantomData,
         })

@@ -26,6 +26,7 @@
 mod builder;
 mod checks;
 mod claim_path;
+mod hints;
 pub(crate) mod issuer;
 mod jws;
 mod known_headers;
@@ -50,6 +51,7 @@ use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys::{Key, KeyFuture, Lookup};
 use checks::Policy;
+use hints::Hints;
 use jws::{Buffers, Jws};
 use known_headers::{KnownHeader, KnownHeaders};
 use routes::{Route, Routes};
@@ -76,6 +78,8 @@ struct Inner<C> {
     token_cache: Option<TokenCache<C>>,
     /// Headers of tokens that verified (skips their parsing next time).
     known_headers: KnownHeaders,
+    /// Hints logged for refused tokens of a known wrong kind.
+    hints: Hints,
 }
 
 impl<C> Clone for Verifier<C> {
@@ -139,6 +143,36 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     /// Runs verification as far as it goes without waiting: the async
     /// checks (if any) run after every verification, a cached one too.
     pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
+        if !self.inner.hints.is_empty() {
+            return self.diagnosed_step(token);
+        }
+        self.undiagnosed_step(token)
+    }
+
+    /// [`verify_step`](Self::verify_step), with a refused token looked at
+    /// for the configured hints.
+    fn diagnosed_step(&self, token: &str) -> Step<C> {
+        let max = self.inner.limits.max_size;
+        match self.undiagnosed_step(token) {
+            Step::Done(Err(e)) => {
+                self.inner.hints.diagnose(token, &e, max);
+                Step::Done(Err(e))
+            }
+            Step::Pending(fut) => {
+                let (this, token) = (self.clone(), token.to_owned());
+                Step::Pending(Box::pin(async move {
+                    let result = fut.await;
+                    if let Err(e) = &result {
+                        this.inner.hints.diagnose(&token, e, max);
+                    }
+                    result
+                }))
+            }
+            done => done,
+        }
+    }
+
+    fn undiagnosed_step(&self, token: &str) -> Step<C> {
         match self.sync_step(token) {
             SyncStep::Done(Ok(claims)) if !self.inner.policy.async_checks.is_empty() => {
                 Step::Pending(Box::pin(self.clone().checked(claims)))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::issuer::{NearMisses, TemplateRule};
 use super::members::{Bound, Members};
-use super::wire::RawClaims;
+use super::wire::{RawClaims, Strings};
 use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 use crate::keys::AlgSet;
 use crate::validation::Clock;
@@ -123,8 +123,14 @@ pub(crate) struct ClaimRules {
     pub(crate) near_misses: Arc<NearMisses>,
     /// Claims that may carry the audience (empty: `aud`).
     pub(crate) audience_claims: Vec<Bound>,
-    /// Claims that must equal a value (or, as an array, contain it).
-    pub(crate) equals: Vec<(Bound, Box<str>)>,
+    /// Claims that must be one of some values (or, as an array, contain
+    /// one).
+    pub(crate) equals: Vec<(Bound, Box<[Box<str>]>)>,
+    /// Claims that must be a string of 1 to N characters.
+    pub(crate) texts: Vec<(Bound, usize)>,
+    /// Claims that must be a time (seconds since the epoch) not in the
+    /// future, leeway allowed.
+    pub(crate) past_times: Vec<Bound>,
 }
 
 impl ClaimRules {
@@ -188,15 +194,39 @@ impl ClaimRules {
         self.validate_times(claims)?;
         self.check_issuer(claims, members)?;
         self.check_audience(claims, members)?;
-        let all_equal = self
-            .equals
-            .iter()
-            .all(|(bound, want)| members.strings(bound).iter().any(|s| s == &**want));
-        if all_equal {
+        let all_equal = self.equals.iter().all(|(bound, wanted)| {
+            members
+                .strings(bound)
+                .iter()
+                .any(|s| wanted.iter().any(|w| s == &**w))
+        });
+        if all_equal && self.texts_fit(members) && self.times_past(members) {
             Ok(())
         } else {
             Err(AuthErrorKind::RejectedClaim.into())
         }
+    }
+
+    fn texts_fit(&self, members: &Members<'_>) -> bool {
+        self.texts
+            .iter()
+            .all(|(bound, max)| match members.strings(bound) {
+                Strings::One(text) => !text.is_empty() && text.chars().count() <= *max,
+                _ => false,
+            })
+    }
+
+    fn times_past(&self, members: &Members<'_>) -> bool {
+        if self.past_times.is_empty() {
+            return true;
+        }
+        let (now, leeway) = self.time.now_and_leeway();
+        self.past_times.iter().all(|bound| {
+            members
+                .value(bound)
+                .and_then(|v| v.as_f64())
+                .is_some_and(|t| t.is_finite() && t <= now + leeway)
+        })
     }
 
     /// The time checks.
