@@ -267,15 +267,19 @@ fn main() {
     }
 
     // Several key sources for one issuer (issue 14): the fixture key beside
-    // a remote key set that is never fetched (an HS256 token never reaches a
-    // remote set; an RS256 `kid` held by the static keys alone goes to
-    // them). Compare with `layer/<alg>`, which has one source.
+    // a remote key set holding another key (seeded, never fetched: an HS256
+    // token never reaches a remote set; an RS256 `kid` that only the static
+    // keys hold goes to them). Compare with `layer/<alg>`, one source.
     #[cfg(feature = "remote-jwks")]
     for alg in [Algorithm::HS256, Algorithm::RS256] {
+        use jwt_layer::keys::{RemoteJwks, SavedKeySet};
         let token = google_token(alg, pad);
-        let remote = jwt_layer::keys::RemoteJwks::builder("https://keys.invalid/jwks.json")
+        let other = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"other","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+        let remote = RemoteJwks::builder("https://keys.invalid/jwks.json")
+            .seed(SavedKeySet::new(other, std::time::SystemTime::now()))
             .build()
             .expect("remote");
+        assert!(remote.status().is_ready(), "the seed is installed");
         let auth = base_builder(alg, false)
             .key_source(remote)
             .build()

@@ -113,8 +113,9 @@ struct Args {
     #[arg(long, env = "JWT_KEYS_BEARER_FILE")]
     keys_bearer_file: Option<PathBuf>,
     /// An HS256 secret (at least 32 bytes) accepted beside the key set.
+    /// Prefer the variable: a flag shows in the process list.
     #[arg(long, env = "JWT_HMAC_SECRET", hide_env_values = true)]
-    hmac_secret: Option<String>,
+    hmac_secret: Option<Secret>,
     /// Address to listen on (port 0 picks one).
     #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
     bind: String,
@@ -123,6 +124,24 @@ struct Args {
 struct Config {
     keys: RemoteJwks,
     args: Args,
+}
+
+/// A secret from the configuration; `Debug` never shows it.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
 }
 
 /// The key source's settings shared by both ways of locating it.
@@ -186,7 +205,7 @@ fn config() -> Result<Config, String> {
             "set JWT_ISSUER and/or JWT_AUDIENCE: a token for another service must not pass".into(),
         );
     }
-    if args.hmac_secret.as_ref().is_some_and(|s| s.len() < 32) {
+    if args.hmac_secret.as_ref().is_some_and(|s| s.0.len() < 32) {
         return Err("JWT_HMAC_SECRET must be at least 32 bytes".into());
     }
     if let Some(bad) = entries(&args.claim_equals).find(|p| !p.contains('=')) {
@@ -205,7 +224,7 @@ fn auth(config: &Config) -> JwtAuthBuilder<Payload> {
         .leeway(Duration::from_secs(args.leeway_secs))
         .token_cache(token_cache);
     if let Some(secret) = &args.hmac_secret {
-        builder = builder.hmac_secret(secret.as_bytes());
+        builder = builder.hmac_secret(secret.0.as_bytes());
     }
     let values: Vec<&str> = entries(&args.issuer_values).collect();
     for issuer in entries(&args.issuer) {

@@ -391,30 +391,12 @@ async fn resource_server_issuer_template_with_templated_discovery() {
     assert!(!out.status.success() && out.stdout.is_empty());
 }
 
-/// A directory of its own for one test's files, removed at the end.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("jl-rs-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `JWT_KEYS_FORMAT=pem-map` with a certificate map, `JWT_KEYS_CACHE_FILE`
 /// carrying a restarted server through a key server outage, and
 /// `JWT_HMAC_SECRET` accepted beside the remote set.
 #[tokio::test]
 async fn resource_server_certificate_map_cache_file_and_hmac_secret() {
-    let dir = TempDir::new("cache");
+    let dir = TempDir::new("rs-cache");
     let cache_file = dir.0.join("keys.json");
     let cert = Certified::rsa_from(RSA_PRIVATE_PEM);
     let keys = JwksServer::start().await.unwrap();
@@ -439,7 +421,7 @@ async fn resource_server_certificate_map_cache_file_and_hmac_secret() {
         get(&client, me.clone(), Some(&hs256(&claims()))).await.0,
         200
     );
-    assert!(cache_file.exists(), "the good fetch was saved");
+    saved_file(&cache_file, None).await;
     drop(server);
 
     // The key server goes down; the restarted server verifies from the file.
@@ -468,7 +450,7 @@ async fn resource_server_certificate_map_cache_file_and_hmac_secret() {
 /// re-read on each fetch.
 #[tokio::test]
 async fn resource_server_fetches_keys_with_the_bearer_file() {
-    let dir = TempDir::new("bearer");
+    let dir = TempDir::new("rs-bearer");
     let token_file = dir.0.join("token");
     std::fs::write(&token_file, "stale-token\n").unwrap();
     let keys = JwksServer::start().await.unwrap();

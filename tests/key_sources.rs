@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use common::*;
@@ -36,28 +35,6 @@ async fn outcome(v: &Verifier<TestClaims>, token: &str) -> Result<(), AuthErrorK
 
 fn signed(c: &Certified, kid: &str) -> String {
     sign(c.alg, Some(kid), &claims(), &c.signer)
-}
-
-/// A path in a fresh directory of its own, removed at the end of the test.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("jl-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[tokio::test]
@@ -313,17 +290,33 @@ async fn a_kid_held_by_two_sources_of_one_issuer_is_refused() {
     let rsa = Certified::rsa_from(RSA_PRIVATE_PEM);
     let server = JwksServer::start().await.unwrap();
     server.set_certificate_map([("dup", rsa.pem.as_str()), ("remote-only", rsa.pem.as_str())]);
+    let pinned = || {
+        StaticKeys::new([
+            Key::rsa_pem(RSA_PUBLIC_PEM).unwrap().with_kid("dup"),
+            Key::rsa_pem(RSA_PUBLIC_PEM)
+                .unwrap()
+                .with_kid("static-only"),
+        ])
+        .unwrap()
+    };
+    // Before the remote set is fetched it cannot say what it holds: every
+    // source is asked (a fetch), and the two candidates are refused.
+    let cold = JwtAuth::<TestClaims>::builder()
+        .issuer_keys(ISSUER, pinned())
+        .issuer_keys(ISSUER, remote(&server))
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    assert_eq!(
+        outcome(cold.verifier(), &signed(&rsa, "dup")).await,
+        Err(AuthErrorKind::UnknownKey)
+    );
+    assert_eq!(server.request_count(), 1);
     let remote_keys = remote(&server).build().unwrap();
     remote_keys.prefetch().await.unwrap();
-    let pinned = StaticKeys::new([
-        Key::rsa_pem(RSA_PUBLIC_PEM).unwrap().with_kid("dup"),
-        Key::rsa_pem(RSA_PUBLIC_PEM)
-            .unwrap()
-            .with_kid("static-only"),
-    ])
-    .unwrap();
+
     let auth = JwtAuth::<TestClaims>::builder()
-        .issuer_keys(ISSUER, pinned)
+        .issuer_keys(ISSUER, pinned())
         .issuer_keys(ISSUER, remote_keys)
         .audience(AUDIENCE)
         .build()
@@ -350,7 +343,7 @@ async fn a_restart_during_an_outage_verifies_from_the_saved_file() {
     server.set_cache_control(Some("max-age=600"));
     let first = remote(&server).persist_to(&file).build().unwrap();
     first.prefetch().await.unwrap();
-    let saved = SavedKeySet::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let saved = SavedKeySet::from_json(&saved_file(&file, None).await).unwrap();
     assert_eq!(saved.lifetime(), Some(Duration::from_secs(600)));
     assert!(saved.document().contains("BEGIN CERTIFICATE"));
     drop(first);
@@ -407,11 +400,12 @@ async fn a_corrupt_saved_file_is_a_warning_and_never_replaces_a_good_set() {
     let key = Certified::new(Algorithm::EdDSA);
     let server = JwksServer::start().await.unwrap();
     server.set_certificate_map([("k", key.pem.as_str())]);
-    for corrupt in [
-        "",
-        "{not json",
-        r#"{"format":"jwt-layer saved key set","fetched_at_unix":1,"document":"{}"}"#,
-    ] {
+    // The last is a well-formed, recent file whose document holds no key.
+    let empty_document = format!(
+        r#"{{"format":"jwt-layer saved key set","fetched_at_unix":{},"document":"{{\"keys\":[]}}"}}"#,
+        now()
+    );
+    for corrupt in ["", "{not json", empty_document.as_str()] {
         std::fs::write(&file, corrupt).unwrap();
         server.set_behavior(Behavior::Status(503));
         let keys = remote(&server).seed_file(&file).build().unwrap();
@@ -428,7 +422,7 @@ async fn a_corrupt_saved_file_is_a_warning_and_never_replaces_a_good_set() {
     // A bad fetch is never saved over a good file.
     let keys = remote(&server).persist_to(&file).build().unwrap();
     keys.prefetch().await.unwrap();
-    let good = std::fs::read_to_string(&file).unwrap();
+    let good = saved_file(&file, None).await;
     server.set_jwks("{\"keys\":[]}");
     assert_eq!(
         keys.refresh().await.unwrap_err().kind(),
@@ -478,4 +472,37 @@ async fn a_key_set_served_only_to_a_bearer_token_read_from_a_file() {
         anonymous.prefetch().await.unwrap_err().kind(),
         JwksErrorKind::Status
     );
+}
+
+#[tokio::test]
+async fn fetch_headers_go_to_the_configured_origin_only() {
+    let dir = TempDir::new("origin");
+    let token_file = dir.path("token");
+    std::fs::write(&token_file, "sa-token").unwrap();
+    let key = Certified::new(Algorithm::ES256);
+    let issuer = JwksServer::start().await.unwrap();
+    let elsewhere = JwksServer::start().await.unwrap();
+    elsewhere.set_certificate_map([("k", key.pem.as_str())]);
+    issuer.require_bearer(Some("sa-token"));
+    elsewhere.require_bearer(Some("sa-token"));
+    issuer.set_document(
+        "/.well-known/openid-configuration",
+        "application/json",
+        json!({"issuer": issuer.base_url(), "jwks_uri": elsewhere.url()}).to_string(),
+    );
+    let keys = RemoteJwks::discover(issuer.base_url())
+        .fetch_headers(BearerTokenFile::new(&token_file))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    // Discovery (the issuer's origin) carried the token; the key set on
+    // another port (another origin) was asked without it, and refused.
+    let err = keys.prefetch().await.unwrap_err();
+    assert_eq!(err.kind(), JwksErrorKind::Status);
+    assert_eq!(issuer.total_requests(), 1);
+    assert_eq!(elsewhere.request_count(), 1);
+    // Served to anyone, the key set is fetched.
+    elsewhere.require_bearer(None);
+    keys.prefetch().await.unwrap();
+    assert_eq!(outcome(&verifier(keys), &signed(&key, "k")).await, Ok(()));
 }

@@ -70,6 +70,10 @@ pub(crate) fn from_pem(pem: &str) -> Result<CertKey, String> {
         return Err("not a PEM certificate".into());
     }
     let cert = Certificate::from_pem(pem.as_bytes()).map_err(|e| malformed(&e))?;
+    let der_len = cert.encoded_len().map_err(|e| malformed(&e))?;
+    if usize::try_from(der_len).map_or(true, |n| n > MAX_CERT_DER) {
+        return Err(format!("certificate larger than {MAX_CERT_DER} bytes"));
+    }
     read(&cert)
 }
 

@@ -78,13 +78,14 @@ pub trait KeySource: Send + Sync + 'static {
         AlgSet::ALL
     }
 
-    /// Whether the keys this source holds now name `kid`, answered without
-    /// I/O (default: `false`, a source that cannot tell). [`KeySources`]
-    /// asks it to send a `kid` to the one source holding it, and to refuse
-    /// a `kid` that two sources hold.
-    fn holds_kid(&self, kid: &str) -> bool {
+    /// Whether this source holds a key named `kid`, answered without I/O:
+    /// `None` when it cannot tell now (default; a remote set with nothing
+    /// cached yet). [`KeySources`] sends a `kid` to its one holder only
+    /// when every other source answered `Some(false)`, and refuses a `kid`
+    /// two sources hold.
+    fn holds_kid(&self, kid: &str) -> Option<bool> {
         let _ = kid;
-        false
+        None
     }
 }
 
@@ -121,7 +122,7 @@ impl<K: KeySource + ?Sized> KeySource for Arc<K> {
         (**self).algorithms()
     }
 
-    fn holds_kid(&self, kid: &str) -> bool {
+    fn holds_kid(&self, kid: &str) -> Option<bool> {
         (**self).holds_kid(kid)
     }
 }

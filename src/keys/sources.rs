@@ -19,11 +19,13 @@ use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 /// - only the sources whose keys could verify `alg` are asked (a remote key
 ///   set never holds an HMAC secret, so an HS256 token goes to the static
 ///   keys alone, costing no fetch);
-/// - a `kid` that one source holds now is looked up there alone; a `kid`
-///   that two sources hold is refused (never resolved to the first);
-/// - otherwise (no `kid`, or one no source holds yet) every such source is
-///   asked, a remote one fetching if it must; exactly one key must answer,
-///   two candidates are refused.
+/// - a `kid` that one source holds, while every other source knows it
+///   does not, is looked up there alone; a `kid` that two sources hold is
+///   refused (never resolved to the first);
+/// - otherwise (no `kid`, one no source holds, or a source that cannot tell
+///   yet, such as a remote set not fetched) every such source is asked, a
+///   remote one fetching if it must; exactly one key must answer, two
+///   candidates are refused.
 ///
 /// The algorithm still comes from the key that answers. When no key
 /// answers, a source without keys (503) wins over "algorithm not allowed",
@@ -106,6 +108,30 @@ impl KeySources {
             .iter()
             .filter(move |e| e.algorithms.contains(alg))
     }
+
+    /// Which eligible source holds `kid`, as far as they can tell now.
+    fn holder(&self, kid: &str, alg: Algorithm) -> Holder<'_> {
+        let (mut one, mut unsure) = (None, false);
+        for entry in self.eligible(alg) {
+            match entry.source.holds_kid(kid) {
+                Some(true) if one.is_some() => return Holder::Several,
+                Some(true) => one = Some(&*entry.source),
+                Some(false) => {}
+                None => unsure = true,
+            }
+        }
+        match one {
+            Some(source) if !unsure => Holder::One(source),
+            _ => Holder::AskAll,
+        }
+    }
+}
+
+/// The answer of [`KeySources::holder`].
+enum Holder<'a> {
+    One(&'a dyn KeySource),
+    Several,
+    AskAll,
 }
 
 impl KeySource for KeySources {
@@ -118,14 +144,13 @@ impl KeySource for KeySources {
             return first.source.lookup(kid, alg);
         }
         if let Some(kid) = kid {
-            let mut holders = self.eligible(alg).filter(|e| e.source.holds_kid(kid));
-            match (holders.next(), holders.next()) {
-                (Some(one), None) => return one.source.lookup(Some(kid), alg),
-                (Some(_), Some(_)) => {
+            match self.holder(kid, alg) {
+                Holder::One(source) => return source.lookup(Some(kid), alg),
+                Holder::Several => {
                     crate::log::kid_in_two_sources(kid);
                     return Lookup::Ready(Err(AuthErrorKind::UnknownKey.into()));
                 }
-                (None, _) => {}
+                Holder::AskAll => {}
             }
         }
         let answers: Vec<Lookup> = self
@@ -155,8 +180,16 @@ impl KeySource for KeySources {
         self.algorithms
     }
 
-    fn holds_kid(&self, kid: &str) -> bool {
-        self.sources.iter().any(|e| e.source.holds_kid(kid))
+    fn holds_kid(&self, kid: &str) -> Option<bool> {
+        let mut answer = Some(false);
+        for entry in self.sources.iter() {
+            match entry.source.holds_kid(kid) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => answer = None,
+            }
+        }
+        answer
     }
 }
 

@@ -110,8 +110,8 @@ impl KeySource for StaticKeys {
         self.algorithms
     }
 
-    fn holds_kid(&self, kid: &str) -> bool {
-        self.index.holds(kid)
+    fn holds_kid(&self, kid: &str) -> Option<bool> {
+        Some(self.index.holds(kid))
     }
 }
 

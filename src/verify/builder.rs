@@ -30,8 +30,8 @@ use crate::validation::{Clock, Validation};
 
 type SourceResult = Result<Arc<dyn KeySource>, BuildError>;
 
-/// Configures a [`Verifier`]: its keys (static keys, one key source, or one
-/// key source per issuer), claim rules, requirements and token cache.
+/// Configures a [`Verifier`]: its keys (static keys, a key source, both, or
+/// sources per issuer), claim rules, requirements and token cache.
 /// `build()` does no I/O.
 ///
 /// No setter silently undoes another: [`validation`](Self::validation)
@@ -160,6 +160,7 @@ impl<C> VerifierBuilder<C> {
 
     /// Makes `build()` fail with `error` (a preset's missing setting), unless
     /// an earlier error is already waiting.
+    #[cfg(feature = "remote-jwks")]
     pub(crate) fn fail_with(mut self, error: BuildError) -> Self {
         self.deferred.get_or_insert(error);
         self
@@ -243,7 +244,7 @@ impl<C> VerifierBuilder<C> {
     pub fn key_source(mut self, source: impl IntoKeySource) -> Self {
         if self.key_source.is_some() {
             self.deferred.get_or_insert_with(|| {
-                conflict("key_source(..) is given twice: use issuer_keys(..) for several sources")
+                conflict("key_source(..) is given twice: combine sources with KeySources::new(..)")
             });
         }
         self.key_source = Some(source.into_key_source());

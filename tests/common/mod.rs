@@ -461,6 +461,45 @@ pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
 pub mod process;
 
 pub mod certs;
+
+/// A directory of its own for one test's files, removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("jl-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        Self(dir)
+    }
+
+    /// `file` inside the directory.
+    pub fn path(&self, file: &str) -> std::path::PathBuf {
+        self.0.join(file)
+    }
+}
+
+/// Waits (up to 10 s, polling) until `path` holds a file whose content
+/// differs from `old`, and returns it: saves of fetched key sets happen
+/// in the background, after the fetch has answered.
+pub async fn saved_file(path: &std::path::Path, old: Option<&str>) -> String {
+    for _ in 0..1000 {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && Some(text.as_str()) != old
+            && !text.is_empty()
+        {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{} was not written", path.display());
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 #[allow(unused_imports)]
 pub use certs::Certified;
 

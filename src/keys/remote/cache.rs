@@ -34,6 +34,10 @@ use crate::keys::index::{KeyIndex, Miss};
 use crate::keys::jwk::JwkPolicy;
 use crate::log::jwks as log;
 
+/// The longest a save of a good fetch may take before it is given up
+/// (logged; the file keeps its previous content or gets the next one).
+const SAVE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Cache settings; see the builder of [`RemoteJwks`](super::RemoteJwks).
 #[derive(Clone, Debug)]
 pub(crate) struct CacheConfig {
@@ -247,6 +251,11 @@ impl Cache {
             self.usable(now)
         });
         if let Some(snap) = usable {
+            if snap.seeded {
+                // Seeded outside a runtime (a health check on a plain
+                // thread), the live fetch may not have started yet.
+                self.ensure_refresher();
+            }
             if now >= snap.fresh_until && !self.stale_logged.swap(true, Ordering::Relaxed) {
                 log::serving_stale(&self.label, snap.age(now).as_secs());
             }
@@ -365,10 +374,11 @@ impl Cache {
             .insert(kid.into_boxed_str(), now + self.config.negative_ttl);
     }
 
-    /// Whether the current set (fresh or stale) holds `kid`; no I/O.
-    pub(crate) fn holds_kid(&self, kid: &str) -> bool {
+    /// Whether the current set (fresh or stale) holds `kid`; `None` with
+    /// no usable set. No I/O.
+    pub(crate) fn holds_kid(&self, kid: &str) -> Option<bool> {
         self.usable(Instant::now())
-            .is_some_and(|snap| snap.index.holds(kid))
+            .map(|snap| snap.index.holds(kid))
     }
 
     /// Installs the seed the first time the cache is used, if one was
@@ -389,9 +399,11 @@ impl Cache {
     /// Installs a saved set unless a set is cached; returns its age.
     fn install_seed(&self, saved: &SavedKeySet) -> Result<Duration, String> {
         let c = &self.config;
+        // A set stamped slightly in the future (clock steps) counts that
+        // lead as age too, so it never outlives a live cache.
         let age = match SystemTime::now().duration_since(saved.fetched_at()) {
             Ok(age) => age,
-            Err(ahead) if ahead.duration() <= Duration::from_secs(300) => Duration::ZERO,
+            Err(ahead) if ahead.duration() <= Duration::from_secs(300) => ahead.duration(),
             Err(_) => return Err("the saved set claims to be fetched in the future".into()),
         };
         let lifetime = saved
@@ -408,10 +420,16 @@ impl Cache {
                 )
             })?;
         let parsed = parse_key_set(saved.document(), c.format, JwkPolicy::REMOTE, c.max_keys)?;
+        for why in &parsed.skipped {
+            log::key_skipped(&self.label, why);
+        }
         if parsed.keys.is_empty() {
             return Err("the saved set holds no usable key".into());
         }
-        let (index, _) = KeyIndex::new(parsed.keys);
+        let (index, dups) = KeyIndex::new(parsed.keys);
+        if !dups.is_empty() {
+            log::shared_kids(&self.label, dups.len());
+        }
         let now = Instant::now();
         let snapshot = Arc::new(Snapshot {
             index,
@@ -466,7 +484,10 @@ impl Cache {
         handle.spawn(async move {
             // Should the fetch panic, the next lookup may still start one.
             let _guard = InflightGuard(&this, guard_rx);
-            let result = this.fetch_once().await;
+            let (result, saved) = match this.fetch_once().await {
+                Ok(saved) => (Ok(()), saved),
+                Err(e) => (Err(e), None),
+            };
             {
                 let mut ctl = this.control();
                 ctl.inflight = None;
@@ -490,24 +511,40 @@ impl Cache {
             }
             let _ = tx.send(Some(result));
             this.ensure_refresher();
+            // Saved after the waiters have their answer, and bounded: a slow
+            // disk never delays a request or the next fetch.
+            if let Some(saved) = saved {
+                this.save(saved).await;
+            }
         });
         Some(rx)
     }
 
-    async fn fetch_once(&self) -> Result<(), JwksError> {
+    /// One fetch; on success, the set to save (when saving is configured).
+    async fn fetch_once(&self) -> Result<Option<SavedKeySet>, JwksError> {
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch_and_parse().await;
         match &result {
-            Ok(count) => log::fetched(&self.label, *count),
+            Ok((count, _)) => log::fetched(&self.label, *count),
             Err(e) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 log::fetch_failed(&self.label, e, self.snapshot.load().is_some());
             }
         }
-        result.map(|_| ())
+        result.map(|(_, saved)| saved)
     }
 
-    async fn fetch_and_parse(&self) -> Result<usize, JwksError> {
+    /// Writes a good fetch to the configured file, within a time limit.
+    async fn save(&self, saved: SavedKeySet) {
+        let written = tokio::time::timeout(SAVE_TIMEOUT, self.persistence.save(saved)).await;
+        match written {
+            Ok(Some(Err(why))) => log::save_failed(&self.label, &why),
+            Err(_) => log::save_failed(&self.label, "the write took too long"),
+            Ok(_) => {}
+        }
+    }
+
+    async fn fetch_and_parse(&self) -> Result<(usize, Option<SavedKeySet>), JwksError> {
         let fetched = self.fetcher.fetch().await?;
         let c = &self.config;
         let parsed = parse_key_set(&fetched.body, c.format, JwkPolicy::REMOTE, c.max_keys)
@@ -547,11 +584,11 @@ impl Cache {
             usable_until: now + lifetime + self.config.max_stale,
             seeded: false,
         })));
-        let saved = SavedKeySet::new(fetched.body, fetched_wall).with_lifetime(lifetime);
-        if let Some(Err(why)) = self.persistence.save(saved).await {
-            log::save_failed(&self.label, &why);
-        }
-        Ok(count)
+        let saved = self
+            .persistence
+            .saves()
+            .then(|| SavedKeySet::new(fetched.body, fetched_wall).with_lifetime(lifetime));
+        Ok((count, saved))
     }
 
     /// When the background task should fetch next.
@@ -624,10 +661,16 @@ async fn refresh_loop(cache: Weak<Cache>, wake: Arc<Notify>) {
                 None => c.start_fetch(&mut ctl),
             }
         };
+        let pause = c.config.backoff_min;
         drop(c);
         match rx {
             Some(rx) => {
-                let _ = wait(rx).await;
+                if wait(rx).await.is_none() {
+                    // The fetch task died without an outcome (a panic in a
+                    // user's fetch headers): no failure was recorded to
+                    // back off from, so pause here.
+                    tokio::time::sleep(pause).await;
+                }
             }
             None => return,
         }

@@ -107,18 +107,27 @@ impl HttpFetcher {
         }
     }
 
-    /// The request for `url`, with the configured headers.
-    fn request(&self, url: &Url) -> Result<reqwest::RequestBuilder, JwksError> {
+    /// The request for `url`, with the configured headers when `url` has
+    /// the configured URL's origin (a `jwks_uri` that discovery names on
+    /// another host never receives the credentials). The headers are asked
+    /// for on a blocking thread (a token file is read there).
+    async fn request(&self, url: &Url) -> Result<reqwest::RequestBuilder, JwksError> {
         let request = self
             .client
             .get(url.clone())
             .header(ACCEPT, "application/jwk-set+json, application/json");
-        let Some(source) = &self.headers else {
+        let Some(source) = self
+            .headers
+            .clone()
+            .filter(|_| url.origin() == self.url.origin())
+        else {
             return Ok(request);
         };
-        let mut headers = source
-            .headers()
-            .map_err(|why| JwksError::new(JwksErrorKind::Credentials, why))?;
+        let credentials = |why: String| JwksError::new(JwksErrorKind::Credentials, why);
+        let mut headers = tokio::task::spawn_blocking(move || source.headers())
+            .await
+            .map_err(|_| credentials("the fetch headers could not be had".into()))?
+            .map_err(credentials)?;
         for value in headers.values_mut() {
             value.set_sensitive(true);
         }
@@ -134,7 +143,8 @@ impl HttpFetcher {
     pub(crate) async fn get(&self, url: &Url) -> Result<Fetched, JwksError> {
         let exchange = async {
             let mut res = self
-                .request(url)?
+                .request(url)
+                .await?
                 .send()
                 .await
                 .map_err(|e| transport("request failed", &e))?;

@@ -261,7 +261,7 @@ impl KeySource for RemoteJwks {
         AlgSet::ALL.without(AlgSet::HMAC)
     }
 
-    fn holds_kid(&self, kid: &str) -> bool {
+    fn holds_kid(&self, kid: &str) -> Option<bool> {
         self.cache.holds_kid(kid)
     }
 }
@@ -306,11 +306,14 @@ impl RemoteJwksBuilder {
         self
     }
 
-    /// Headers for every fetch of this source (the discovery document
-    /// included), from `headers`, asked again before each fetch: for
-    /// example a [`BearerTokenFile`]. The values are sent as sensitive and
-    /// never logged. For a private CA, pass your own
-    /// [`client`](Self::client) too.
+    /// Headers for every fetch of this source, from `headers`, asked again
+    /// before each fetch (on a blocking thread): for example a
+    /// [`BearerTokenFile`]. They are sent only to the origin (scheme, host,
+    /// port) of the configured URL, or of the issuer with
+    /// [`discover`](RemoteJwks::discover): a `jwks_uri` on another host
+    /// is fetched without them. The values are sent as sensitive and never
+    /// logged. For a private CA, pass your own [`client`](Self::client)
+    /// too.
     #[must_use]
     pub fn fetch_headers(mut self, headers: impl FetchHeaders) -> Self {
         self.headers = Some(Arc::new(headers));

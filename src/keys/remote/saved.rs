@@ -166,6 +166,11 @@ impl Persistence {
         })
     }
 
+    /// Whether good fetches are saved.
+    pub(crate) fn saves(&self) -> bool {
+        self.save_to.is_some()
+    }
+
     /// Saves a good fetch, when configured; failures are returned for the
     /// log and never affect the cache.
     pub(crate) async fn save(&self, saved: SavedKeySet) -> Option<Result<(), String>> {
@@ -190,17 +195,23 @@ fn read_file(path: &Path, max: u64) -> Result<SavedKeySet, String> {
     SavedKeySet::from_json(&text).map_err(|e| e.to_string())
 }
 
-/// Writes `text` to a temporary file beside `path`, flushes it to disk and
-/// renames it over `path`: a reader sees the old file or the new one,
-/// never a part.
+/// Writes `text` to a new temporary file beside `path` (a fresh name,
+/// created only if absent: never through a planted file or link), flushes
+/// it to disk and renames it over `path`: a reader sees the old file or the
+/// new one, never a part.
 fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     let name = path.file_name().ok_or("the path names no file")?;
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(|_| "no randomness for a temporary name")?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    tmp_name.push(format!(".{:016x}.tmp", u64::from_le_bytes(suffix)));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
