@@ -460,6 +460,8 @@ pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
 #[cfg(feature = "axum")]
 pub mod process;
 
+#[cfg(feature = "tracing")]
+pub mod capture;
 pub mod certs;
 
 /// A directory of its own for one test's files, removed when dropped.
