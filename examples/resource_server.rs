@@ -30,6 +30,28 @@
 //! | `JWT_KEYS_BEARER_FILE` | a file whose trimmed content is sent as a bearer token with each key set fetch (Kubernetes service-account keys), re-read on each fetch |
 //! | `JWT_HMAC_SECRET` | an HS256 secret (at least 32 bytes) accepted beside the remote key set, e.g. during Supabase's move to asymmetric keys |
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`; port 0 picks one) |
+//! | `JWT_PROVIDER` | an identity-provider preset (below); replaces `JWT_JWKS_URL`/`JWT_OIDC_ISSUER`, and the generic variables add to it |
+//!
+//! With `JWT_PROVIDER`, the provider's own variables (the key-set variables
+//! `JWT_KEYS_*` apply to `JWT_JWKS_URL`/`JWT_OIDC_ISSUER` only):
+//!
+//! | `JWT_PROVIDER` | required | optional |
+//! |---|---|---|
+//! | `auth0` | `AUTH0_DOMAIN` (host, or a full URL), `JWT_AUDIENCE` | |
+//! | `okta` | `OKTA_ISSUER` (full URL) | `JWT_AUDIENCE` (default `api://default`), `OKTA_CLIENT_IDS` |
+//! | `keycloak` | `KEYCLOAK_REALM_URL`, `KEYCLOAK_CLIENT_ID` | `KEYCLOAK_ISSUER_ALIASES` |
+//! | `entra` | `ENTRA_TENANT` (GUID, or `organizations`/`common`), `ENTRA_CLIENT_ID` | `ENTRA_ALLOWED_TENANTS` (required when multi-tenant; `*` for any), `ENTRA_AUTHORITY` |
+//! | `cognito` | `COGNITO_USER_POOL_ID`, `COGNITO_CLIENT_ID` | `COGNITO_TOKEN_USE` (`access`, or `id`), `COGNITO_ENDPOINT` |
+//! | `firebase` | `FIREBASE_PROJECT_ID` | `FIREBASE_SESSION_COOKIE` (a cookie name: session-cookie mode), `FIREBASE_KEYS_URL` |
+//! | `apple` | `APPLE_CLIENT_ID` | `APPLE_KEYS_URL` |
+//! | `clerk` | `CLERK_FRONTEND_API`, `CLERK_AUTHORIZED_PARTIES` | |
+//! | `supabase` | `SUPABASE_URL` | `SUPABASE_JWT_SECRET` (legacy HS256) |
+//! | `zitadel` | `ZITADEL_URL`, `ZITADEL_PROJECT_ID` | `ZITADEL_CLIENT_IDS` |
+//! | `kubernetes` | `K8S_ISSUER`, `JWT_AUDIENCE` | `K8S_JWKS_URL`, `K8S_TOKEN_FILE`, `K8S_CA_FILE`, `K8S_ALLOWED_SERVICE_ACCOUNTS` (`ns:name`) |
+//! | `google-iap` | `IAP_AUDIENCE` | `IAP_KEYS_URL` |
+//!
+//! Lists are comma-separated. `/roles/{role}` reads the preset's role claims
+//! (plus `JWT_ROLE_CLAIMS`).
 //!
 //! When ready it prints one line to stdout, `listening on http://<addr>`,
 //! and it shuts down cleanly on SIGINT or SIGTERM. Routes:
@@ -40,6 +62,8 @@
 
 #[path = "support/listen.rs"]
 mod listen;
+#[path = "support/provider.rs"]
+mod provider;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -119,10 +143,14 @@ struct Args {
     /// Address to listen on (port 0 picks one).
     #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
     bind: String,
+    #[command(flatten)]
+    provider: provider::ProviderArgs,
 }
 
 struct Config {
-    keys: RemoteJwks,
+    /// The key set of `JWT_JWKS_URL`/`JWT_OIDC_ISSUER` (none with a preset,
+    /// which makes its own).
+    keys: Option<RemoteJwks>,
     args: Args,
 }
 
@@ -176,7 +204,25 @@ fn entries(list: &[String]) -> impl Iterator<Item = &str> {
 }
 
 fn config() -> Result<Config, String> {
-    let mut args = Args::parse();
+    let args = Args::parse();
+    let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    if args.provider.provider.is_some() {
+        if some(&args.jwks_url).is_some() || some(&args.oidc_issuer).is_some() {
+            return Err("JWT_PROVIDER replaces JWT_JWKS_URL and JWT_OIDC_ISSUER: set one".into());
+        }
+        // A configuration mistake shows now, not on the first request.
+        let audiences: Vec<String> = entries(&args.audience).map(str::to_owned).collect();
+        args.provider
+            .builder::<Payload>(&audiences)?
+            .build()
+            .map_err(|e| e.to_string())?;
+        return Ok(Config { keys: None, args });
+    }
+    generic_config(args)
+}
+
+/// The configuration without a preset.
+fn generic_config(mut args: Args) -> Result<Config, String> {
     let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     let keys = match (some(&args.jwks_url), some(&args.oidc_issuer)) {
         (Some(_), Some(_)) => return Err("set JWT_JWKS_URL or JWT_OIDC_ISSUER, not both".into()),
@@ -213,14 +259,37 @@ fn config() -> Result<Config, String> {
             "JWT_CLAIM_EQUALS entries are pointer=value, not {bad:?}"
         ));
     }
-    Ok(Config { keys, args })
+    Ok(Config {
+        keys: Some(keys),
+        args,
+    })
 }
 
-fn auth(config: &Config) -> JwtAuthBuilder<Payload> {
+/// The layer's builder: the preset's, or one on the configured key set;
+/// then the generic variables, which add to either.
+fn auth(config: &Config) -> Result<JwtAuthBuilder<Payload, provider::Source>, String> {
     let args = &config.args;
+    let audiences: Vec<String> = entries(&args.audience).map(str::to_owned).collect();
+    let builder = match &config.keys {
+        None => args.provider.builder::<Payload>(&audiences)?,
+        Some(keys) => audiences
+            .iter()
+            .fold(
+                JwtAuth::<Payload>::builder().key_source(keys.clone()),
+                |b, a| b.audience(a),
+            )
+            .map_token_source(provider::Source::Bearer),
+    };
+    Ok(generic_rules(args, builder))
+}
+
+/// What the generic variables add to a builder.
+fn generic_rules<T>(
+    args: &Args,
+    builder: JwtAuthBuilder<Payload, T>,
+) -> JwtAuthBuilder<Payload, T> {
     let token_cache = matches!(args.token_cache.as_str(), "on" | "true" | "1");
-    let mut builder = JwtAuth::<Payload>::builder()
-        .key_source(config.keys.clone())
+    let mut builder = builder
         .leeway(Duration::from_secs(args.leeway_secs))
         .token_cache(token_cache);
     if let Some(secret) = &args.hmac_secret {
@@ -233,9 +302,6 @@ fn auth(config: &Config) -> JwtAuthBuilder<Payload> {
             (true, ["*"]) => builder.issuer_template_any_value(issuer),
             (true, values) => builder.issuer_template(issuer, values.iter().copied()),
         };
-    }
-    for audience in entries(&args.audience) {
-        builder = builder.audience(audience);
     }
     for pair in entries(&args.claim_equals) {
         if let Some((pointer, value)) = pair.split_once('=') {
@@ -325,9 +391,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = config()?;
     // Installs the saved key set now (when JWT_KEYS_CACHE_FILE has one) and
     // starts a live fetch, so the first request need not wait.
-    let _ = config.keys.status();
-    let required = auth(&config).build()?;
-    let optional_auth = auth(&config).optional().build()?;
+    if let Some(keys) = &config.keys {
+        let _ = keys.status();
+    }
+    let required = auth(&config)?.build()?;
+    let optional_auth = auth(&config)?.optional().build()?;
     let admin = Authorize::<Payload>::builder().scope("admin").build()?;
 
     let app = Router::new()

@@ -267,6 +267,16 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
     /// Where to read the token from (default: the `Authorization: Bearer`
     /// header).
     pub fn token_source<T2: TokenSource>(self, source: T2) -> JwtAuthBuilder<C, T2, R> {
+        self.map_token_source(|_| source)
+    }
+
+    /// Replaces the token source with one made from it, e.g. to wrap a
+    /// preset's source in a type of your own.
+    pub fn map_token_source<T2: TokenSource>(
+        self,
+        wrap: impl FnOnce(T) -> T2,
+    ) -> JwtAuthBuilder<C, T2, R> {
+        let source = wrap(self.source);
         JwtAuthBuilder {
             verifier: self.verifier,
             realm: self.realm,

@@ -178,6 +178,21 @@ fn resource_server_refuses_incomplete_configuration() {
             ("JWT_AUDIENCE", "a"),
             ("JWT_KEYS_FORMAT", "x509"),
         ],
+        // A preset replaces the key location; its required variables.
+        vec![
+            ("JWT_PROVIDER", "auth0"),
+            ("AUTH0_DOMAIN", "tenant.auth0.com"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWT_JWKS_URL", "https://k.example/j"),
+        ],
+        vec![("JWT_PROVIDER", "auth0"), ("JWT_AUDIENCE", "a")],
+        vec![("JWT_PROVIDER", "okta")],
+        vec![
+            ("JWT_PROVIDER", "entra"),
+            ("ENTRA_TENANT", "organizations"),
+            ("ENTRA_CLIENT_ID", "c"),
+        ],
+        vec![("JWT_PROVIDER", "gitlab")],
     ] {
         let out = Command::new(example("resource_server"))
             .env_clear()
@@ -335,6 +350,40 @@ fn resource_server_help_lists_every_variable() {
         "JWT_KEYS_BEARER_FILE",
         "JWT_HMAC_SECRET",
         "BIND",
+        "JWT_PROVIDER",
+        "AUTH0_DOMAIN",
+        "OKTA_ISSUER",
+        "OKTA_CLIENT_IDS",
+        "KEYCLOAK_REALM_URL",
+        "KEYCLOAK_CLIENT_ID",
+        "KEYCLOAK_ISSUER_ALIASES",
+        "ENTRA_TENANT",
+        "ENTRA_CLIENT_ID",
+        "ENTRA_ALLOWED_TENANTS",
+        "ENTRA_AUTHORITY",
+        "COGNITO_USER_POOL_ID",
+        "COGNITO_CLIENT_ID",
+        "COGNITO_TOKEN_USE",
+        "COGNITO_ENDPOINT",
+        "FIREBASE_PROJECT_ID",
+        "FIREBASE_SESSION_COOKIE",
+        "FIREBASE_KEYS_URL",
+        "APPLE_CLIENT_ID",
+        "APPLE_KEYS_URL",
+        "CLERK_FRONTEND_API",
+        "CLERK_AUTHORIZED_PARTIES",
+        "SUPABASE_URL",
+        "SUPABASE_JWT_SECRET",
+        "ZITADEL_URL",
+        "ZITADEL_PROJECT_ID",
+        "ZITADEL_CLIENT_IDS",
+        "K8S_ISSUER",
+        "K8S_JWKS_URL",
+        "K8S_TOKEN_FILE",
+        "K8S_CA_FILE",
+        "K8S_ALLOWED_SERVICE_ACCOUNTS",
+        "IAP_AUDIENCE",
+        "IAP_KEYS_URL",
     ] {
         assert!(help.contains(var), "{var} missing from --help:\n{help}");
     }
@@ -482,4 +531,223 @@ async fn resource_server_fetches_keys_with_the_bearer_file() {
         }
     }
     assert_eq!(status, 200);
+}
+
+/// A key server for a preset: the RSA fixture `rs-1` at `keys_path`, and
+/// a discovery document for `issuer` when given.
+async fn provider_keys(keys_path: &str, issuer_path: Option<&str>) -> JwksServer {
+    let server = JwksServer::start().await.unwrap();
+    server.set_document(keys_path, "application/json", rsa_jwks());
+    if let Some(path) = issuer_path {
+        let issuer = format!("{}{path}", server.base_url());
+        let document = json!({"issuer": issuer, "jwks_uri": server.url_for(keys_path)});
+        server.set_document(
+            &format!(
+                "{}/.well-known/openid-configuration",
+                path.trim_end_matches('/')
+            ),
+            "application/json",
+            document.to_string(),
+        );
+    }
+    server
+}
+
+/// Claims valid now for `iss` and `aud` (`null`: no `aud`), plus `extra`.
+fn provider_claims(iss: &str, aud: Value, extra: Value) -> Value {
+    let now = now();
+    let mut claims = json!({"sub": "alice", "iss": iss, "aud": aud, "iat": now, "exp": now + 300});
+    merge(&mut claims, extra);
+    claims
+}
+
+/// Status of `GET path` with `token` as a bearer token.
+async fn status(server: &Server, path: &str, claims: &Value) -> u16 {
+    let client = reqwest::Client::new();
+    get(
+        &client,
+        format!("{}{path}", server.base),
+        Some(&token(claims)),
+    )
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn resource_server_provider_auth0() {
+    let keys = provider_keys("/keys", Some("/")).await;
+    let api = "https://api.example.com";
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_PROVIDER", "auth0".to_owned()),
+            ("AUTH0_DOMAIN", keys.base_url()),
+            ("JWT_AUDIENCE", api.to_owned()),
+        ],
+    );
+    let issuer = format!("{}/", keys.base_url());
+    let good = provider_claims(
+        &issuer,
+        json!([api, format!("{issuer}userinfo")]),
+        json!({"permissions": ["read:reports"]}),
+    );
+    assert_eq!(status(&server, "/me", &good).await, 200);
+    assert_eq!(status(&server, "/roles/read:reports", &good).await, 200);
+    assert_eq!(status(&server, "/roles/admin", &good).await, 403);
+    let mut no_slash = good.clone();
+    merge(&mut no_slash, json!({"iss": keys.base_url()}));
+    assert_eq!(status(&server, "/me", &no_slash).await, 401);
+    let mut id_token = good.clone();
+    merge(&mut id_token, json!({"aud": "client-id"}));
+    assert_eq!(status(&server, "/me", &id_token).await, 401);
+}
+
+#[tokio::test]
+async fn resource_server_provider_keycloak() {
+    let keys = provider_keys(
+        "/realms/acme/protocol/openid-connect/certs",
+        Some("/realms/acme"),
+    )
+    .await;
+    let realm = format!("{}/realms/acme", keys.base_url());
+    let port = keys.base_url().rsplit(':').next().unwrap().to_owned();
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_PROVIDER", "keycloak".to_owned()),
+            ("KEYCLOAK_REALM_URL", realm.clone()),
+            ("KEYCLOAK_CLIENT_ID", "orders-api".to_owned()),
+            (
+                "KEYCLOAK_ISSUER_ALIASES",
+                format!("http://localhost:{port}"),
+            ),
+        ],
+    );
+    let good = provider_claims(
+        &realm,
+        json!("account"),
+        json!({"azp": "orders-api", "typ": "Bearer",
+               "realm_access": {"roles": ["user"]},
+               "resource_access": {"orders-api": {"roles": ["admin"]}}}),
+    );
+    assert_eq!(status(&server, "/me", &good).await, 200);
+    assert_eq!(status(&server, "/roles/admin", &good).await, 200);
+    assert_eq!(status(&server, "/roles/user", &good).await, 200);
+    assert_eq!(status(&server, "/roles/owner", &good).await, 403);
+    let mut internal = good.clone();
+    merge(
+        &mut internal,
+        json!({"iss": format!("http://localhost:{port}/realms/acme")}),
+    );
+    assert_eq!(status(&server, "/me", &internal).await, 200);
+    let mut refresh = good.clone();
+    merge(&mut refresh, json!({"typ": "Refresh"}));
+    assert_eq!(status(&server, "/me", &refresh).await, 401);
+}
+
+#[tokio::test]
+async fn resource_server_provider_entra_multi_tenant() {
+    let keys = provider_keys("/organizations/discovery/v2.0/keys", None).await;
+    let (tenant_a, tenant_b) = (
+        "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "a1b2c3d4-0000-4000-8000-000000000002",
+    );
+    let client_id = "8f3c5d2a-0000-4000-8000-000000000001";
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_PROVIDER", "entra".to_owned()),
+            ("ENTRA_TENANT", "organizations".to_owned()),
+            ("ENTRA_CLIENT_ID", client_id.to_owned()),
+            ("ENTRA_ALLOWED_TENANTS", tenant_a.to_owned()),
+            ("ENTRA_AUTHORITY", keys.base_url()),
+        ],
+    );
+    let v2 = provider_claims(
+        &format!("{}/{tenant_a}/v2.0", keys.base_url()),
+        json!(client_id),
+        json!({"tid": tenant_a, "roles": ["Reader"]}),
+    );
+    assert_eq!(status(&server, "/me", &v2).await, 200);
+    assert_eq!(status(&server, "/roles/Reader", &v2).await, 200);
+    let v1 = provider_claims(
+        &format!("https://sts.windows.net/{tenant_a}/"),
+        json!(format!("api://{client_id}")),
+        json!({"tid": tenant_a}),
+    );
+    assert_eq!(status(&server, "/me", &v1).await, 200);
+    let other = provider_claims(
+        &format!("{}/{tenant_b}/v2.0", keys.base_url()),
+        json!(client_id),
+        json!({"tid": tenant_b}),
+    );
+    assert_eq!(status(&server, "/me", &other).await, 401);
+}
+
+#[tokio::test]
+async fn resource_server_provider_cognito() {
+    let pool = "eu-west-1_Pool1";
+    let keys = provider_keys(&format!("/{pool}/.well-known/jwks.json"), None).await;
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_PROVIDER", "cognito".to_owned()),
+            ("COGNITO_USER_POOL_ID", pool.to_owned()),
+            ("COGNITO_CLIENT_ID", "client-1,client-2".to_owned()),
+            ("COGNITO_ENDPOINT", keys.base_url()),
+        ],
+    );
+    let issuer = format!("{}/{pool}", keys.base_url());
+    let access = provider_claims(
+        &issuer,
+        Value::Null,
+        json!({"aud": null, "token_use": "access", "client_id": "client-2", "cognito:groups": ["admins"]}),
+    );
+    assert_eq!(status(&server, "/me", &access).await, 200);
+    assert_eq!(status(&server, "/roles/admins", &access).await, 200);
+    let mut other_client = access.clone();
+    merge(&mut other_client, json!({"client_id": "client-9"}));
+    assert_eq!(status(&server, "/me", &other_client).await, 401);
+    let mut id_token = access.clone();
+    merge(&mut id_token, json!({"token_use": "id", "aud": "client-1"}));
+    assert_eq!(status(&server, "/me", &id_token).await, 401);
+}
+
+#[tokio::test]
+async fn resource_server_provider_firebase_session_cookies() {
+    let cert = Certified::rsa_from(RSA_PRIVATE_PEM);
+    let keys = JwksServer::start().await.unwrap();
+    keys.set_certificate_map([("rs-1", cert.pem.as_str())]);
+    let server = Server::start(
+        "resource_server",
+        &[
+            ("JWT_PROVIDER", "firebase".to_owned()),
+            ("FIREBASE_PROJECT_ID", "my-project".to_owned()),
+            ("FIREBASE_SESSION_COOKIE", "session".to_owned()),
+            ("FIREBASE_KEYS_URL", keys.url()),
+        ],
+    );
+    let session = provider_claims(
+        "https://session.firebase.google.com/my-project",
+        json!("my-project"),
+        json!({"sub": "uid-1", "auth_time": now() - 60}),
+    );
+    let client = reqwest::Client::new();
+    let me = format!("{}/me", server.base);
+    let with_cookie = |claims: &Value| {
+        client
+            .get(&me)
+            .header("cookie", format!("theme=dark; session={}", token(claims)))
+            .send()
+    };
+    assert_eq!(with_cookie(&session).await.unwrap().status(), 200);
+    // An ID token's issuer is not a session cookie's.
+    let mut id_token = session.clone();
+    merge(
+        &mut id_token,
+        json!({"iss": "https://securetoken.google.com/my-project"}),
+    );
+    assert_eq!(with_cookie(&id_token).await.unwrap().status(), 401);
+    // The cookie is where this API looks, not the Authorization header.
+    assert_eq!(status(&server, "/me", &session).await, 401);
 }
