@@ -206,6 +206,11 @@ fn entries(list: &[String]) -> impl Iterator<Item = &str> {
 fn config() -> Result<Config, String> {
     let args = Args::parse();
     let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    if let Some(bad) = entries(&args.claim_equals).find(|p| !p.contains('=')) {
+        return Err(format!(
+            "JWT_CLAIM_EQUALS entries are pointer=value, not {bad:?}"
+        ));
+    }
     if args.provider.provider.is_some() {
         if some(&args.jwks_url).is_some() || some(&args.oidc_issuer).is_some() {
             return Err("JWT_PROVIDER replaces JWT_JWKS_URL and JWT_OIDC_ISSUER: set one".into());
@@ -253,11 +258,6 @@ fn generic_config(mut args: Args) -> Result<Config, String> {
     }
     if args.hmac_secret.as_ref().is_some_and(|s| s.0.len() < 32) {
         return Err("JWT_HMAC_SECRET must be at least 32 bytes".into());
-    }
-    if let Some(bad) = entries(&args.claim_equals).find(|p| !p.contains('=')) {
-        return Err(format!(
-            "JWT_CLAIM_EQUALS entries are pointer=value, not {bad:?}"
-        ));
     }
     Ok(Config {
         keys: Some(keys),

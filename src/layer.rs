@@ -200,6 +200,8 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         fn claim_in(path: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>);
         /// See [`VerifierBuilder::require_claim_text`].
         fn require_claim_text(path: impl Into<String>, max_chars: usize);
+        /// See [`VerifierBuilder::require_any_claim`].
+        fn require_any_claim(paths: impl IntoIterator<Item = impl Into<String>>);
         /// See [`VerifierBuilder::require_past_time`].
         fn require_past_time(path: impl Into<String>);
         /// See [`VerifierBuilder::hint_for_issuer`].

@@ -98,6 +98,7 @@ pub mod keys;
 mod layer;
 mod log;
 mod pending_key;
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod providers;
 mod service;
 #[cfg(feature = "test-util")]

@@ -666,14 +666,14 @@ async fn resource_server_provider_entra_multi_tenant() {
     let v2 = provider_claims(
         &format!("{}/{tenant_a}/v2.0", keys.base_url()),
         json!(client_id),
-        json!({"tid": tenant_a, "roles": ["Reader"]}),
+        json!({"tid": tenant_a, "azp": "client-app", "roles": ["Reader"]}),
     );
     assert_eq!(status(&server, "/me", &v2).await, 200);
     assert_eq!(status(&server, "/roles/Reader", &v2).await, 200);
     let v1 = provider_claims(
         &format!("https://sts.windows.net/{tenant_a}/"),
         json!(format!("api://{client_id}")),
-        json!({"tid": tenant_a}),
+        json!({"tid": tenant_a, "appid": "client-app"}),
     );
     assert_eq!(status(&server, "/me", &v1).await, 200);
     let other = provider_claims(

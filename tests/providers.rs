@@ -312,7 +312,7 @@ async fn entra_multi_tenant_v1_and_v2_keys_without_alg_and_the_graph_hint() {
     let (app, hits) = router(layer);
     let v2 = with(
         base_claims(&format!("{}/{TENANT_A}/v2.0", fake.base()), json!(CLIENT)),
-        json!({"tid": TENANT_A, "ver": "2.0", "scp": "read", "roles": ["Reader"]}),
+        json!({"tid": TENANT_A, "ver": "2.0", "azp": "client-app", "scp": "read", "roles": ["Reader"]}),
     );
     assert_ok(&app, &hits, bearer(&fake.token(&v2))).await;
     let v1 = with(
@@ -320,9 +320,18 @@ async fn entra_multi_tenant_v1_and_v2_keys_without_alg_and_the_graph_hint() {
             &format!("{}/{TENANT_A}/", fake.base()),
             json!(format!("api://{CLIENT}")),
         ),
-        json!({"tid": TENANT_A, "ver": "1.0"}),
+        json!({"tid": TENANT_A, "ver": "1.0", "appid": "client-app"}),
     );
     assert_ok(&app, &hits, bearer(&fake.token(&v1))).await;
+    // An ID token of the same app registration: same `aud`, no `azp`.
+    let id_token = with(v2.clone(), json!({"azp": null, "nonce": "n"}));
+    assert_invalid_token(
+        &app,
+        &hits,
+        bearer(&fake.token(&id_token)),
+        "token not accepted",
+    )
+    .await;
     let other_tenant = with(
         v2.clone(),
         json!({"tid": TENANT_B, "iss": format!("{}/{TENANT_B}/v2.0", fake.base())}),
@@ -615,8 +624,25 @@ async fn supabase_es256_keys_and_the_legacy_secret_together() {
     assert_ok(&app, &hits, bearer(&fake.token(&good))).await;
     let anon = with(good.clone(), json!({"aud": "anon"}));
     assert_invalid_token(&app, &hits, bearer(&fake.token(&anon)), "invalid audience").await;
-    let service_role = with(good.clone(), json!({"role": "anon"}));
-    assert_forbidden(&app, &hits, &fake.token(&service_role)).await;
+    let anon_role = with(good.clone(), json!({"role": "anon"}));
+    assert_forbidden(&app, &hits, &fake.token(&anon_role)).await;
+    let other_secret = hs256_with(OTHER_SECRET, None, &good);
+    assert_invalid_token(&app, &hits, bearer(&other_secret), "invalid signature").await;
+    // Without the legacy secret, HS256 tokens are refused before any lookup.
+    let (strict, strict_hits) = router(
+        Supabase::new(fake.base())
+            .builder::<TestClaims>()
+            .build()
+            .unwrap(),
+    );
+    let legacy = hs256_with(SECRET, None, &good);
+    assert_invalid_token(
+        &strict,
+        &strict_hits,
+        bearer(&legacy),
+        "algorithm not allowed",
+    )
+    .await;
     fake.rotate(&app, &hits, &good, true).await;
 }
 
@@ -740,7 +766,13 @@ async fn google_iap_header_es256_only() {
         "invalid audience",
     )
     .await;
-    let rs256 = sign(Algorithm::RS256, Some("k1"), &good, &rsa_signer());
+    // Even a key of the set that is RSA cannot verify: the preset allows
+    // ES256 only.
+    fake.publish(vec![
+        ec_jwk(EC256_PUBLIC_PEM, "k1", true),
+        serde_json::from_str(&rsa_jwk("rs")).unwrap(),
+    ]);
+    let rs256 = sign(Algorithm::RS256, Some("rs"), &good, &rsa_signer());
     assert_invalid_token(&app, &hits, iap(&rs256), "algorithm not allowed").await;
     // Rotation, with the token in IAP's header.
     fake.publish(vec![
@@ -756,4 +788,67 @@ async fn google_iap_header_es256_only() {
     )
     .await;
     assert_eq!(fake.server.total_requests(), before + 1);
+}
+
+/// Settings a preset refuses at build, and the production defaults (every
+/// test above overrides the hosts).
+#[test]
+fn preset_build_errors_and_production_defaults() {
+    let build = |b: jwt_layer::JwtAuthBuilder<TestClaims>| b.build().is_err();
+    assert!(
+        build(Kubernetes::new("https://k8s", "api").builder()),
+        "no allow-list"
+    );
+    assert!(!build(
+        Kubernetes::new("https://k8s", "api")
+            .allow_any_service_account()
+            .builder()
+    ));
+    assert!(
+        build(Okta::new("https://dev-1.okta.com").builder()),
+        "the org server"
+    );
+    assert!(build(Cognito::new("nounderscore", ["c"]).builder()));
+    assert!(build(
+        Clerk::new("https://clerk.example.com", [""])
+            .builder()
+            .token_source(jwt_layer::BearerHeader::new())
+    ));
+    assert!(build(Entra::new("organizations", CLIENT).builder()));
+    assert_eq!(
+        Cognito::new("us-east-1_AbC", ["c"]).issuer(),
+        "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC"
+    );
+    assert_eq!(
+        Auth0::new("dev-1.us.auth0.com", "a").issuer(),
+        "https://dev-1.us.auth0.com/"
+    );
+    assert_eq!(
+        jwt_layer::providers::entra::AUTHORITY,
+        "https://login.microsoftonline.com"
+    );
+    assert_eq!(
+        jwt_layer::providers::entra::V1_ISSUER_HOST,
+        "https://sts.windows.net"
+    );
+    assert_eq!(
+        jwt_layer::providers::apple::KEYS_URL,
+        "https://appleid.apple.com/auth/keys"
+    );
+    assert_eq!(
+        jwt_layer::providers::google_iap::KEYS_URL,
+        "https://www.gstatic.com/iap/verify/public_key-jwk"
+    );
+    assert_eq!(
+        jwt_layer::providers::firebase::ID_TOKEN_KEYS_URL,
+        "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+    );
+    assert_eq!(
+        jwt_layer::providers::firebase::SESSION_COOKIE_KEYS_URL,
+        "https://www.googleapis.com/identitytoolkit/v3/relyingparty/publicKeys"
+    );
+    assert_eq!(
+        jwt_layer::providers::kubernetes::IN_CLUSTER_KEYS_URL,
+        "https://kubernetes.default.svc/openid/v1/jwks"
+    );
 }

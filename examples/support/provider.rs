@@ -97,7 +97,8 @@ pub(crate) struct ProviderArgs {
     /// supabase: the project URL.
     #[arg(long, env = "SUPABASE_URL")]
     supabase_url: Option<String>,
-    /// supabase: the legacy HS256 JWT secret (also accepted).
+    /// supabase: the legacy HS256 JWT secret (also accepted). Prefer the
+    /// variable: a flag shows in the process list.
     #[arg(long, env = "SUPABASE_JWT_SECRET", hide_env_values = true)]
     supabase_jwt_secret: Option<super::Secret>,
     /// zitadel: the instance URL.
@@ -121,7 +122,8 @@ pub(crate) struct ProviderArgs {
     /// kubernetes: a CA file (PEM) for key fetches.
     #[arg(long, env = "K8S_CA_FILE")]
     k8s_ca_file: Option<PathBuf>,
-    /// kubernetes: admitted service accounts, `namespace:name`.
+    /// kubernetes: admitted service accounts, `namespace:name` (unset: any
+    /// whose token names JWT_AUDIENCE).
     #[arg(long, env = "K8S_ALLOWED_SERVICE_ACCOUNTS", value_delimiter = ',')]
     k8s_allowed_service_accounts: Vec<String>,
     /// google-iap: the expected audience.
@@ -329,14 +331,20 @@ impl ProviderArgs {
                 .map_err(|e| format!("K8S_CA_FILE: {e}"))?;
             k8s = k8s.client(client);
         }
-        for account in self
-            .k8s_allowed_service_accounts
-            .iter()
-            .filter(|a| !a.is_empty())
-        {
-            let (ns, name) = account.split_once(':').ok_or_else(|| {
-                format!("K8S_ALLOWED_SERVICE_ACCOUNTS entries are namespace:name, not {account:?}")
-            })?;
+        if self.k8s_allowed_service_accounts.is_empty() {
+            // Unset: every service account whose token names the audience.
+            return Ok(k8s.allow_any_service_account().builder());
+        }
+        for account in &self.k8s_allowed_service_accounts {
+            let (ns, name) = account
+                .trim()
+                .split_once(':')
+                .filter(|(ns, name)| !ns.is_empty() && !name.is_empty())
+                .ok_or_else(|| {
+                    format!(
+                        "K8S_ALLOWED_SERVICE_ACCOUNTS entries are namespace:name, not {account:?}"
+                    )
+                })?;
             k8s = k8s.allow_service_account(ns, name);
         }
         Ok(k8s.builder())

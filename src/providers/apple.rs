@@ -46,6 +46,9 @@ pub struct AppleClaims {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_private_email: Option<bool>,
+    /// The nonce your app sent, when it sent one: compare it with yours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     /// Expiry time.
     pub exp: u64,
 }

@@ -1,8 +1,10 @@
 //! Clerk session tokens: issuer = your Frontend API URL, keys at its
 //! `/.well-known/jwks.json`, no `aud`: `azp` must be one of your authorized
-//! origins (401 `invalid_token` otherwise), the token in the
-//! `Authorization` header or the `__session` cookie. Clerk's session tokens
-//! live about 60 s: keep clocks in sync (the default leeway is 60 s).
+//! origins (401 `invalid_token` otherwise; a token without `azp`, as native
+//! clients send, is refused too), the token in the `Authorization` header
+//! or the `__session` cookie (a cookie needs your CSRF protection). Clerk's
+//! session tokens live about 60 s: keep clocks in sync (the default leeway
+//! is 60 s).
 //!
 //! ```
 //! use jwt_layer::providers::clerk::Clerk;
@@ -47,9 +49,8 @@ impl Clerk {
     pub fn builder<C>(self) -> JwtAuthBuilder<C, Chain<BearerHeader, CookieToken>> {
         let issuer = super::base_url(&self.frontend_api);
         let keys = RemoteJwks::builder(format!("{issuer}/.well-known/jwks.json"));
-        JwtAuth::<C>::builder()
-            .key_source(keys)
-            .issuer(issuer)
+        let builder = JwtAuth::<C>::builder().key_source(keys).issuer(issuer);
+        super::require_some(builder, &self.authorized_parties, "authorized party")
             .claim_in("azp", self.authorized_parties)
             .token_source(BearerHeader::new().or(CookieToken::new(SESSION_COOKIE)))
     }

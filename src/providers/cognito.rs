@@ -89,6 +89,18 @@ impl Cognito {
             .issuer(issuer)
             .role_claims(["cognito:groups"]);
         let builder = super::require_some(builder, &self.client_ids, "app client id");
+        let pool_ok = self
+            .pool_id
+            .split_once('_')
+            .is_some_and(|(region, id)| !region.is_empty() && !id.is_empty());
+        let builder = if pool_ok {
+            builder
+        } else {
+            builder.fail_with(crate::BuildError::new(
+                crate::BuildErrorKind::InvalidSetting,
+                "a Cognito user pool id is <region>_<id>",
+            ))
+        };
         match self.token_use {
             TokenUse::Access => builder
                 .claim_equals("token_use", "access")

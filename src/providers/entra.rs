@@ -2,8 +2,11 @@
 //! (`organizations` / `common`) with a tenant allow-list; v1
 //! (`https://sts.windows.net/{tid}/`) and v2
 //! (`https://login.microsoftonline.com/{tid}/v2.0`) issuers; the client id
-//! GUID or `api://<GUID>` as audience; `scp` as scopes and `roles` (app
-//! roles) as roles. The authority host is overridable for sovereign clouds.
+//! GUID or `api://<GUID>` as audience (add a custom App ID URI with
+//! `.audience(..)`); access tokens only (`azp` or `appid` present: an ID token
+//! of the same app registration has neither); `scp` as scopes and `roles`
+//! (app roles) as roles. The authority host is overridable for sovereign
+//! clouds.
 //!
 //! Entra's keys carry no `alg`: each key verifies the algorithms of its
 //! type. A Microsoft Graph token (its header has a `nonce`) can never be
@@ -99,9 +102,12 @@ impl Entra {
                 .issuer_template(v2("{tid}"), tenants.to_vec())
                 .issuer_template(v1("{tid}"), tenants.to_vec()),
         };
+        // An ID token for a client of the same registration has this `aud`
+        // too; only access tokens carry `azp` (v2) or `appid` (v1).
         builder
             .audience(format!("api://{}", self.client_id))
             .audience(self.client_id)
+            .require_any_claim(["azp", "appid"])
             .role_claims(["roles"])
             .hint_for_header(
                 "nonce",

@@ -1,6 +1,9 @@
 //! Keycloak access tokens of one realm (`https://host/realms/<realm>`, or
-//! the older `…/auth/realms/<realm>`): keys by discovery (or from an
-//! internal URL), the client id in `aud` **or** `azp`, the payload's
+//! the older `…/auth/realms/<realm>`): keys by discovery (or from another
+//! https URL), the client id in `aud` **or** `azp` (Keycloak puts a client's
+//! own id in `azp` and often not in `aud`; note that a token your client
+//! requested for another API then passes here too: add an audience mapper
+//! and [`require_aud`](Keycloak::require_aud) to read `aud` only), the payload's
 //! `typ` = `Bearer` (refresh and ID tokens are refused), realm roles and
 //! the client's roles. The realm's `use: enc` keys are skipped by the key
 //! set's hygiene rules.
@@ -31,6 +34,7 @@ pub struct Keycloak {
     client_id: String,
     aliases: Vec<String>,
     keys_url: Option<String>,
+    aud_only: bool,
 }
 
 impl Keycloak {
@@ -41,6 +45,7 @@ impl Keycloak {
             client_id: client_id.into(),
             aliases: Vec::new(),
             keys_url: None,
+            aud_only: false,
         }
     }
 
@@ -53,11 +58,19 @@ impl Keycloak {
     }
 
     /// Fetches the keys from this URL (the realm's
-    /// `…/protocol/openid-connect/certs` on an internal host) instead of by
-    /// discovery.
+    /// `…/protocol/openid-connect/certs` on another host name) instead of by
+    /// discovery; https, or http to loopback only.
     #[must_use]
     pub fn keys_url(mut self, url: impl Into<String>) -> Self {
         self.keys_url = Some(url.into());
+        self
+    }
+
+    /// Reads the client id from `aud` only (with Keycloak's audience mapper
+    /// adding it), never from `azp`.
+    #[must_use]
+    pub fn require_aud(mut self) -> Self {
+        self.aud_only = true;
         self
     }
 
@@ -93,7 +106,15 @@ impl Keycloak {
         }
         builder
             .audience(self.client_id)
-            .audience_claims(["aud", "azp"])
+            .audience_claims(
+                if self.aud_only {
+                    &["aud"][..]
+                } else {
+                    &["aud", "azp"]
+                }
+                .iter()
+                .copied(),
+            )
             .claim_equals("typ", "Bearer")
             .role_claims(["/realm_access/roles".to_owned(), client_roles])
     }

@@ -2,9 +2,11 @@
 //! the cluster's issuer, keys from the in-cluster URL
 //! (`https://kubernetes.default.svc/openid/v1/jwks`: the `jwks_uri` the
 //! discovery document advertises is often unreachable from pods), fetched
-//! with the pod's own token (re-read each fetch: the kubelet rotates it) and
-//! the cluster CA, and an optional allow-list of service accounts
-//! (`sub` = `system:serviceaccount:<namespace>:<name>`; others get 401).
+//! with the pod's own token ([`token_file`](Kubernetes::token_file), re-read
+//! each fetch: the kubelet rotates it) and a client trusting the cluster CA
+//! ([`client`](Kubernetes::client)), and an allow-list of service accounts
+//! (`sub` = `system:serviceaccount:<namespace>:<name>`; others get 401), or
+//! an explicit [`allow_any_service_account`](Kubernetes::allow_any_service_account).
 //!
 //! ```no_run
 //! use jwt_layer::providers::kubernetes::Kubernetes;
@@ -41,6 +43,7 @@ pub struct Kubernetes {
     token_file: Option<PathBuf>,
     client: Option<reqwest::Client>,
     allowed: Vec<String>,
+    any_account: bool,
 }
 
 impl Kubernetes {
@@ -53,6 +56,7 @@ impl Kubernetes {
             token_file: None,
             client: None,
             allowed: Vec::new(),
+            any_account: false,
         }
     }
 
@@ -77,8 +81,11 @@ impl Kubernetes {
         self
     }
 
-    /// Admits the service account `name` of `namespace`; once one is
-    /// listed, only listed ones are admitted.
+    /// Admits the service account `name` of `namespace` (only listed ones
+    /// are admitted). Without one, or
+    /// [`allow_any_service_account`](Self::allow_any_service_account),
+    /// `build()` fails: any pod can mint a token for your audience under its
+    /// own account.
     #[must_use]
     pub fn allow_service_account(
         mut self,
@@ -88,6 +95,14 @@ impl Kubernetes {
         let (ns, name) = (namespace.as_ref(), name.as_ref());
         self.allowed
             .push(format!("system:serviceaccount:{ns}:{name}"));
+        self
+    }
+
+    /// Admits every service account of the cluster whose token names your
+    /// audience.
+    #[must_use]
+    pub fn allow_any_service_account(mut self) -> Self {
+        self.any_account = true;
         self
     }
 
@@ -104,10 +119,10 @@ impl Kubernetes {
             .key_source(keys)
             .issuer(self.issuer)
             .audience(self.audience);
-        if self.allowed.is_empty() {
-            builder
-        } else {
-            builder.claim_in("sub", self.allowed)
+        match (self.allowed.is_empty(), self.any_account) {
+            (false, _) => builder.claim_in("sub", self.allowed),
+            (true, true) => builder,
+            (true, false) => super::require_some(builder, &[], "allowed service account"),
         }
     }
 }

@@ -76,6 +76,7 @@ impl Okta {
             .split_once("/oauth2")
             .map_or(self.issuer.as_str(), |(org, _)| org)
             .to_owned();
+        let custom_server = self.issuer.contains("/oauth2/");
         let mut builder = JwtAuth::<C>::builder()
             .key_source(RemoteJwks::discover(self.issuer.clone()))
             .issuer(self.issuer)
@@ -90,6 +91,13 @@ impl Okta {
         }
         if let Some(claim) = self.groups_claim {
             builder = builder.role_claims([claim]);
+        }
+        if !custom_server {
+            builder = builder.fail_with(crate::BuildError::new(
+                crate::BuildErrorKind::InvalidSetting,
+                "an Okta API verifies tokens of a custom authorization server \
+                 (https://<org>.okta.com/oauth2/default or …/oauth2/<id>)",
+            ));
         }
         builder
     }

@@ -1,6 +1,7 @@
 //! Zitadel access tokens (JWT access tokens of an API application): keys
-//! by discovery from the instance URL (Zitadel rotates often: an unknown
-//! `kid` refetches at once), the project id (and, if you like, client ids)
+//! by discovery from the instance URL (Zitadel rotates often: the key set's
+//! unknown-`kid` refetch picks a new key up), the project id (and, if you
+//! like, client ids)
 //! in `aud`, and the project roles: the keys of the
 //! `urn:zitadel:iam:org:project:roles` object.
 //!

@@ -69,6 +69,7 @@ struct ClaimSettings {
     equals: Vec<(String, Vec<String>)>,
     texts: Vec<(String, usize)>,
     past_times: Vec<String>,
+    any_present: Vec<Vec<String>>,
     typ: Vec<String>,
     role_claims: Vec<String>,
 }
@@ -111,6 +112,11 @@ impl ClaimSettings {
             .past_times
             .iter()
             .map(|p| bind(p))
+            .collect::<Result<_, _>>()?;
+        rules.any_present = self
+            .any_present
+            .iter()
+            .map(|group| group.iter().map(|p| bind(p)).collect::<Result<_, _>>())
             .collect::<Result<_, _>>()?;
         let roles = self
             .role_claims
@@ -156,6 +162,14 @@ impl<C> VerifierBuilder<C> {
             hints: Vec::new(),
             _claims: PhantomData,
         }
+    }
+
+    /// Makes `build()` fail with an invalid-validation error (unless an
+    /// earlier error waits).
+    fn fail_now(mut self, message: &str) -> Self {
+        self.deferred
+            .get_or_insert_with(|| BuildError::new(BuildErrorKind::InvalidValidation, message));
+        self
     }
 
     /// Makes `build()` fail with `error` (a preset's missing setting), unless
@@ -546,6 +560,20 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
+    /// Requires at least one of the claims at `paths` to be a string: a
+    /// token kind told apart by a claim only it carries (Entra access
+    /// tokens have `azp` (v2) or `appid` (v1); its ID tokens neither).
+    /// Otherwise 401 "token not accepted". An empty list is a build error.
+    #[must_use]
+    pub fn require_any_claim(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let group: Vec<String> = paths.into_iter().map(Into::into).collect();
+        if group.is_empty() {
+            return self.fail_now("require_any_claim(..) lists no claim");
+        }
+        self.claim_settings.any_present.push(group);
+        self
+    }
+
     /// Requires the claim at `path` to be a time (seconds since the epoch)
     /// not in the future, leeway allowed (Firebase: `auth_time`). Otherwise,
     /// or when it is missing, 401 "token not accepted".
@@ -633,7 +661,7 @@ impl<C> VerifierBuilder<C> {
             if let Some((issuer, _)) = self.issuer_audiences.first() {
                 return Err(orphan_audience(issuer));
             }
-            Routes::Single(single_route(self.keys, self.key_source, rules)?)
+            Routes::Single(Box::new(single_route(self.keys, self.key_source, rules)?))
         } else {
             if self.key_source.is_some() || !self.keys.is_empty() {
                 return Err(conflict(

@@ -65,7 +65,8 @@ impl Hints {
                 | AuthErrorKind::InvalidAudience
                 | AuthErrorKind::AlgorithmNotAllowed
         );
-        if self.hints.is_empty() || !refused_for_its_origin || token.len() > max_size {
+        let all_logged = self.hints.iter().all(|h| h.logged.load(Ordering::Relaxed));
+        if all_logged || !refused_for_its_origin || token.len() > max_size {
             return;
         }
         let mut parts = token.split('.');

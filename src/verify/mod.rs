@@ -143,49 +143,31 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     /// Runs verification as far as it goes without waiting: the async
     /// checks (if any) run after every verification, a cached one too.
     pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
-        if !self.inner.hints.is_empty() {
-            return self.diagnosed_step(token);
-        }
-        self.undiagnosed_step(token)
-    }
-
-    /// [`verify_step`](Self::verify_step), with a refused token looked at
-    /// for the configured hints.
-    fn diagnosed_step(&self, token: &str) -> Step<C> {
-        let max = self.inner.limits.max_size;
-        match self.undiagnosed_step(token) {
-            Step::Done(Err(e)) => {
-                self.inner.hints.diagnose(token, &e, max);
-                Step::Done(Err(e))
-            }
-            Step::Pending(fut) => {
-                let (this, token) = (self.clone(), token.to_owned());
-                Step::Pending(Box::pin(async move {
-                    let result = fut.await;
-                    if let Err(e) = &result {
-                        this.inner.hints.diagnose(&token, e, max);
-                    }
-                    result
-                }))
-            }
-            done => done,
-        }
-    }
-
-    fn undiagnosed_step(&self, token: &str) -> Step<C> {
         match self.sync_step(token) {
             SyncStep::Done(Ok(claims)) if !self.inner.policy.async_checks.is_empty() => {
                 Step::Pending(Box::pin(self.clone().checked(claims)))
             }
-            SyncStep::Done(result) => Step::Done(result),
+            SyncStep::Done(result) => Step::Done(result.inspect_err(|e| self.diagnose(token, e))),
             SyncStep::NeedKey(key) => {
                 let (this, token) = (self.clone(), token.to_owned());
                 Step::Pending(Box::pin(async move {
-                    let key = key.await?;
-                    let claims = this.verify_with_key(&token, &key)?;
+                    let claims = match key.await {
+                        Ok(key) => this.verify_with_key(&token, &key),
+                        Err(e) => Err(e),
+                    };
+                    let claims = claims.inspect_err(|e| this.diagnose(&token, e))?;
                     this.checked(claims).await
                 }))
             }
+        }
+    }
+
+    /// Looks at a refused token for the configured hints (a no-op without
+    /// any): only failures pay for it.
+    fn diagnose(&self, token: &str, error: &AuthError) {
+        let hints = &self.inner.hints;
+        if !hints.is_empty() {
+            hints.diagnose(token, error, self.inner.limits.max_size);
         }
     }
 

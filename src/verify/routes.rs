@@ -32,7 +32,7 @@ impl Route {
 /// Every route of a verifier.
 pub(crate) enum Routes {
     /// One key source for every token.
-    Single(Route),
+    Single(Box<Route>),
     /// A key source per issuer, chosen by the token's (unverified) `iss`:
     /// an exact issuer, else the first template it fits; an unknown `iss`
     /// is refused without any I/O.

@@ -131,6 +131,8 @@ pub(crate) struct ClaimRules {
     /// Claims that must be a time (seconds since the epoch) not in the
     /// future, leeway allowed.
     pub(crate) past_times: Vec<Bound>,
+    /// Groups of claims of which at least one must be a string.
+    pub(crate) any_present: Vec<Vec<Bound>>,
 }
 
 impl ClaimRules {
@@ -200,7 +202,12 @@ impl ClaimRules {
                 .iter()
                 .any(|s| wanted.iter().any(|w| s == &**w))
         });
-        if all_equal && self.texts_fit(members) && self.times_past(members) {
+        let present = self.any_present.iter().all(|group| {
+            group
+                .iter()
+                .any(|bound| matches!(members.strings(bound), Strings::One(_)))
+        });
+        if all_equal && present && self.texts_fit(members) && self.times_past(members) {
             Ok(())
         } else {
             Err(AuthErrorKind::RejectedClaim.into())
