@@ -25,7 +25,7 @@ use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 pub const DEFAULT_REALM: &str = "api";
 
 /// Every kind that answers with a challenge, in a fixed order for the table.
-const KINDS: [AuthErrorKind; 20] = [
+const KINDS: [AuthErrorKind; 24] = [
     AuthErrorKind::MissingToken,
     AuthErrorKind::InvalidRequest,
     AuthErrorKind::MalformedToken,
@@ -43,6 +43,10 @@ const KINDS: [AuthErrorKind; 20] = [
     AuthErrorKind::InvalidClaims,
     AuthErrorKind::InvalidTokenType,
     AuthErrorKind::RejectedClaim,
+    AuthErrorKind::DpopBoundToken,
+    AuthErrorKind::DpopKeyMismatch,
+    AuthErrorKind::InvalidDpopProof,
+    AuthErrorKind::DpopRequired,
     AuthErrorKind::InsufficientScope,
     AuthErrorKind::MissingRole,
     AuthErrorKind::Forbidden,

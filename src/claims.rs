@@ -76,17 +76,30 @@ struct Inner<C> {
     claims: C,
     scopes: Box<str>,
     roles: Box<[Box<str>]>,
+    jkt: Option<Box<str>>,
 }
 
 impl<C> VerifiedClaims<C> {
-    pub(crate) fn new(claims: C, scopes: Box<str>, roles: Box<[Box<str>]>) -> Self {
+    pub(crate) fn new(
+        claims: C,
+        scopes: Box<str>,
+        roles: Box<[Box<str>]>,
+        jkt: Option<Box<str>>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 claims,
                 scopes,
                 roles,
+                jkt,
             }),
         }
+    }
+
+    /// The thumbprint of the DPoP key the token is bound to (its
+    /// `cnf.jkt`, RFC 9449 §6.1), if it is bound.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.inner.jkt.as_deref()
     }
 
     /// The claims.

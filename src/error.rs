@@ -75,6 +75,19 @@ pub enum AuthErrorKind {
     /// `typ` claim or custom check that does not match) (401
     /// `invalid_token`).
     RejectedClaim,
+    /// A token bound to a DPoP key (`cnf.jkt`) was presented as a plain
+    /// bearer token: the downgrade RFC 9449 §7.2 forbids (401
+    /// `invalid_token`).
+    DpopBoundToken,
+    /// A token presented with a DPoP proof is not bound to the proof's key
+    /// (no `cnf.jkt`, or another one) (401 `invalid_token`).
+    DpopKeyMismatch,
+    /// The DPoP proof is missing parts, malformed, of another request or
+    /// time, replayed, or not signed by its key (401 `invalid_dpop_proof`).
+    InvalidDpopProof,
+    /// This API accepts DPoP-bound tokens only; a bearer token was
+    /// presented (401 `invalid_token`).
+    DpopRequired,
     /// A required scope is missing (403 `insufficient_scope`).
     InsufficientScope,
     /// A required role is missing (403 `insufficient_scope`).
@@ -111,7 +124,11 @@ impl AuthErrorKind {
             | Self::InvalidAudience
             | Self::InvalidClaims
             | Self::InvalidTokenType
-            | Self::RejectedClaim => StatusCode::UNAUTHORIZED,
+            | Self::RejectedClaim
+            | Self::DpopBoundToken
+            | Self::DpopKeyMismatch
+            | Self::InvalidDpopProof
+            | Self::DpopRequired => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::InsufficientScope | Self::MissingRole | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::KeysUnavailable | Self::CheckUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -121,6 +138,9 @@ impl AuthErrorKind {
 
     /// The RFC 6750 §3.1 error code, if the kind carries one.
     pub fn error_code(self) -> Option<&'static str> {
+        if self == Self::InvalidDpopProof {
+            return Some("invalid_dpop_proof");
+        }
         match self.status() {
             StatusCode::BAD_REQUEST => Some("invalid_request"),
             StatusCode::FORBIDDEN => Some("insufficient_scope"),
@@ -150,6 +170,10 @@ impl AuthErrorKind {
             Self::InvalidClaims => "invalid claims",
             Self::InvalidTokenType => "token type not accepted",
             Self::RejectedClaim => "token not accepted",
+            Self::DpopBoundToken => "token bound to a DPoP key",
+            Self::DpopKeyMismatch => "token not bound to the proof's key",
+            Self::InvalidDpopProof => "invalid DPoP proof",
+            Self::DpopRequired => "DPoP required",
             Self::InsufficientScope => "insufficient scope",
             Self::MissingRole => "insufficient role",
             Self::Forbidden => "access denied",

@@ -204,6 +204,8 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         fn require_any_claim(paths: impl IntoIterator<Item = impl Into<String>>);
         /// See [`VerifierBuilder::require_past_time`].
         fn require_past_time(path: impl Into<String>);
+        /// See [`VerifierBuilder::accept_bound_tokens_as_bearer`].
+        fn accept_bound_tokens_as_bearer();
         /// See [`VerifierBuilder::hint_for_issuer`].
         fn hint_for_issuer(issuer: impl Into<String>, message: impl Into<String>);
         /// See [`VerifierBuilder::hint_for_header`].

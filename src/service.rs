@@ -93,7 +93,7 @@ where
             Ok(None) => return self.reject(&AuthErrorKind::MissingToken.into()),
             Err(err) => return self.reject(&err),
         };
-        match self.auth.shared.verifier.verify_step(&token) {
+        match self.auth.shared.verifier.verify_step(&token, None) {
             Step::Done(Ok(claims)) => {
                 req.extensions_mut().insert(claims);
                 ResponseFuture::inner(self.inner.call(req))

@@ -55,6 +55,7 @@ pub struct VerifierBuilder<C> {
     async_checks: Vec<AsyncCheck<C>>,
     token_cache: Option<u64>,
     hints: Vec<(Trigger, String, String)>,
+    bound_bearer: bool,
     _claims: PhantomData<fn() -> C>,
 }
 
@@ -160,6 +161,7 @@ impl<C> VerifierBuilder<C> {
             async_checks: Vec::new(),
             token_cache: Some(token_cache::DEFAULT_MAX_BYTES),
             hints: Vec::new(),
+            bound_bearer: false,
             _claims: PhantomData,
         }
     }
@@ -527,6 +529,16 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
+    /// Accepts a token bound to a DPoP key (`cnf.jkt`) presented as a plain
+    /// bearer token. By default it is refused (401, "token bound to a DPoP
+    /// key"): a stolen bound token must not work without its key (RFC 9449
+    /// §7.2). Only for a migration where clients cannot send proofs yet.
+    #[must_use]
+    pub fn accept_bound_tokens_as_bearer(mut self) -> Self {
+        self.bound_bearer = true;
+        self
+    }
+
     /// Logs `message` at `warn` (once) when a token whose unverified `iss`
     /// is `issuer` is refused: a token of a kind that can never pass here,
     /// such as one from an Okta org authorization server beside a custom
@@ -687,6 +699,7 @@ impl<C> VerifierBuilder<C> {
                 token_cache: self.token_cache.map(TokenCache::new),
                 known_headers: KnownHeaders::new(),
                 hints: Hints::new(self.hints),
+                bound_bearer: self.bound_bearer,
             }),
             _claims: PhantomData,
         })

@@ -95,7 +95,7 @@ pub(crate) fn run<C: DeserializeOwned>(
         return Err(AuthErrorKind::RejectedClaim.into());
     }
     let roles = roles(&policy.roles, &members);
-    let claims = VerifiedClaims::new(claims, registered.scopes(), roles);
+    let claims = VerifiedClaims::new(claims, registered.scopes(), roles, registered.jkt());
     if let Some(requirement) = &policy.requirement {
         requirement.check(&claims)?;
     }

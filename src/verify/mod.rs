@@ -80,6 +80,9 @@ struct Inner<C> {
     known_headers: KnownHeaders,
     /// Hints logged for refused tokens of a known wrong kind.
     hints: Hints,
+    /// Accept a DPoP-bound token presented as a bearer token (an explicit
+    /// opt-out of RFC 9449 §7.2).
+    bound_bearer: bool,
 }
 
 impl<C> Clone for Verifier<C> {
@@ -134,7 +137,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     /// Why the token is not acceptable; see
     /// [`AuthErrorKind`](crate::AuthErrorKind).
     pub async fn verify(&self, token: &str) -> Result<VerifiedClaims<C>, AuthError> {
-        match self.verify_step(token) {
+        match self.verify_step(token, None) {
             Step::Done(result) => result,
             Step::Pending(fut) => fut.await,
         }
@@ -142,23 +145,45 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
 
     /// Runs verification as far as it goes without waiting: the async
     /// checks (if any) run after every verification, a cached one too.
-    pub(crate) fn verify_step(&self, token: &str) -> Step<C> {
+    ///
+    /// `proof` is the thumbprint of the DPoP proof's key the token came
+    /// with (`None` for a bearer token): the token's `cnf.jkt` must match
+    /// it (RFC 9449 §7), so a bound token is never accepted as a bearer one.
+    pub(crate) fn verify_step(&self, token: &str, proof: Option<&str>) -> Step<C> {
         match self.sync_step(token) {
-            SyncStep::Done(Ok(claims)) if !self.inner.policy.async_checks.is_empty() => {
-                Step::Pending(Box::pin(self.clone().checked(claims)))
+            SyncStep::Done(Ok(claims)) => match self.bound(&claims, proof) {
+                Err(e) => Step::Done(Err(e)),
+                Ok(()) if self.inner.policy.async_checks.is_empty() => Step::Done(Ok(claims)),
+                Ok(()) => Step::Pending(Box::pin(self.clone().checked(claims))),
+            },
+            SyncStep::Done(Err(e)) => {
+                self.diagnose(token, &e);
+                Step::Done(Err(e))
             }
-            SyncStep::Done(result) => Step::Done(result.inspect_err(|e| self.diagnose(token, e))),
             SyncStep::NeedKey(key) => {
                 let (this, token) = (self.clone(), token.to_owned());
+                let proof = proof.map(Box::<str>::from);
                 Step::Pending(Box::pin(async move {
                     let claims = match key.await {
                         Ok(key) => this.verify_with_key(&token, &key),
                         Err(e) => Err(e),
                     };
                     let claims = claims.inspect_err(|e| this.diagnose(&token, e))?;
+                    this.bound(&claims, proof.as_deref())?;
                     this.checked(claims).await
                 }))
             }
+        }
+    }
+
+    /// Whether the token's DPoP binding fits how it was presented.
+    fn bound(&self, claims: &VerifiedClaims<C>, proof: Option<&str>) -> Result<(), AuthError> {
+        match (claims.dpop_jkt(), proof) {
+            (None, None) => Ok(()),
+            (Some(jkt), Some(proof)) if jkt == proof => Ok(()),
+            (Some(_), None) if self.inner.bound_bearer => Ok(()),
+            (Some(_), None) => Err(AuthErrorKind::DpopBoundToken.into()),
+            (_, Some(_)) => Err(AuthErrorKind::DpopKeyMismatch.into()),
         }
     }
 

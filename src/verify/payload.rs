@@ -25,8 +25,8 @@ use super::members::{Members, Wanted};
 use super::wire::{RawClaims, Str};
 
 /// The members [`RawClaims`] reads, in the order of [`Captured::values`].
-const REGISTERED: [&str; 9] = [
-    "iss", "aud", "exp", "nbf", "iat", "scope", "scp", "sub", "jti",
+const REGISTERED: [&str; 10] = [
+    "iss", "aud", "exp", "nbf", "iat", "scope", "scp", "cnf", "sub", "jti",
 ];
 
 /// Reads `payload` (a JSON object, checked by the caller) into the

@@ -177,6 +177,9 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) scope: Option<Str<'a>>,
     #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) scp: Option<Audience<'a>>,
+    /// The confirmation (RFC 7800): `jkt` binds the token to a DPoP key.
+    #[serde(default, borrow, deserialize_with = "some")]
+    pub(crate) cnf: Option<Confirmation<'a>>,
     /// Type-checked only: a handler keyed by `sub` never sees `42` beside
     /// `"42"`.
     #[serde(default, rename = "sub", deserialize_with = "some")]
@@ -184,6 +187,24 @@ pub(crate) struct RawClaims<'a> {
     /// Type-checked only.
     #[serde(default, rename = "jti", deserialize_with = "some")]
     _jti: Option<IsString>,
+}
+
+/// A token's `cnf` claim (RFC 7800); of its members only `jkt` (RFC 9449
+/// §6.1, the SHA-256 thumbprint of a DPoP key) is read.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Confirmation<'a> {
+    #[serde(default, borrow, deserialize_with = "some")]
+    pub(crate) jkt: Option<Str<'a>>,
+}
+
+impl RawClaims<'_> {
+    /// The DPoP key thumbprint the token is bound to, if any.
+    pub(crate) fn jkt(&self) -> Option<Box<str>> {
+        self.cnf
+            .as_ref()
+            .and_then(|c| c.jkt.as_deref())
+            .map(Box::from)
+    }
 }
 
 /// A member that must be a JSON string; its value is not kept.
