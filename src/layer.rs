@@ -34,6 +34,9 @@ pub struct JwtAuth<C, T = BearerHeader, R = DefaultRejection> {
 pub(crate) struct Shared<C, T, R> {
     pub(crate) verifier: Verifier<C>,
     pub(crate) source: T,
+    /// DPoP presentations (`None` when off).
+    #[cfg(feature = "dpop")]
+    pub(crate) dpop: Option<crate::dpop::DpopCheck>,
     pub(crate) challenges: Challenges,
     pub(crate) optional: bool,
     pub(crate) on_rejection: R,
@@ -66,6 +69,8 @@ impl<C> JwtAuth<C> {
             optional: false,
             source: BearerHeader::new(),
             on_rejection: DefaultRejection,
+            #[cfg(feature = "dpop")]
+            dpop: crate::dpop::Dpop::default(),
         }
     }
 }
@@ -97,6 +102,8 @@ pub struct JwtAuthBuilder<C, T = BearerHeader, R = DefaultRejection> {
     optional: bool,
     source: T,
     on_rejection: R,
+    #[cfg(feature = "dpop")]
+    dpop: crate::dpop::Dpop,
 }
 
 impl<C, T: fmt::Debug, R> fmt::Debug for JwtAuthBuilder<C, T, R> {
@@ -287,7 +294,20 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
             optional: self.optional,
             source,
             on_rejection: self.on_rejection,
+            #[cfg(feature = "dpop")]
+            dpop: self.dpop,
         }
+    }
+
+    /// DPoP settings (default: [`Dpop::new`](crate::dpop::Dpop::new), DPoP
+    /// requests verified, bearer tokens accepted when not bound); see
+    /// [`dpop`](crate::dpop).
+    #[cfg(feature = "dpop")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+    #[must_use]
+    pub fn dpop(mut self, dpop: crate::dpop::Dpop) -> Self {
+        self.dpop = dpop;
+        self
     }
 
     /// Renders rejections; see [`OnRejection`](crate::OnRejection).
@@ -298,6 +318,8 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
             optional: self.optional,
             source: self.source,
             on_rejection,
+            #[cfg(feature = "dpop")]
+            dpop: self.dpop,
         }
     }
 
@@ -313,10 +335,17 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
     {
         let challenges = Challenges::new(&self.realm)?;
         let verifier = self.verifier.build_with(&challenges)?;
+        #[cfg(feature = "dpop")]
+        let dpop = match self.dpop.is_off() {
+            true => None,
+            false => Some(self.dpop.build(verifier.clock(), &self.realm)?),
+        };
         Ok(JwtAuth {
             shared: Arc::new(Shared {
                 verifier,
                 source: self.source,
+                #[cfg(feature = "dpop")]
+                dpop,
                 challenges,
                 optional: self.optional,
                 on_rejection: self.on_rejection,

@@ -88,6 +88,9 @@ mod axum;
 pub mod challenge;
 mod claims;
 mod crypto;
+#[cfg(feature = "dpop")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+pub mod dpop;
 mod error;
 mod future;
 #[cfg(feature = "issue")]

@@ -15,7 +15,7 @@ use crate::layer::JwtAuth;
 use crate::log;
 use crate::pending_key::PendingKey;
 use crate::token::TokenSource;
-use crate::verify::Step;
+use crate::verify::{Presented, Step};
 
 /// The service produced by [`JwtAuth`]; see the [crate docs](crate).
 pub struct JwtAuthService<S, C, T, R> {
@@ -84,8 +84,8 @@ where
         // leaves a clone behind (see tower's "be careful when cloning inner
         // services"); a rejection drops it, releasing whatever its
         // readiness reserved (a concurrency permit, a buffer slot).
-        let token = match self.auth.shared.source.extract(req.headers(), req.uri()) {
-            Ok(Some(token)) => token,
+        let presented = match credentials(&self.auth, &req) {
+            Ok(Some(presented)) => presented,
             Ok(None) if self.auth.shared.optional => {
                 req.extensions_mut().insert(Unauthenticated);
                 return ResponseFuture::inner(self.inner.call(req));
@@ -93,7 +93,12 @@ where
             Ok(None) => return self.reject(&AuthErrorKind::MissingToken.into()),
             Err(err) => return self.reject(&err),
         };
-        match self.auth.shared.verifier.verify_step(&token, None) {
+        let step = self
+            .auth
+            .shared
+            .verifier
+            .verify_step(presented.token(), presented.proof_key());
+        match answered(&self.auth, &presented, step) {
             Step::Done(Ok(claims)) => {
                 req.extensions_mut().insert(claims);
                 ResponseFuture::inner(self.inner.call(req))
@@ -119,6 +124,63 @@ impl<S: Clone, C, T, R> JwtAuthService<S, C, T, R> {
         drop(std::mem::replace(&mut self.inner, fresh));
         ResponseFuture::ready(rejection(&self.auth, err))
     }
+}
+
+/// The request's credentials: with DPoP on, a DPoP token and its checked
+/// proof, or else what the token source finds.
+#[cfg(feature = "dpop")]
+fn credentials<'r, C, T: TokenSource, R, B>(
+    auth: &JwtAuth<C, T, R>,
+    req: &'r Request<B>,
+) -> Result<Option<Presented<'r>>, AuthError> {
+    let shared = &auth.shared;
+    match &shared.dpop {
+        Some(dpop) => dpop.credentials(&shared.source, req.method(), req.uri(), req.headers()),
+        None => Ok(shared
+            .source
+            .extract(req.headers(), req.uri())?
+            .map(Presented::Bearer)),
+    }
+}
+
+#[cfg(not(feature = "dpop"))]
+fn credentials<'r, C, T: TokenSource, R, B>(
+    auth: &JwtAuth<C, T, R>,
+    req: &'r Request<B>,
+) -> Result<Option<Presented<'r>>, AuthError> {
+    Ok(auth
+        .shared
+        .source
+        .extract(req.headers(), req.uri())?
+        .map(Presented::Bearer))
+}
+
+/// `step`, with its failures carrying the DPoP challenge when the token
+/// came with a proof.
+#[cfg(feature = "dpop")]
+fn answered<C: Send + 'static, T, R>(
+    auth: &JwtAuth<C, T, R>,
+    presented: &Presented<'_>,
+    step: Step<C>,
+) -> Step<C> {
+    let (Some(dpop), Presented::Dpop(..)) = (&auth.shared.dpop, presented) else {
+        return step;
+    };
+    match step {
+        Step::Done(Err(err)) => Step::Done(Err(dpop.answer(err))),
+        Step::Pending(fut) => {
+            let challenges = dpop.challenges();
+            Step::Pending(Box::pin(async move {
+                fut.await.map_err(|err| challenges.answer(err))
+            }))
+        }
+        done => done,
+    }
+}
+
+#[cfg(not(feature = "dpop"))]
+fn answered<C, T, R>(_: &JwtAuth<C, T, R>, _: &Presented<'_>, step: Step<C>) -> Step<C> {
+    step
 }
 
 /// The response for `err`: logged, rendered through the one mapping, then

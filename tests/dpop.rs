@@ -1,30 +1,258 @@
 //! DPoP (RFC 9449) through the layer: bound tokens never pass as bearer
 //! tokens; proofs checked for their method, URL, time, replay, key and
 //! token; each refusal with its exact status and challenge.
+#![cfg(feature = "test-util")]
 
 mod common;
 
+use axum::Router;
+use axum::body::Body;
 use common::*;
-use serde_json::json;
+use http::header::{AUTHORIZATION, HOST};
+use http::{Request, StatusCode};
+use jsonwebtoken::Algorithm;
+use jwt_layer::dpop::{Dpop, DpopMode};
+use jwt_layer::issue::SigningKey;
+use jwt_layer::testing::{DpopClient, TestKey};
+use serde_json::{Value, json};
+
+const ORIGIN: &str = "https://api.example.com";
+const URL: &str = "https://api.example.com/";
+/// The DPoP challenge prefix for the algorithms the tests allow.
+const DPOP: &str = r#"Bearer realm="api", DPoP algs="ES256 EdDSA""#;
 
 /// A token bound to a DPoP key (`cnf.jkt`).
-fn bound_claims(jkt: &str) -> serde_json::Value {
+fn bound_claims(jkt: &str) -> Value {
     claims_with(json!({"cnf": {"jkt": jkt}}))
 }
 
+fn client() -> DpopClient {
+    DpopClient::new(TestKey::new(
+        SigningKey::from_pem(EC256_PRIVATE_PEM).unwrap(),
+    ))
+}
+
+fn other_client() -> DpopClient {
+    DpopClient::new(TestKey::new(SigningKey::from_pem(ED_PRIVATE_PEM).unwrap()))
+}
+
+fn app(mode: DpopMode) -> (Router, Hits) {
+    let dpop = Dpop::new()
+        .mode(mode)
+        .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+        .public_origin(ORIGIN);
+    router(builder().dpop(dpop).build().unwrap())
+}
+
+/// `GET /` with `Authorization: DPoP <token>` and the given proofs.
+fn dpop_request(token: &str, proofs: &[&str]) -> Request<Body> {
+    let mut req = Request::get("/")
+        .header(HOST, "internal:8080")
+        .header(AUTHORIZATION, format!("DPoP {token}"));
+    for proof in proofs {
+        req = req.header("dpop", *proof);
+    }
+    req.body(Body::empty()).unwrap()
+}
+
+fn dpop_challenge(error: &str, description: &str) -> String {
+    format!(r#"{DPOP}, error="{error}", error_description="{description}""#)
+}
+
+async fn assert_bad_proof(case: &str, app: &Router, hits: &Hits, req: Request<Body>) {
+    let want = dpop_challenge("invalid_dpop_proof", "invalid DPoP proof");
+    assert_rejected_case(case, app, hits, req, StatusCode::UNAUTHORIZED, Some(&want)).await;
+}
+
 #[tokio::test]
-async fn a_bound_token_presented_as_bearer_is_refused() {
+async fn a_good_proof_passes_and_every_broken_one_is_refused() {
+    let (app, hits) = app(DpopMode::Allowed);
+    let client = client();
+    let token = hs256(&bound_claims(&client.jkt()));
+    let proof = client.proof("GET", URL, &token).unwrap();
+    assert_ok(&app, &hits, dpop_request(&token, &[&proof])).await;
+    // The same proof again: a replay.
+    assert_bad_proof("replayed jti", &app, &hits, dpop_request(&token, &[&proof])).await;
+
+    let claims = || client.claims("GET", URL, &token);
+    let with = |changes: Value| {
+        let mut c = claims();
+        merge(&mut c, changes);
+        client.proof_with(&client.header(), &c).unwrap()
+    };
+    let now = now();
+    for (case, proof) in [
+        ("wrong htm", with(json!({"htm": "POST"}))),
+        (
+            "wrong htu path",
+            with(json!({"htu": "https://api.example.com/other"})),
+        ),
+        (
+            "wrong htu host",
+            with(json!({"htu": "https://evil.example/"})),
+        ),
+        (
+            "htu of the internal host",
+            with(json!({"htu": "http://internal:8080/"})),
+        ),
+        ("stale iat", with(json!({"iat": now - 120}))),
+        ("future iat", with(json!({"iat": now + 120}))),
+        ("proof for another token", with(json!({"ath": "AAAA"}))),
+        ("no ath", with(json!({"ath": null}))),
+        ("no jti", with(json!({"jti": null}))),
+    ] {
+        assert_bad_proof(case, &app, &hits, dpop_request(&token, &[&proof])).await;
+    }
+    // The normalisation of RFC 9449 §4.3: case, default port.
+    let normalised = with(json!({"htu": "HTTPS://API.Example.com:443/?q=1"}));
+    assert_ok(&app, &hits, dpop_request(&token, &[&normalised])).await;
+
+    let header = |changes: Value| {
+        let mut h = client.header();
+        merge(&mut h, changes);
+        client.proof_with(&h, &claims()).unwrap()
+    };
+    let mut private_jwk = client.header()["jwk"].clone();
+    private_jwk["d"] = json!("870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE");
+    for (case, proof) in [
+        ("typ JWT", header(json!({"typ": "JWT"}))),
+        ("a private key in jwk", header(json!({"jwk": private_jwk}))),
+        ("a symmetric alg", header(json!({"alg": "HS256"}))),
+        ("alg none", header(json!({"alg": "none"}))),
+        ("an alg not allowed", header(json!({"alg": "ES384"}))),
+        ("no jwk", header(json!({"jwk": null}))),
+        ("crit", header(json!({"crit": ["exp"]}))),
+    ] {
+        assert_bad_proof(case, &app, &hits, dpop_request(&token, &[&proof])).await;
+    }
+    // Signed by another key than its jwk.
+    let forged = other_client()
+        .proof_with(&client.header(), &claims())
+        .unwrap();
+    assert_bad_proof(
+        "signed by another key",
+        &app,
+        &hits,
+        dpop_request(&token, &[&forged]),
+    )
+    .await;
+    // Two proofs, or none.
+    let (a, b) = (
+        client.proof("GET", URL, &token).unwrap(),
+        client.proof("GET", URL, &token).unwrap(),
+    );
+    assert_bad_proof(
+        "two DPoP headers",
+        &app,
+        &hits,
+        dpop_request(&token, &[&a, &b]),
+    )
+    .await;
+    assert_bad_proof("no DPoP header", &app, &hits, dpop_request(&token, &[])).await;
+    assert_bad_proof("not a JWT", &app, &hits, dpop_request(&token, &["a.b"])).await;
+}
+
+#[tokio::test]
+async fn the_token_must_be_bound_to_the_proofs_key() {
+    let (app, hits) = app(DpopMode::Allowed);
+    let client = client();
+    // An unbound token with the DPoP scheme, or one bound to another key.
+    let mismatch = dpop_challenge("invalid_token", "token not bound to the proof's key");
+    for token in [
+        hs256(&claims()),
+        hs256(&bound_claims(&other_client().jkt())),
+    ] {
+        let proof = client.proof("GET", URL, &token).unwrap();
+        let req = dpop_request(&token, &[&proof]);
+        assert_rejected(&app, &hits, req, StatusCode::UNAUTHORIZED, Some(&mismatch)).await;
+    }
+    // A token problem under DPoP gets the DPoP challenge too.
+    let expired = hs256(&claims_with(
+        json!({"exp": now() - 3600, "cnf": {"jkt": client.jkt()}}),
+    ));
+    let proof = client.proof("GET", URL, &expired).unwrap();
+    let want = dpop_challenge("invalid_token", "token expired");
+    let req = dpop_request(&expired, &[&proof]);
+    assert_rejected(&app, &hits, req, StatusCode::UNAUTHORIZED, Some(&want)).await;
+}
+
+#[tokio::test]
+async fn a_bound_token_presented_as_bearer_is_refused_in_every_mode() {
+    let jkt = client().jkt();
+    let token = hs256(&bound_claims(&jkt));
+    for mode in [DpopMode::Off, DpopMode::Allowed] {
+        let (app, hits) = app(mode);
+        assert_invalid_token(&app, &hits, bearer(&token), "token bound to a DPoP key").await;
+        // An unbound bearer token still passes.
+        assert_ok(&app, &hits, bearer(&hs256(&claims()))).await;
+    }
     let (app, hits) = router(builder().build().unwrap());
-    let token = hs256(&bound_claims("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"));
     assert_invalid_token(&app, &hits, bearer(&token), "token bound to a DPoP key").await;
     // Other `cnf` members (mTLS `x5t#S256`) do not bind to DPoP.
     let mtls = hs256(&claims_with(json!({"cnf": {"x5t#S256": "abc"}})));
     assert_ok(&app, &hits, bearer(&mtls)).await;
-    // A `cnf.jkt` that is not a string is malformed claims.
     let bad = hs256(&claims_with(json!({"cnf": {"jkt": 7}})));
     assert_invalid_token(&app, &hits, bearer(&bad), "invalid claims").await;
     // The explicit opt-out, for a migration.
     let (lenient, lenient_hits) =
         router(builder().accept_bound_tokens_as_bearer().build().unwrap());
     assert_ok(&lenient, &lenient_hits, bearer(&token)).await;
+}
+
+#[tokio::test]
+async fn modes_required_and_off() {
+    let client = client();
+    let bound = hs256(&bound_claims(&client.jkt()));
+    let (required, hits) = app(DpopMode::Required);
+    let want =
+        r#"DPoP algs="ES256 EdDSA", error="invalid_token", error_description="DPoP required""#;
+    let unbound = hs256(&claims());
+    assert_rejected(
+        &required,
+        &hits,
+        bearer(&unbound),
+        StatusCode::UNAUTHORIZED,
+        Some(want),
+    )
+    .await;
+    let proof = client.proof("GET", URL, &bound).unwrap();
+    assert_ok(&required, &hits, dpop_request(&bound, &[&proof])).await;
+    // Off: the DPoP scheme is not looked at (no bearer token found).
+    let (off, off_hits) = app(DpopMode::Off);
+    let proof = client.proof("GET", URL, &bound).unwrap();
+    let req = dpop_request(&bound, &[&proof]);
+    assert_rejected(
+        &off,
+        &off_hits,
+        req,
+        StatusCode::UNAUTHORIZED,
+        Some(MISSING),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_public_origin_htu_is_the_requests_own() {
+    let (app, hits) = router(builder().build().unwrap());
+    let client = client();
+    let token = hs256(&bound_claims(&client.jkt()));
+    let proof = client
+        .proof("GET", "http://internal:8080/", &token)
+        .unwrap();
+    assert_ok(&app, &hits, dpop_request(&token, &[&proof])).await;
+}
+
+#[test]
+fn bad_settings_are_build_errors() {
+    for dpop in [
+        Dpop::new().algorithms([Algorithm::HS256]),
+        Dpop::new().algorithms([]),
+        Dpop::new().iat_window(std::time::Duration::ZERO),
+        Dpop::new().iat_window(std::time::Duration::from_secs(3600)),
+        Dpop::new().public_origin("api.example.com"),
+        Dpop::new().public_origin("https://api.example.com/path"),
+        Dpop::new().max_replay_entries(0),
+    ] {
+        assert!(builder().dpop(dpop.clone()).build().is_err(), "{dpop:?}");
+    }
 }

@@ -29,10 +29,13 @@ pub(crate) fn expected(origin: Option<&str>, uri: &Uri, headers: &HeaderMap) -> 
     let base = match origin {
         Some(origin) => origin.trim_end_matches('/').to_owned(),
         None => {
-            let host = uri
-                .authority()
-                .map(|a| a.as_str().to_owned())
-                .or_else(|| headers.get(http::header::HOST)?.to_str().ok().map(str::to_owned))?;
+            let host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
+                headers
+                    .get(http::header::HOST)?
+                    .to_str()
+                    .ok()
+                    .map(str::to_owned)
+            })?;
             let scheme = uri.scheme_str().unwrap_or("http");
             format!("{scheme}://{host}")
         }
@@ -55,9 +58,19 @@ mod tests {
         ] {
             assert_eq!(normalise(url), want, "{url}");
         }
-        assert_eq!(normalise("http://a.example:80"), Some("http://a.example/".to_owned()));
-        assert_eq!(normalise("http://a.example:8080/x"), Some("http://a.example:8080/x".to_owned()));
-        assert_ne!(normalise("https://server.example.com/Token"), want, "the path is case-sensitive");
+        assert_eq!(
+            normalise("http://a.example:80"),
+            Some("http://a.example/".to_owned())
+        );
+        assert_eq!(
+            normalise("http://a.example:8080/x"),
+            Some("http://a.example:8080/x".to_owned())
+        );
+        assert_ne!(
+            normalise("https://server.example.com/Token"),
+            want,
+            "the path is case-sensitive"
+        );
         for bad in ["", "/token", "ftp://a.example/", "mailto:a@b", "not a url"] {
             assert_eq!(normalise(bad), None, "{bad}");
         }

@@ -88,6 +88,32 @@ impl TokenIssuer {
         &self.ring
     }
 
+    /// Issues a token bound to a DPoP key (RFC 9449 §6.1): `claims` plus
+    /// `"cnf": {"jkt": jkt}`, `jkt` being the RFC 7638 thumbprint of the
+    /// client's proof key (the `jwk` of its DPoP proof).
+    ///
+    /// # Errors
+    ///
+    /// As [`issue`](Self::issue); claims that already hold a `cnf`.
+    pub fn issue_dpop_bound<C: Serialize + ?Sized>(
+        &self,
+        claims: &C,
+        jkt: &str,
+    ) -> Result<String, IssueError> {
+        let invalid =
+            |why: &'static str| IssueError::with_source(IssueErrorKind::InvalidClaims, why);
+        let mut claims = match serde_json::to_value(claims) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(invalid("the claims are not a JSON object")),
+            Err(e) => return Err(IssueError::with_source(IssueErrorKind::InvalidClaims, e)),
+        };
+        if claims.contains_key("cnf") {
+            return Err(invalid("the claims already hold a `cnf`"));
+        }
+        claims.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+        self.issue(&claims)
+    }
+
     /// Signs `claims` as a compact JWT.
     ///
     /// # Errors

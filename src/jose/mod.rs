@@ -9,7 +9,7 @@ pub(crate) mod der;
 pub(crate) mod jwk;
 #[cfg(feature = "issue")]
 pub(crate) mod published;
-#[cfg(feature = "issue")]
+#[cfg(any(feature = "issue", feature = "dpop"))]
 pub(crate) mod thumbprint;
 #[cfg(any(feature = "remote-jwks", feature = "issue"))]
 pub(crate) mod url;

@@ -43,10 +43,12 @@
 //! ```
 
 mod behavior;
+mod dpop;
 mod http1;
 mod keys;
 mod server;
 
 pub use behavior::Behavior;
+pub use dpop::DpopClient;
 pub use keys::{TestKey, claims, jwks, now};
 pub use server::JwksServer;

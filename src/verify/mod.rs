@@ -32,6 +32,7 @@ mod jws;
 mod known_headers;
 mod members;
 mod payload;
+mod presented;
 pub(crate) mod routes;
 pub(crate) mod rules;
 mod token_cache;
@@ -54,6 +55,7 @@ use checks::Policy;
 use hints::Hints;
 use jws::{Buffers, Jws};
 use known_headers::{KnownHeader, KnownHeaders};
+pub(crate) use presented::Presented;
 use routes::{Route, Routes};
 use rules::{Time, TokenLimits};
 use token_cache::{TokenCache, TokenHash};
@@ -185,6 +187,12 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             (Some(_), None) => Err(AuthErrorKind::DpopBoundToken.into()),
             (_, Some(_)) => Err(AuthErrorKind::DpopKeyMismatch.into()),
         }
+    }
+
+    /// The clock the verifier checks times with.
+    #[cfg(feature = "dpop")]
+    pub(crate) fn clock(&self) -> crate::validation::Clock {
+        self.inner.time.clock.clone()
     }
 
     /// Looks at a refused token for the configured hints (a no-op without

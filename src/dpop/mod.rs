@@ -1,0 +1,315 @@
+//! DPoP: sender-constrained tokens ([RFC 9449]). A DPoP-bound token
+//! (`cnf.jkt`) comes as `Authorization: DPoP <token>` with a `DPoP` header
+//! holding a fresh proof, signed by the client's key, for this request.
+//!
+//! The layer checks, by default ([`DpopMode::Allowed`]):
+//!
+//! - exactly one `DPoP` header, at most 8 KiB; `typ` `dpop+jwt`; an
+//!   asymmetric `alg` of [`Dpop::algorithms`]; a `jwk` holding a public key
+//!   only, under the same hygiene rules as any key; the signature;
+//! - `htm` = the request's method; `htu` = the request URL without query
+//!   and fragment, after RFC 9449 §4.3's normalisation, against
+//!   [`Dpop::public_origin`] (behind a proxy) or the request's own scheme
+//!   and `Host`;
+//! - `iat` within [`Dpop::iat_window`] of now (default 60 s either way);
+//!   `jti` not seen within the window (a bounded replay cache);
+//! - `ath` = base64url(SHA-256(token)); the token's `cnf.jkt` = the RFC 7638
+//!   thumbprint of the proof's key.
+//!
+//! A bound token presented as `Bearer` is refused in every mode (RFC 9449
+//! §7.2) unless you opt out with
+//! [`accept_bound_tokens_as_bearer`](crate::VerifierBuilder::accept_bound_tokens_as_bearer).
+//! Answers to DPoP requests carry `WWW-Authenticate: DPoP algs="…",
+//! error="invalid_dpop_proof"` (or `invalid_token`), after a `Bearer`
+//! challenge when bearer tokens are accepted too. Server nonces (RFC 9449
+//! §8) are not supported yet.
+//!
+//! ```
+//! use jwt_layer::dpop::{Dpop, DpopMode};
+//! use jwt_layer::{JwtAuth, RegisteredClaims};
+//! use std::time::Duration;
+//!
+//! let auth = JwtAuth::<RegisteredClaims>::builder()
+//!     .hmac_secret(b"0123456789abcdef0123456789abcdef")
+//!     .issuer("https://auth.example")
+//!     .dpop(
+//!         Dpop::new()
+//!             .mode(DpopMode::Required)
+//!             .public_origin("https://api.example.com")
+//!             .iat_window(Duration::from_secs(30)),
+//!     )
+//!     .build()?;
+//! # let _ = auth;
+//! # Ok::<(), jwt_layer::BuildError>(())
+//! ```
+//!
+//! [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
+
+mod htu;
+mod proof;
+mod replay;
+
+use std::time::Duration;
+
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use jsonwebtoken::Algorithm;
+
+use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
+use crate::keys::AlgSet;
+use crate::token::TokenSource;
+use crate::validation::Clock;
+use crate::verify::Presented;
+#[cfg(feature = "test-util")]
+pub(crate) use proof::token_hash;
+use proof::{MAX_PROOF, ProofRules};
+use replay::Replays;
+
+/// The `DPoP` request header.
+pub const DPOP_HEADER: HeaderName = HeaderName::from_static("dpop");
+
+/// Which presentations the layer accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DpopMode {
+    /// DPoP requests are not recognised (their scheme is not `Bearer`).
+    /// Bound tokens are still refused as bearer tokens.
+    Off,
+    /// DPoP requests are verified; bearer tokens are accepted when they are
+    /// not bound (the default).
+    #[default]
+    Allowed,
+    /// Only DPoP requests: a bearer token gets 401 "DPoP required".
+    Required,
+}
+
+/// DPoP settings for a layer ([`JwtAuthBuilder::dpop`](crate::JwtAuthBuilder::dpop));
+/// see the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct Dpop {
+    mode: DpopMode,
+    algorithms: AlgSet,
+    iat_window: Duration,
+    public_origin: Option<String>,
+    max_replay_entries: u64,
+}
+
+impl Default for Dpop {
+    fn default() -> Self {
+        Self {
+            mode: DpopMode::default(),
+            algorithms: AlgSet::ALL.without(AlgSet::HMAC),
+            iat_window: Duration::from_secs(60),
+            public_origin: None,
+            max_replay_entries: 100_000,
+        }
+    }
+}
+
+impl Dpop {
+    /// The defaults: [`DpopMode::Allowed`], every asymmetric algorithm,
+    /// a 60 s `iat` window, the request's own origin, 100 000 remembered
+    /// `jti`s.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Which presentations are accepted.
+    #[must_use]
+    pub fn mode(mut self, mode: DpopMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The proof algorithms accepted (asymmetric only; an HMAC algorithm is
+    /// a build error), advertised in the `algs` of challenges.
+    #[must_use]
+    pub fn algorithms(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = AlgSet::of(algs);
+        self
+    }
+
+    /// How far a proof's `iat` may be from now, either way (default 60 s,
+    /// at most 10 min). `jti`s are remembered twice as long.
+    #[must_use]
+    pub fn iat_window(mut self, window: Duration) -> Self {
+        self.iat_window = window;
+        self
+    }
+
+    /// The origin clients reach this API at (`https://api.example.com`):
+    /// `htu` is checked against it and the request's path. Without it, the
+    /// request's own scheme and `Host` count, which behind a proxy is not
+    /// what clients signed.
+    #[must_use]
+    pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
+        self.public_origin = Some(origin.into());
+        self
+    }
+
+    /// The most `jti`s remembered (default 100 000); past it the oldest are
+    /// forgotten early.
+    #[must_use]
+    pub fn max_replay_entries(mut self, entries: u64) -> Self {
+        self.max_replay_entries = entries;
+        self
+    }
+
+    pub(crate) fn is_off(&self) -> bool {
+        self.mode == DpopMode::Off
+    }
+
+    /// Checks the settings and builds what requests use.
+    pub(crate) fn build(self, clock: Clock, realm: &str) -> Result<DpopCheck, BuildError> {
+        let invalid = |why: &str| BuildError::new(BuildErrorKind::InvalidSetting, why);
+        if self.algorithms.is_empty() || self.algorithms.intersect(AlgSet::HMAC) != AlgSet::EMPTY {
+            return Err(invalid(
+                "DPoP algorithms must be asymmetric ones, at least one",
+            ));
+        }
+        let window = self.iat_window;
+        if window.is_zero() || window > Duration::from_secs(600) {
+            return Err(invalid("the DPoP iat window must be between 0 and 10 min"));
+        }
+        if self.max_replay_entries == 0 {
+            return Err(invalid("the DPoP replay cache needs room"));
+        }
+        let origin = match self.public_origin {
+            Some(origin) => Some(
+                htu::normalise(&origin)
+                    .filter(|o| o.ends_with('/') && o.matches('/').count() == 3)
+                    .ok_or_else(|| invalid("the DPoP public origin is scheme://host[:port]"))?,
+            ),
+            None => None,
+        };
+        let challenges = Challenges::new(self.algorithms, realm, self.mode)?;
+        Ok(DpopCheck {
+            mode: self.mode,
+            rules: ProofRules {
+                algorithms: self.algorithms,
+                window: window.as_secs_f64(),
+                origin,
+                replays: Replays::new(window * 2, self.max_replay_entries),
+                clock,
+            },
+            challenges,
+        })
+    }
+}
+
+/// The `WWW-Authenticate` values of answers to DPoP requests.
+#[derive(Clone, Debug)]
+pub(crate) struct Challenges {
+    /// `DPoP algs="…"`, preceded by the `Bearer` challenge when bearer
+    /// tokens are accepted too.
+    prefix: String,
+}
+
+impl Challenges {
+    fn new(algorithms: AlgSet, realm: &str, mode: DpopMode) -> Result<Self, BuildError> {
+        crate::challenge::check_quotable("realm", realm)?;
+        let algs: Vec<String> = algorithms.iter().map(|a| format!("{a:?}")).collect();
+        let dpop = format!("DPoP algs=\"{}\"", algs.join(" "));
+        let prefix = match mode {
+            DpopMode::Required => dpop,
+            _ => format!("Bearer realm=\"{realm}\", {dpop}"),
+        };
+        Ok(Self { prefix })
+    }
+
+    /// The challenge for `kind` answered to a DPoP request.
+    fn render(&self, kind: AuthErrorKind) -> Option<HeaderValue> {
+        let mut value = self.prefix.clone();
+        if let Some(code) = kind.error_code() {
+            value.push_str(&format!(
+                ", error=\"{code}\", error_description=\"{}\"",
+                kind.description()
+            ));
+        }
+        HeaderValue::from_str(&value).ok()
+    }
+}
+
+/// The built DPoP settings of a layer.
+#[derive(Debug)]
+pub(crate) struct DpopCheck {
+    mode: DpopMode,
+    rules: ProofRules,
+    challenges: Challenges,
+}
+
+impl DpopCheck {
+    /// The request's credentials: a DPoP token whose proof holds, or the
+    /// token `source` finds.
+    pub(crate) fn credentials<'r, T: TokenSource>(
+        &self,
+        source: &T,
+        method: &Method,
+        uri: &'r Uri,
+        headers: &'r HeaderMap,
+    ) -> Result<Option<Presented<'r>>, AuthError> {
+        if self.mode != DpopMode::Off
+            && let Some(token) = dpop_token(headers)
+        {
+            let proof = single_proof(headers).map_err(|e| self.answer(e))?;
+            let jkt = self
+                .rules
+                .check(proof, method, uri, headers, token)
+                .map_err(|e| self.answer(e))?;
+            return Ok(Some(Presented::Dpop(token, jkt)));
+        }
+        match source.extract(headers, uri)? {
+            Some(_) if self.mode == DpopMode::Required => {
+                Err(self.answer(AuthErrorKind::DpopRequired.into()))
+            }
+            found => Ok(found.map(Presented::Bearer)),
+        }
+    }
+
+    /// `err` with the challenge of an answer to a DPoP request.
+    pub(crate) fn answer(&self, err: AuthError) -> AuthError {
+        self.challenges.answer(err)
+    }
+
+    /// The challenges, for answers given later (after a key fetch).
+    pub(crate) fn challenges(&self) -> Challenges {
+        self.challenges.clone()
+    }
+}
+
+impl Challenges {
+    /// `err` with the challenge of an answer to a DPoP request (401s only:
+    /// a 403 keeps its scope challenge, a 503 has none).
+    pub(crate) fn answer(&self, err: AuthError) -> AuthError {
+        match self.render(err.kind()) {
+            Some(challenge) if err.status() == http::StatusCode::UNAUTHORIZED => {
+                err.with_challenge(challenge)
+            }
+            _ => err,
+        }
+    }
+}
+
+/// The token of a single `Authorization: DPoP <token>` header.
+fn dpop_token(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return None;
+    };
+    let text = value.to_str().ok()?;
+    let (scheme, token) = text.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    let plain = !token.is_empty() && !token.contains(' ');
+    (scheme.eq_ignore_ascii_case("DPoP") && plain).then_some(token)
+}
+
+/// The one `DPoP` header (RFC 9449 §4.3: not two, not none).
+fn single_proof(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let mut values = headers.get_all(DPOP_HEADER).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) if value.len() <= MAX_PROOF => value
+            .to_str()
+            .map_err(|_| AuthErrorKind::InvalidDpopProof.into()),
+        _ => Err(AuthErrorKind::InvalidDpopProof.into()),
+    }
+}

@@ -1,0 +1,168 @@
+//! One DPoP proof (RFC 9449 §4.3) checked against one request: its header
+//! (`typ`, an allowed asymmetric `alg`, a public `jwk`), its signature
+//! under that key, then `htm`, `htu`, `iat`, `ath` and, last, `jti` (so a
+//! bad proof never spends an id).
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::{HeaderMap, Method, Uri};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use sha2::{Digest as _, Sha256};
+
+use super::htu;
+use super::replay::Replays;
+use crate::error::{AuthError, AuthErrorKind};
+use crate::keys::AlgSet;
+use crate::keys::jwk::{JwkPolicy, parse_jwk};
+use crate::keys::parse_alg;
+use crate::validation::Clock;
+
+/// The largest proof read.
+pub(crate) const MAX_PROOF: usize = 8 * 1024;
+/// The longest `jti` accepted.
+const MAX_JTI: usize = 256;
+/// JWK members only a private key has: a proof carrying one is refused.
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// What a proof must satisfy, fixed when the layer is built.
+#[derive(Debug)]
+pub(crate) struct ProofRules {
+    pub(crate) algorithms: AlgSet,
+    /// How far `iat` may be from now, in seconds.
+    pub(crate) window: f64,
+    /// The externally visible origin `htu` is checked against.
+    pub(crate) origin: Option<String>,
+    pub(crate) replays: Replays,
+    pub(crate) clock: Clock,
+}
+
+#[derive(Deserialize)]
+struct ProofHeader<'a> {
+    #[serde(borrow)]
+    typ: Cow<'a, str>,
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow)]
+    jwk: &'a RawValue,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ProofClaims<'a> {
+    #[serde(borrow)]
+    htm: Cow<'a, str>,
+    #[serde(borrow)]
+    htu: Cow<'a, str>,
+    iat: f64,
+    #[serde(borrow)]
+    jti: Cow<'a, str>,
+    #[serde(default, borrow)]
+    ath: Option<Cow<'a, str>>,
+}
+
+fn invalid() -> AuthError {
+    AuthErrorKind::InvalidDpopProof.into()
+}
+
+fn decode(segment: &str) -> Result<Vec<u8>, AuthError> {
+    URL_SAFE_NO_PAD
+        .decode(segment.as_bytes())
+        .map_err(|_| invalid())
+}
+
+/// `base64url(SHA-256(token))`, the `ath` a proof for `token` carries.
+pub(crate) fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+impl ProofRules {
+    /// Checks `proof` for a `method` request to `uri` carrying `token`;
+    /// the RFC 7638 thumbprint of the proof's key.
+    pub(crate) fn check(
+        &self,
+        proof: &str,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        token: &str,
+    ) -> Result<String, AuthError> {
+        if proof.len() > MAX_PROOF {
+            return Err(invalid());
+        }
+        let mut parts = proof.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let header_json = decode(header)?;
+        let head: ProofHeader<'_> = serde_json::from_slice(&header_json).map_err(|_| invalid())?;
+        let signing_input = proof
+            .get(..header.len() + 1 + payload.len())
+            .ok_or_else(invalid)?;
+        self.check_signature(&head, signing_input, &decode(signature)?)?;
+        let claims_json = decode(payload)?;
+        let claims: ProofClaims<'_> =
+            serde_json::from_slice(&claims_json).map_err(|_| invalid())?;
+        self.check_claims(&claims, method, uri, headers, token)?;
+        if !self.replays.first_use(&claims.jti) {
+            return Err(invalid());
+        }
+        crate::jose::thumbprint::jwk_thumbprint(head.jwk.get()).map_err(|_| invalid())
+    }
+
+    /// The header's rules and the signature under its `jwk`.
+    fn check_signature(
+        &self,
+        head: &ProofHeader<'_>,
+        signing_input: &str,
+        signature: &[u8],
+    ) -> Result<(), AuthError> {
+        let alg = parse_alg(&head.alg)
+            .filter(|a| self.algorithms.contains(*a))
+            .ok_or_else(invalid)?;
+        if !head.typ.eq_ignore_ascii_case("dpop+jwt") || head.crit.is_some() {
+            return Err(invalid());
+        }
+        let members: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(head.jwk.get()).map_err(|_| invalid())?;
+        if PRIVATE_MEMBERS.iter().any(|m| members.contains_key(*m)) {
+            return Err(invalid());
+        }
+        let policy = JwkPolicy {
+            allow_symmetric: false,
+        };
+        let key = parse_jwk(head.jwk.get(), policy).map_err(|_| invalid())?;
+        if key.allows(alg) && key.verify_signature(alg, signing_input.as_bytes(), signature) {
+            Ok(())
+        } else {
+            Err(invalid())
+        }
+    }
+
+    /// `htm`, `htu`, `iat`, `ath` and the shape of `jti`.
+    fn check_claims(
+        &self,
+        claims: &ProofClaims<'_>,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        token: &str,
+    ) -> Result<(), AuthError> {
+        let expected = htu::expected(self.origin.as_deref(), uri, headers).ok_or_else(invalid)?;
+        let now = self.clock.now() as f64;
+        let ok = claims.htm == method.as_str()
+            && htu::normalise(&claims.htu).is_some_and(|htu| htu == expected)
+            && claims.iat.is_finite()
+            && (claims.iat - now).abs() <= self.window
+            && claims.ath.as_deref() == Some(token_hash(token).as_str())
+            && !claims.jti.is_empty()
+            && claims.jti.len() <= MAX_JTI;
+        if ok { Ok(()) } else { Err(invalid()) }
+    }
+}

@@ -1,0 +1,34 @@
+//! How a request presented its token: as a bearer token, or with the DPoP
+//! scheme and a proof.
+
+use std::borrow::Cow;
+
+/// A token and how it came.
+#[derive(Debug)]
+pub(crate) enum Presented<'r> {
+    /// From the layer's token source.
+    Bearer(Cow<'r, str>),
+    /// With the DPoP scheme and a valid proof, whose key has this
+    /// thumbprint.
+    #[cfg(feature = "dpop")]
+    Dpop(&'r str, String),
+}
+
+impl Presented<'_> {
+    pub(crate) fn token(&self) -> &str {
+        match self {
+            Self::Bearer(token) => token,
+            #[cfg(feature = "dpop")]
+            Self::Dpop(token, _) => token,
+        }
+    }
+
+    /// The proof key's thumbprint, for a DPoP presentation.
+    pub(crate) fn proof_key(&self) -> Option<&str> {
+        match self {
+            Self::Bearer(_) => None,
+            #[cfg(feature = "dpop")]
+            Self::Dpop(_, jkt) => Some(jkt),
+        }
+    }
+}
