@@ -42,6 +42,7 @@ fn required_members(kty: &str) -> Option<&'static [&'static str]> {
 ///
 /// The text is not a JSON object, its `kty` is not one of the four above,
 /// or a required member is missing or not a string.
+#[cfg_attr(not(feature = "issue"), allow(unreachable_pub))]
 pub fn jwk_thumbprint(jwk_json: &str) -> Result<String, BuildError> {
     let jwk: Map<String, Value> = serde_json::from_str(jwk_json).map_err(|e| {
         BuildError::with_source(BuildErrorKind::InvalidKey, "JWK is not a JSON object", e)

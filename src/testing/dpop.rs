@@ -9,14 +9,18 @@ use crate::error::BoxError;
 /// A client's DPoP key, minting proofs.
 ///
 /// ```
-/// use jwt_layer::issue::{KeyKind, SigningKey};
+/// use jwt_layer::issue::SigningKey;
 /// use jwt_layer::testing::{DpopClient, TestKey};
 ///
-/// let client = DpopClient::new(TestKey::new(SigningKey::generate(KeyKind::Es256)?));
+/// // RFC 8037's example Ed25519 key: public, never use it for real.
+/// let key = SigningKey::from_jwk(r#"{"kty":"OKP","crv":"Ed25519",
+///     "d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+///     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#)?;
+/// let client = DpopClient::new(TestKey::new(key));
 /// let proof = client.proof("GET", "https://api.example.com/orders", "the.access.token")?;
 /// assert_eq!(proof.split('.').count(), 3);
-/// assert_eq!(client.jkt().len(), 43); // base64url of a SHA-256
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// assert_eq!(client.jkt(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"); // RFC 8037 §A.3
+/// # Ok::<(), jwt_layer::BoxError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct DpopClient {
