@@ -30,6 +30,8 @@
 //! | `JWT_KEYS_BEARER_FILE` | a file whose trimmed content is sent as a bearer token with each key set fetch (Kubernetes service-account keys), re-read on each fetch |
 //! | `JWT_HMAC_SECRET` | an HS256 secret (at least 32 bytes) accepted beside the remote key set, e.g. during Supabase's move to asymmetric keys |
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`; port 0 picks one) |
+//! | `JWT_DPOP` | DPoP-bound tokens (RFC 9449): `off`, `allowed` (default: `Authorization: DPoP` with its `DPoP` proof verified, bearer tokens accepted when not bound), `required` |
+//! | `JWT_PUBLIC_URL` | the origin clients reach this API at (`https://api.example.com`), for DPoP proofs' `htu`; unset: the request's own scheme and `Host` |
 //! | `JWT_PROVIDER` | an identity-provider preset (below); replaces `JWT_JWKS_URL`/`JWT_OIDC_ISSUER`, and the generic variables add to it |
 //!
 //! With `JWT_PROVIDER`, the provider's own variables (the key-set variables
@@ -76,6 +78,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use clap::Parser;
+use jwt_layer::dpop::{Dpop, DpopMode};
 use jwt_layer::keys::{BearerTokenFile, KeySetFormat, RemoteJwks, RemoteJwksBuilder};
 use jwt_layer::{AuthError, AuthErrorKind, Authorize, JwtAuth, JwtAuthBuilder, VerifiedClaims};
 use serde::Deserialize;
@@ -140,6 +143,15 @@ struct Args {
     /// Prefer the variable: a flag shows in the process list.
     #[arg(long, env = "JWT_HMAC_SECRET", hide_env_values = true)]
     hmac_secret: Option<Secret>,
+    /// DPoP-bound tokens: `off`, `allowed` (DPoP requests verified, bearer
+    /// tokens accepted when not bound), or `required`.
+    #[arg(long, env = "JWT_DPOP", default_value = "allowed",
+          value_parser = ["off", "allowed", "required"])]
+    dpop: String,
+    /// The origin clients reach this API at (`https://api.example.com`),
+    /// for DPoP proofs' `htu`; unset: the request's own scheme and `Host`.
+    #[arg(long, env = "JWT_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Address to listen on (port 0 picks one).
     #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
     bind: String,
@@ -283,6 +295,25 @@ fn auth(config: &Config) -> Result<JwtAuthBuilder<Payload, provider::Source>, St
     Ok(generic_rules(args, builder))
 }
 
+/// `JWT_DPOP` and `JWT_PUBLIC_URL`.
+fn dpop(args: &Args) -> Dpop {
+    let mode = match args.dpop.as_str() {
+        "off" => DpopMode::Off,
+        "required" => DpopMode::Required,
+        _ => DpopMode::Allowed,
+    };
+    let dpop = Dpop::new().mode(mode);
+    match args
+        .public_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => dpop.public_origin(url),
+        None => dpop,
+    }
+}
+
 /// What the generic variables add to a builder.
 fn generic_rules<T>(
     args: &Args,
@@ -291,7 +322,8 @@ fn generic_rules<T>(
     let token_cache = matches!(args.token_cache.as_str(), "on" | "true" | "1");
     let mut builder = builder
         .leeway(Duration::from_secs(args.leeway_secs))
-        .token_cache(token_cache);
+        .token_cache(token_cache)
+        .dpop(dpop(args));
     if let Some(secret) = &args.hmac_secret {
         builder = builder.hmac_secret(secret.0.as_bytes());
     }

@@ -350,6 +350,8 @@ fn resource_server_help_lists_every_variable() {
         "JWT_KEYS_BEARER_FILE",
         "JWT_HMAC_SECRET",
         "BIND",
+        "JWT_DPOP",
+        "JWT_PUBLIC_URL",
         "JWT_PROVIDER",
         "AUTH0_DOMAIN",
         "OKTA_ISSUER",
@@ -750,4 +752,64 @@ async fn resource_server_provider_firebase_session_cookies() {
     assert_eq!(with_cookie(&id_token).await.unwrap().status(), 401);
     // The cookie is where this API looks, not the Authorization header.
     assert_eq!(status(&server, "/me", &session).await, 401);
+}
+
+/// `JWT_DPOP=required` with `JWT_PUBLIC_URL`: a DPoP-bound token with its
+/// proof for the public URL passes; a bearer token is refused; a bound
+/// token never passes as a bearer token (in the default mode either).
+#[tokio::test]
+async fn resource_server_dpop_required_with_a_public_url() {
+    use jwt_layer::issue::SigningKey;
+    use jwt_layer::testing::{DpopClient, TestKey};
+    let client = DpopClient::new(TestKey::new(
+        SigningKey::from_pem(EC256_PRIVATE_PEM).unwrap(),
+    ));
+    let bound = token(&claims_with(json!({"cnf": {"jkt": client.jkt()}})));
+    let envs = |mode: &str| {
+        vec![
+            ("JWT_ISSUER", ISSUER.to_owned()),
+            ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+            ("JWT_DPOP", mode.to_owned()),
+            ("JWT_PUBLIC_URL", "https://api.example.com".to_owned()),
+        ]
+    };
+    let (_keys, server) = start_with_keys(&envs("required")).await;
+    let http = reqwest::Client::new();
+    let me = format!("{}/me", server.base);
+    let proof = client
+        .proof("GET", "https://api.example.com/me", &bound)
+        .unwrap();
+    let res = http
+        .get(&me)
+        .header("authorization", format!("DPoP {bound}"))
+        .header("dpop", &proof)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The same proof again is a replay.
+    let res = http
+        .get(&me)
+        .header("authorization", format!("DPoP {bound}"))
+        .header("dpop", &proof)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains(r#"error="invalid_dpop_proof""#),
+        "{challenge}"
+    );
+    let (status, challenge, _) = get(&http, me.clone(), Some(&token(&claims()))).await;
+    assert_eq!(status, 401);
+    assert!(challenge.unwrap().contains("DPoP required"));
+    drop(server);
+    let (_keys, server) = start_with_keys(&envs("allowed")).await;
+    let (status, challenge, _) = get(&http, format!("{}/me", server.base), Some(&bound)).await;
+    assert_eq!(status, 401);
+    assert!(challenge.unwrap().contains("token bound to a DPoP key"));
 }
