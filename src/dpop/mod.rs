@@ -65,6 +65,9 @@ pub(crate) use proof::token_hash;
 use proof::{MAX_PROOF, ProofRules};
 use replay::Replays;
 
+/// The most proof keys remembered (parsed and checked once each).
+const PROOF_KEYS: u64 = 10_000;
+
 /// The `DPoP` request header.
 pub const DPOP_HEADER: HeaderName = HeaderName::from_static("dpop");
 
@@ -191,6 +194,7 @@ impl Dpop {
                 origin,
                 replays: Replays::new(window * 2, self.max_replay_entries),
                 clock,
+                keys: moka::sync::Cache::new(PROOF_KEYS),
             },
             challenges,
         })

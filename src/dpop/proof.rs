@@ -4,10 +4,12 @@
 //! bad proof never spends an id).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, Method, Uri};
+use moka::sync::Cache;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -16,9 +18,9 @@ use sha2::{Digest as _, Sha256};
 use super::htu;
 use super::replay::Replays;
 use crate::error::{AuthError, AuthErrorKind};
-use crate::keys::AlgSet;
 use crate::keys::jwk::{JwkPolicy, parse_jwk};
 use crate::keys::parse_alg;
+use crate::keys::{AlgSet, Key};
 use crate::validation::Clock;
 
 /// The largest proof read.
@@ -38,6 +40,17 @@ pub(crate) struct ProofRules {
     pub(crate) origin: Option<String>,
     pub(crate) replays: Replays,
     pub(crate) clock: Clock,
+    /// Proof keys seen recently, by their `jwk` text: a client signs many
+    /// proofs with one key, so its parse, checks and thumbprint are done
+    /// once.
+    pub(crate) keys: Cache<Box<str>, Arc<ProofKey>>,
+}
+
+/// A proof key that passed the checks, and its thumbprint.
+#[derive(Debug)]
+pub(crate) struct ProofKey {
+    key: Key,
+    jkt: String,
 }
 
 #[derive(Deserialize)]
@@ -105,7 +118,7 @@ impl ProofRules {
         let signing_input = proof
             .get(..header.len() + 1 + payload.len())
             .ok_or_else(invalid)?;
-        self.check_signature(&head, signing_input, &decode(signature)?)?;
+        let key = self.check_signature(&head, signing_input, &decode(signature)?)?;
         let claims_json = decode(payload)?;
         let claims: ProofClaims<'_> =
             serde_json::from_slice(&claims_json).map_err(|_| invalid())?;
@@ -113,7 +126,7 @@ impl ProofRules {
         if !self.replays.first_use(&claims.jti) {
             return Err(invalid());
         }
-        crate::jose::thumbprint::jwk_thumbprint(head.jwk.get()).map_err(|_| invalid())
+        Ok(key.jkt.clone())
     }
 
     /// The header's rules and the signature under its `jwk`.
@@ -122,27 +135,44 @@ impl ProofRules {
         head: &ProofHeader<'_>,
         signing_input: &str,
         signature: &[u8],
-    ) -> Result<(), AuthError> {
+    ) -> Result<Arc<ProofKey>, AuthError> {
         let alg = parse_alg(&head.alg)
             .filter(|a| self.algorithms.contains(*a))
             .ok_or_else(invalid)?;
         if !head.typ.eq_ignore_ascii_case("dpop+jwt") || head.crit.is_some() {
             return Err(invalid());
         }
+        let key = self.proof_key(head.jwk.get())?;
+        if key.key.allows(alg)
+            && key
+                .key
+                .verify_signature(alg, signing_input.as_bytes(), signature)
+        {
+            Ok(key)
+        } else {
+            Err(invalid())
+        }
+    }
+
+    /// The key of a `jwk` (public members only, under the hygiene rules of
+    /// any key), from the cache or parsed now.
+    fn proof_key(&self, jwk: &str) -> Result<Arc<ProofKey>, AuthError> {
+        if let Some(key) = self.keys.get(jwk) {
+            return Ok(key);
+        }
         let members: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(head.jwk.get()).map_err(|_| invalid())?;
+            serde_json::from_str(jwk).map_err(|_| invalid())?;
         if PRIVATE_MEMBERS.iter().any(|m| members.contains_key(*m)) {
             return Err(invalid());
         }
         let policy = JwkPolicy {
             allow_symmetric: false,
         };
-        let key = parse_jwk(head.jwk.get(), policy).map_err(|_| invalid())?;
-        if key.allows(alg) && key.verify_signature(alg, signing_input.as_bytes(), signature) {
-            Ok(())
-        } else {
-            Err(invalid())
-        }
+        let key = parse_jwk(jwk, policy).map_err(|_| invalid())?;
+        let jkt = crate::jose::thumbprint::jwk_thumbprint(jwk).map_err(|_| invalid())?;
+        let key = Arc::new(ProofKey { key, jkt });
+        self.keys.insert(Box::from(jwk), Arc::clone(&key));
+        Ok(key)
     }
 
     /// `htm`, `htu`, `iat`, `ath` and the shape of `jti`.
