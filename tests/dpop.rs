@@ -256,3 +256,51 @@ fn bad_settings_are_build_errors() {
         assert!(builder().dpop(dpop.clone()).build().is_err(), "{dpop:?}");
     }
 }
+
+/// Proofs made by an independent implementation (`jose` for node, by
+/// scripts/dpop-fixtures.mjs, committed in tests/data/dpop-jose.json) for
+/// tokens bound to their keys (ES256, EdDSA, RS256, PS256, ES384): each
+/// verifies, on a clock fixed at their `iat`, and our thumbprint of each
+/// key is the one jose computed.
+#[tokio::test]
+async fn proofs_made_by_node_jose_verify() {
+    let fixtures: Value = serde_json::from_str(include_str!("data/dpop-jose.json")).unwrap();
+    let iat = fixtures["iat"].as_u64().unwrap();
+    let cases = fixtures["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 5);
+    for case in cases {
+        let alg = case["alg"].as_str().unwrap();
+        let layer = builder()
+            .clock(jwt_layer::Clock::fixed(iat))
+            .dpop(Dpop::new().public_origin(ORIGIN))
+            .build()
+            .unwrap();
+        let hits = Hits::new();
+        let app = Router::new().route("/orders", hits.route()).layer(layer);
+        let (token, proof) = (
+            case["token"].as_str().unwrap(),
+            case["proof"].as_str().unwrap(),
+        );
+        let req = |path: &str| {
+            Request::get(path)
+                .header(AUTHORIZATION, format!("DPoP {token}"))
+                .header("dpop", proof)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let res = send(&app, req("/orders")).await;
+        assert_eq!(res.status(), StatusCode::OK, "{alg}: {:?}", challenge(&res));
+        assert_eq!(hits.count(), 1, "{alg}");
+        // Our thumbprint of its key is the one jose computed.
+        let jwk_header: Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                proof.split('.').next().unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let ours = jwt_layer::issue::jwk_thumbprint(&jwk_header["jwk"].to_string()).unwrap();
+        assert_eq!(ours, case["jkt"].as_str().unwrap(), "{alg}");
+    }
+}
