@@ -25,7 +25,7 @@ use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 pub const DEFAULT_REALM: &str = "api";
 
 /// Every kind that answers with a challenge, in a fixed order for the table.
-const KINDS: [AuthErrorKind; 24] = [
+const KINDS: [AuthErrorKind; 25] = [
     AuthErrorKind::MissingToken,
     AuthErrorKind::InvalidRequest,
     AuthErrorKind::MalformedToken,
@@ -46,6 +46,7 @@ const KINDS: [AuthErrorKind; 24] = [
     AuthErrorKind::DpopBoundToken,
     AuthErrorKind::DpopKeyMismatch,
     AuthErrorKind::InvalidDpopProof,
+    AuthErrorKind::UseDpopNonce,
     AuthErrorKind::DpopRequired,
     AuthErrorKind::InsufficientScope,
     AuthErrorKind::MissingRole,
@@ -135,6 +136,10 @@ pub(crate) fn response(err: &AuthError, challenges: &Challenges) -> Response<()>
     let header = err.challenge().or_else(|| challenges.get(err.kind()));
     if let Some(value) = header {
         res.headers_mut().insert(WWW_AUTHENTICATE, value.clone());
+    }
+    if let Some(nonce) = err.dpop_nonce() {
+        res.headers_mut()
+            .insert(http::HeaderName::from_static("dpop-nonce"), nonce.clone());
     }
     if let Some(secs) = err.retry_after() {
         res.headers_mut()

@@ -24,6 +24,8 @@ pub struct AuthError {
     source: Option<BoxError>,
     retry_after: Option<u64>,
     challenge: Option<HeaderValue>,
+    /// A fresh server nonce for a `DPoP-Nonce` header (RFC 9449 §8).
+    dpop_nonce: Option<HeaderValue>,
 }
 
 /// The classes of authentication and authorization failure.
@@ -85,6 +87,9 @@ pub enum AuthErrorKind {
     /// The DPoP proof is missing parts, malformed, of another request or
     /// time, replayed, or not signed by its key (401 `invalid_dpop_proof`).
     InvalidDpopProof,
+    /// The DPoP proof lacks the current server nonce; the answer carries
+    /// one in `DPoP-Nonce` (401 `use_dpop_nonce`).
+    UseDpopNonce,
     /// This API accepts DPoP-bound tokens only; a bearer token was
     /// presented (401 `invalid_token`).
     DpopRequired,
@@ -128,6 +133,7 @@ impl AuthErrorKind {
             | Self::DpopBoundToken
             | Self::DpopKeyMismatch
             | Self::InvalidDpopProof
+            | Self::UseDpopNonce
             | Self::DpopRequired => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::InsufficientScope | Self::MissingRole | Self::Forbidden => StatusCode::FORBIDDEN,
@@ -138,8 +144,10 @@ impl AuthErrorKind {
 
     /// The RFC 6750 §3.1 error code, if the kind carries one.
     pub fn error_code(self) -> Option<&'static str> {
-        if self == Self::InvalidDpopProof {
-            return Some("invalid_dpop_proof");
+        match self {
+            Self::InvalidDpopProof => return Some("invalid_dpop_proof"),
+            Self::UseDpopNonce => return Some("use_dpop_nonce"),
+            _ => {}
         }
         match self.status() {
             StatusCode::BAD_REQUEST => Some("invalid_request"),
@@ -173,6 +181,7 @@ impl AuthErrorKind {
             Self::DpopBoundToken => "token bound to a DPoP key",
             Self::DpopKeyMismatch => "token not bound to the proof's key",
             Self::InvalidDpopProof => "invalid DPoP proof",
+            Self::UseDpopNonce => "DPoP nonce required",
             Self::DpopRequired => "DPoP required",
             Self::InsufficientScope => "insufficient scope",
             Self::MissingRole => "insufficient role",
@@ -198,6 +207,7 @@ impl AuthError {
             source: None,
             retry_after: None,
             challenge: None,
+            dpop_nonce: None,
         }
     }
 
@@ -208,6 +218,7 @@ impl AuthError {
             source: Some(source.into()),
             retry_after: None,
             challenge: None,
+            dpop_nonce: None,
         }
     }
 
@@ -225,6 +236,16 @@ impl AuthError {
     /// [`AuthErrorKind::KeysUnavailable`]).
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
+    }
+
+    /// The server nonce to send in `DPoP-Nonce`, if any.
+    pub(crate) fn dpop_nonce(&self) -> Option<&HeaderValue> {
+        self.dpop_nonce.as_ref()
+    }
+
+    pub(crate) fn with_dpop_nonce(mut self, nonce: HeaderValue) -> Self {
+        self.dpop_nonce = Some(nonce);
+        self
     }
 
     /// A challenge that replaces the kind's default one (a 403 naming the

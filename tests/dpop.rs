@@ -304,3 +304,52 @@ async fn proofs_made_by_node_jose_verify() {
         assert_eq!(ours, case["jkt"].as_str().unwrap(), "{alg}");
     }
 }
+
+#[tokio::test]
+async fn server_nonces_are_handed_out_and_then_required() {
+    let dpop = Dpop::new()
+        .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+        .public_origin(ORIGIN)
+        .require_nonce(std::time::Duration::from_secs(60));
+    let (app, hits) = router(builder().dpop(dpop).build().unwrap());
+    let client = client();
+    let token = hs256(&bound_claims(&client.jkt()));
+    // Without a nonce: 401 use_dpop_nonce, and one in DPoP-Nonce.
+    let proof = client.proof("GET", URL, &token).unwrap();
+    let want = dpop_challenge("use_dpop_nonce", "DPoP nonce required");
+    let res = assert_rejected(
+        &app,
+        &hits,
+        dpop_request(&token, &[&proof]),
+        StatusCode::UNAUTHORIZED,
+        Some(&want),
+    )
+    .await;
+    let nonce = res.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    assert!(nonce.len() >= 16);
+    // A made-up nonce is no better.
+    let mut claims = client.claims("GET", URL, &token);
+    claims["nonce"] = json!("made-up");
+    let proof = client.proof_with(&client.header(), &claims).unwrap();
+    let req = dpop_request(&token, &[&proof]);
+    assert_rejected(&app, &hits, req, StatusCode::UNAUTHORIZED, Some(&want)).await;
+    // With the nonce handed out: accepted.
+    claims = client.claims("GET", URL, &token);
+    claims["nonce"] = json!(nonce);
+    let proof = client.proof_with(&client.header(), &claims).unwrap();
+    assert_ok(&app, &hits, dpop_request(&token, &[&proof])).await;
+    // A bad proof is still invalid_dpop_proof (no nonce handed out).
+    claims = client.claims("POST", URL, &token);
+    claims["nonce"] = json!(nonce);
+    let proof = client.proof_with(&client.header(), &claims).unwrap();
+    let res = send(&app, dpop_request(&token, &[&proof])).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(challenge(&res).unwrap().contains("invalid_dpop_proof"));
+    assert!(res.headers().get("dpop-nonce").is_none());
+    assert!(
+        builder()
+            .dpop(Dpop::new().require_nonce(std::time::Duration::from_secs(1)))
+            .build()
+            .is_err()
+    );
+}

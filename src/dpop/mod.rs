@@ -22,7 +22,7 @@
 //! Answers to DPoP requests carry `WWW-Authenticate: DPoP algs="…",
 //! error="invalid_dpop_proof"` (or `invalid_token`), after a `Bearer`
 //! challenge when bearer tokens are accepted too. Server nonces (RFC 9449
-//! §8) are not supported yet.
+//! §8) are optional: [`Dpop::require_nonce`].
 //!
 //! ```
 //! use jwt_layer::dpop::{Dpop, DpopMode};
@@ -46,6 +46,7 @@
 //! [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
 
 mod htu;
+mod nonce;
 mod proof;
 mod replay;
 
@@ -95,6 +96,7 @@ pub struct Dpop {
     iat_window: Duration,
     public_origin: Option<String>,
     max_replay_entries: u64,
+    nonce_step: Option<Duration>,
 }
 
 impl Default for Dpop {
@@ -105,6 +107,7 @@ impl Default for Dpop {
             iat_window: Duration::from_secs(60),
             public_origin: None,
             max_replay_entries: 100_000,
+            nonce_step: None,
         }
     }
 }
@@ -158,6 +161,16 @@ impl Dpop {
         self
     }
 
+    /// Requires server nonces (RFC 9449 §8): a proof must carry a nonce
+    /// this layer handed out (`DPoP-Nonce` on a 401 `use_dpop_nonce`), valid
+    /// for one to two `step`s (10 s to 1 h). Nonces derive from a secret made
+    /// when the layer is built: one layer, one set of nonces.
+    #[must_use]
+    pub fn require_nonce(mut self, step: Duration) -> Self {
+        self.nonce_step = Some(step);
+        self
+    }
+
     pub(crate) fn is_off(&self) -> bool {
         self.mode == DpopMode::Off
     }
@@ -185,6 +198,13 @@ impl Dpop {
             ),
             None => None,
         };
+        let nonces = match self.nonce_step {
+            Some(step) if (10..=3600).contains(&step.as_secs()) => {
+                Some(nonce::Nonces::new(step.as_secs())?)
+            }
+            Some(_) => return Err(invalid("the DPoP nonce step must be 10 s to 1 h")),
+            None => None,
+        };
         let challenges = Challenges::new(self.algorithms, realm, self.mode)?;
         Ok(DpopCheck {
             mode: self.mode,
@@ -194,6 +214,7 @@ impl Dpop {
                 origin,
                 replays: Replays::new(window * 2, self.max_replay_entries),
                 clock,
+                nonces,
                 keys: moka::sync::Cache::new(PROOF_KEYS),
             },
             challenges,

@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest as _, Sha256};
 
 use super::htu;
+use super::nonce::Nonces;
 use super::replay::Replays;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::keys::jwk::{JwkPolicy, parse_jwk};
@@ -40,6 +41,8 @@ pub(crate) struct ProofRules {
     pub(crate) origin: Option<String>,
     pub(crate) replays: Replays,
     pub(crate) clock: Clock,
+    /// Server nonces, when required.
+    pub(crate) nonces: Option<Nonces>,
     /// Proof keys seen recently, by their `jwk` text: a client signs many
     /// proofs with one key, so its parse, checks and thumbprint are done
     /// once.
@@ -76,6 +79,8 @@ struct ProofClaims<'a> {
     jti: Cow<'a, str>,
     #[serde(default, borrow)]
     ath: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    nonce: Option<Cow<'a, str>>,
 }
 
 fn invalid() -> AuthError {
@@ -123,6 +128,7 @@ impl ProofRules {
         let claims: ProofClaims<'_> =
             serde_json::from_slice(&claims_json).map_err(|_| invalid())?;
         self.check_claims(&claims, method, uri, headers, token)?;
+        self.check_nonce(claims.nonce.as_deref())?;
         if !self.replays.first_use(&claims.jti) {
             return Err(invalid());
         }
@@ -173,6 +179,19 @@ impl ProofRules {
         let key = Arc::new(ProofKey { key, jkt });
         self.keys.insert(Box::from(jwk), Arc::clone(&key));
         Ok(key)
+    }
+
+    /// The server nonce, when nonces are required: without the current one,
+    /// the answer hands it out (`use_dpop_nonce`, `DPoP-Nonce`).
+    fn check_nonce(&self, nonce: Option<&str>) -> Result<(), AuthError> {
+        let Some(nonces) = &self.nonces else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        if nonces.accepts(nonce, now) {
+            return Ok(());
+        }
+        Err(AuthError::new(AuthErrorKind::UseDpopNonce).with_dpop_nonce(nonces.current(now)))
     }
 
     /// `htm`, `htu`, `iat`, `ath` and the shape of `jti`.
