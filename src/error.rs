@@ -243,6 +243,7 @@ impl AuthError {
         self.dpop_nonce.as_ref()
     }
 
+    #[cfg(feature = "dpop")]
     pub(crate) fn with_dpop_nonce(mut self, nonce: HeaderValue) -> Self {
         self.dpop_nonce = Some(nonce);
         self
