@@ -56,7 +56,8 @@
 //! | `axum` | the [`Claims`] and [`VerifiedClaims`] extractors | yes |
 //! | `tracing` | logs rejections (kind only, never tokens or keys) | yes |
 //! | `remote-jwks` | [`keys::RemoteJwks`] (reqwest + rustls), OpenID discovery, multi-issuer, the [`providers`] presets | yes |
-//! | `test-util` | [`testing`]: a JWKS server on 127.0.0.1 with failure modes, keys and tokens for your tests | no |
+//! | `dpop` | [`dpop`]: DPoP-bound tokens and their proofs (RFC 9449) | yes |
+//! | `test-util` | [`testing`]: a JWKS server on 127.0.0.1 with failure modes, keys, tokens and DPoP proofs for your tests | no |
 //! | `issue` | [`issue`]: sign tokens, key ring with rotation, JWKS publishing | yes |
 //!
 //! # Secure defaults
