@@ -90,7 +90,7 @@ where
                 req.extensions_mut().insert(Unauthenticated);
                 return ResponseFuture::inner(self.inner.call(req));
             }
-            Ok(None) => return self.reject(&AuthErrorKind::MissingToken.into()),
+            Ok(None) => return self.reject(&no_credentials(&self.auth)),
             Err(err) => return self.reject(&err),
         };
         let step = self
@@ -155,6 +155,19 @@ fn credentials<'r, C, T: TokenSource, R, B>(
         .map(Presented::Bearer))
 }
 
+/// The error for a request without credentials: with DPoP required, its
+/// challenge names DPoP only (RFC 9449 §7.1).
+fn no_credentials<C, T, R>(auth: &JwtAuth<C, T, R>) -> AuthError {
+    let err = AuthError::from(AuthErrorKind::MissingToken);
+    #[cfg(feature = "dpop")]
+    if let Some(dpop) = auth.shared.dpop.as_ref().filter(|d| d.required()) {
+        return dpop.answer(err);
+    }
+    #[cfg(not(feature = "dpop"))]
+    let _ = auth;
+    err
+}
+
 /// `step`, with its failures carrying the DPoP challenge when the token
 /// came with a proof.
 #[cfg(feature = "dpop")]
@@ -163,18 +176,20 @@ fn answered<C: Send + 'static, T, R>(
     presented: &Presented<'_>,
     step: Step<C>,
 ) -> Step<C> {
-    let (Some(dpop), Presented::Dpop(..)) = (&auth.shared.dpop, presented) else {
+    let (Some(dpop), Presented::Dpop(_, _, jti)) = (&auth.shared.dpop, presented) else {
         return step;
     };
     match step {
+        Step::Done(Ok(claims)) => Step::Done(dpop.first_use(jti).map(|()| claims)),
         Step::Done(Err(err)) => Step::Done(Err(dpop.answer(err))),
         Step::Pending(fut) => {
-            let challenges = dpop.challenges();
+            let (later, jti) = (dpop.later(), jti.clone());
             Step::Pending(Box::pin(async move {
-                fut.await.map_err(|err| challenges.answer(err))
+                let claims = fut.await.map_err(|err| later.answer(err))?;
+                later.first_use(&jti)?;
+                Ok(claims)
             }))
         }
-        done => done,
     }
 }
 

@@ -107,24 +107,6 @@ async fn a_good_proof_passes_and_every_broken_one_is_refused() {
     let normalised = with(json!({"htu": "HTTPS://API.Example.com:443/?q=1"}));
     assert_ok(&app, &hits, dpop_request(&token, &[&normalised])).await;
 
-    let header = |changes: Value| {
-        let mut h = client.header();
-        merge(&mut h, changes);
-        client.proof_with(&h, &claims()).unwrap()
-    };
-    let mut private_jwk = client.header()["jwk"].clone();
-    private_jwk["d"] = json!("870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE");
-    for (case, proof) in [
-        ("typ JWT", header(json!({"typ": "JWT"}))),
-        ("a private key in jwk", header(json!({"jwk": private_jwk}))),
-        ("a symmetric alg", header(json!({"alg": "HS256"}))),
-        ("alg none", header(json!({"alg": "none"}))),
-        ("an alg not allowed", header(json!({"alg": "ES384"}))),
-        ("no jwk", header(json!({"jwk": null}))),
-        ("crit", header(json!({"crit": ["exp"]}))),
-    ] {
-        assert_bad_proof(case, &app, &hits, dpop_request(&token, &[&proof])).await;
-    }
     // Signed by another key than its jwk.
     let forged = other_client()
         .proof_with(&client.header(), &claims())
@@ -150,6 +132,47 @@ async fn a_good_proof_passes_and_every_broken_one_is_refused() {
     .await;
     assert_bad_proof("no DPoP header", &app, &hits, dpop_request(&token, &[])).await;
     assert_bad_proof("not a JWT", &app, &hits, dpop_request(&token, &["a.b"])).await;
+}
+
+#[tokio::test]
+async fn proof_headers_and_keys_are_checked() {
+    let (app, hits) = app(DpopMode::Allowed);
+    let client = client();
+    let token = hs256(&bound_claims(&client.jkt()));
+    let claims = || client.claims("GET", URL, &token);
+    let header = |changes: Value| {
+        let mut h = client.header();
+        merge(&mut h, changes);
+        client.proof_with(&h, &claims()).unwrap()
+    };
+    let mut private_jwk = client.header()["jwk"].clone();
+    private_jwk["d"] = json!("870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE");
+    for (case, proof) in [
+        ("typ JWT", header(json!({"typ": "JWT"}))),
+        ("a private key in jwk", header(json!({"jwk": private_jwk}))),
+        ("a symmetric alg", header(json!({"alg": "HS256"}))),
+        ("alg none", header(json!({"alg": "none"}))),
+        ("an alg not allowed", header(json!({"alg": "ES384"}))),
+        ("no jwk", header(json!({"jwk": null}))),
+        ("crit", header(json!({"crit": ["exp"]}))),
+    ] {
+        assert_bad_proof(case, &app, &hits, dpop_request(&token, &[&proof])).await;
+    }
+    let mut with_cert = client.header()["jwk"].clone();
+    with_cert["x5c"] = json!(["MIIB"]);
+    let proof = client
+        .proof_with(
+            &json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": with_cert}),
+            &claims(),
+        )
+        .unwrap();
+    assert_bad_proof(
+        "a certificate in jwk",
+        &app,
+        &hits,
+        dpop_request(&token, &[&proof]),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -218,6 +241,16 @@ async fn modes_required_and_off() {
     let proof = client.proof("GET", URL, &bound).unwrap();
     assert_ok(&required, &hits, dpop_request(&bound, &[&proof])).await;
     // Off: the DPoP scheme is not looked at (no bearer token found).
+    // No credentials at all: the challenge names DPoP only.
+    let want_missing = r#"DPoP algs="ES256 EdDSA""#;
+    assert_rejected(
+        &required,
+        &hits,
+        anonymous(),
+        StatusCode::UNAUTHORIZED,
+        Some(want_missing),
+    )
+    .await;
     let (off, off_hits) = app(DpopMode::Off);
     let proof = client.proof("GET", URL, &bound).unwrap();
     let req = dpop_request(&bound, &[&proof]);
@@ -352,4 +385,94 @@ async fn server_nonces_are_handed_out_and_then_required() {
             .build()
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn a_spoofed_host_or_a_dotted_path_moves_no_proof() {
+    // No public origin: the request's Host counts, parsed strictly.
+    let (app, hits) = router(builder().build().unwrap());
+    let client = client();
+    let token = hs256(&bound_claims(&client.jkt()));
+    let proof = client
+        .proof("GET", "http://api.example/orders/1", &token)
+        .unwrap();
+    let req = Request::get("/")
+        .header(HOST, "api.example/orders/1?")
+        .header(AUTHORIZATION, format!("DPoP {token}"))
+        .header("dpop", &proof)
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&app, req).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "a Host smuggling a path"
+    );
+    assert!(
+        challenge(&res)
+            .unwrap()
+            .contains(r#"error="invalid_dpop_proof""#)
+    );
+    assert_eq!(hits.count(), 0);
+    let proof = client.proof("GET", "http://api.example/b", &token).unwrap();
+    let req = Request::get("/a/../b")
+        .header(HOST, "api.example")
+        .header(AUTHORIZATION, format!("DPoP {token}"))
+        .header("dpop", &proof)
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&app, req).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "a dot segment never matches"
+    );
+}
+
+#[tokio::test]
+async fn a_token_verified_with_its_proof_is_still_refused_as_bearer_from_the_cache() {
+    let (app, hits) = app(DpopMode::Allowed);
+    let client = client();
+    let token = hs256(&bound_claims(&client.jkt()));
+    let proof = client.proof("GET", URL, &token).unwrap();
+    assert_ok(&app, &hits, dpop_request(&token, &[&proof])).await;
+    assert_invalid_token(&app, &hits, bearer(&token), "token bound to a DPoP key").await;
+}
+
+#[tokio::test]
+async fn the_binding_holds_after_a_key_fetch() {
+    let server = jwt_layer::testing::JwksServer::start().await.unwrap();
+    server.set_jwks(jwks_json(&[rsa_jwk("rs-1")]));
+    let layer = builder_with_remote(&server);
+    let (app, hits) = router(layer);
+    let client = client();
+    let token = sign(
+        Algorithm::RS256,
+        Some("rs-1"),
+        &bound_claims(&client.jkt()),
+        &rsa_signer(),
+    );
+    assert_invalid_token(&app, &hits, bearer(&token), "token bound to a DPoP key").await;
+    let proof = other_client().proof("GET", URL, &token).unwrap();
+    let mismatch = dpop_challenge("invalid_token", "token not bound to the proof's key");
+    let req = dpop_request(&token, &[&proof]);
+    assert_rejected(&app, &hits, req, StatusCode::UNAUTHORIZED, Some(&mismatch)).await;
+    let proof = client.proof("GET", URL, &token).unwrap();
+    assert_ok(&app, &hits, dpop_request(&token, &[&proof])).await;
+}
+
+/// A layer on `server`'s keys with the tests' DPoP settings; built fresh so
+/// that its first lookup goes to the key server.
+fn builder_with_remote(server: &jwt_layer::testing::JwksServer) -> jwt_layer::JwtAuth<TestClaims> {
+    jwt_layer::JwtAuth::<TestClaims>::builder()
+        .key_source(remote(server))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .dpop(
+            Dpop::new()
+                .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+                .public_origin(ORIGIN),
+        )
+        .build()
+        .unwrap()
 }

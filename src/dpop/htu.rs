@@ -1,17 +1,25 @@
 //! The `htu` a proof must name: the request's URI without query and
 //! fragment, against the externally visible origin (configured, or the
-//! request's own scheme and `Host`), compared after RFC 9449 §4.3's
-//! normalisation (RFC 3986 §6.2.2 and §6.2.3: scheme and host case, default
-//! ports, an empty path as `/`).
+//! request's own `Host`), compared after RFC 9449 §4.3's normalisation of
+//! the proof's `htu` (RFC 3986 §6.2.2 and §6.2.3: scheme and host case,
+//! default ports, an empty path as `/`). The request's path is taken as
+//! sent, never normalised (so `/a/../b` never matches a proof for `/b`),
+//! and a `Host` that is not a plain `host[:port]` matches nothing.
 
+use http::uri::Authority;
 use http::{HeaderMap, Uri};
 use url::Url;
 
 /// The normalised `scheme://host[:port]/path` of `url` (query and fragment
-/// dropped), or `None` for a URL that is not absolute http(s).
+/// dropped), or `None` for a URL that is not absolute http(s) or carries
+/// userinfo.
 pub(crate) fn normalise(url: &str) -> Option<String> {
     let url = Url::parse(url).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+    if !matches!(url.scheme(), "http" | "https")
+        || url.cannot_be_a_base()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return None;
     }
     // `Url` lowercases scheme and host, drops default ports and turns an
@@ -21,26 +29,42 @@ pub(crate) fn normalise(url: &str) -> Option<String> {
     Some(format!("{}://{host}{port}{}", url.scheme(), url.path()))
 }
 
-/// The URL the client should have signed for this request: `origin` (the
-/// configured public origin) or the request's own scheme and `Host`, plus
-/// the request's path.
-pub(crate) fn expected(origin: Option<&str>, uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    let path = uri.path();
-    let base = match origin {
-        Some(origin) => origin.trim_end_matches('/').to_owned(),
-        None => {
-            let host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
-                headers
-                    .get(http::header::HOST)?
-                    .to_str()
-                    .ok()
-                    .map(str::to_owned)
-            })?;
-            let scheme = uri.scheme_str().unwrap_or("http");
-            format!("{scheme}://{host}")
-        }
+/// Whether the proof's `htu` names this request: `origin` (the configured
+/// public origin, normalised) or the request's own `Host` (either scheme:
+/// the layer cannot know whether TLS ended in front of it), plus the
+/// request's path as sent.
+pub(crate) fn matches(htu: &str, origin: Option<&str>, uri: &Uri, headers: &HeaderMap) -> bool {
+    let Some(htu) = normalise(htu) else {
+        return false;
     };
-    normalise(&format!("{base}{path}"))
+    let path = uri.path();
+    match origin {
+        Some(origin) => htu.strip_prefix(origin.trim_end_matches('/')) == Some(path),
+        None => {
+            let Some(authority) = request_authority(uri, headers) else {
+                return false;
+            };
+            ["http", "https"].iter().any(|scheme| {
+                normalise(&format!("{scheme}://{authority}/"))
+                    .and_then(|o| htu.strip_prefix(o.trim_end_matches('/')).map(|p| p == path))
+                    .unwrap_or(false)
+            })
+        }
+    }
+}
+
+/// The request's `host[:port]`: the URI's authority (HTTP/2) or the one
+/// `Host` header, parsed strictly (no path, query, fragment or userinfo).
+fn request_authority(uri: &Uri, headers: &HeaderMap) -> Option<Authority> {
+    if let Some(authority) = uri.authority() {
+        return Some(authority.clone()).filter(|a| !a.as_str().contains('@'));
+    }
+    let mut hosts = headers.get_all(http::header::HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        return None;
+    };
+    let authority: Authority = host.to_str().ok()?.parse().ok()?;
+    (!authority.as_str().contains('@')).then_some(authority)
 }
 
 #[cfg(test)]
@@ -71,24 +95,86 @@ mod tests {
             want,
             "the path is case-sensitive"
         );
-        for bad in ["", "/token", "ftp://a.example/", "mailto:a@b", "not a url"] {
+        for bad in [
+            "",
+            "/token",
+            "ftp://a.example/",
+            "mailto:a@b",
+            "not a url",
+            "https://u:p@a.example/",
+        ] {
             assert_eq!(normalise(bad), None, "{bad}");
         }
     }
 
-    #[test]
-    fn the_expected_url_uses_the_public_origin_or_the_host() {
-        let uri: Uri = "/orders/1?page=2".parse().unwrap();
+    fn host(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::HOST, "internal:8080".parse().unwrap());
-        assert_eq!(
-            expected(Some("https://api.example.com/"), &uri, &headers).as_deref(),
-            Some("https://api.example.com/orders/1")
-        );
-        assert_eq!(
-            expected(None, &uri, &headers).as_deref(),
-            Some("http://internal:8080/orders/1")
-        );
-        assert_eq!(expected(None, &uri, &HeaderMap::new()), None);
+        headers.insert(http::header::HOST, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_public_origin_or_a_strict_host_and_the_raw_path() {
+        let uri: Uri = "/orders/1?page=2".parse().unwrap();
+        let origin = normalise("https://api.example.com").unwrap();
+        let internal = host("internal:8080");
+        assert!(matches(
+            "https://API.example.com/orders/1",
+            Some(&origin),
+            &uri,
+            &internal
+        ));
+        assert!(!matches(
+            "https://api.example.com/orders/2",
+            Some(&origin),
+            &uri,
+            &internal
+        ));
+        assert!(!matches(
+            "http://internal:8080/orders/1",
+            Some(&origin),
+            &uri,
+            &internal
+        ));
+        // Without an origin: the Host, either scheme.
+        assert!(matches(
+            "http://internal:8080/orders/1",
+            None,
+            &uri,
+            &internal
+        ));
+        assert!(matches(
+            "https://internal:8080/orders/1",
+            None,
+            &uri,
+            &internal
+        ));
+        assert!(!matches(
+            "https://other:8080/orders/1",
+            None,
+            &uri,
+            &internal
+        ));
+        assert!(!matches(
+            "http://internal:8080/orders/1",
+            None,
+            &uri,
+            &HeaderMap::new()
+        ));
+        // A Host smuggling a path or userinfo matches nothing.
+        let admin: Uri = "/admin".parse().unwrap();
+        for spoof in [
+            "api.example/orders/1?",
+            "api.example/orders/1#",
+            "u@api.example",
+        ] {
+            assert!(
+                !matches("http://api.example/orders/1", None, &admin, &host(spoof)),
+                "{spoof}"
+            );
+        }
+        // The request path is never normalised.
+        let dotted: Uri = "/a/../b".parse().unwrap();
+        assert!(!matches("http://internal:8080/b", None, &dotted, &internal));
     }
 }

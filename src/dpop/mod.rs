@@ -8,11 +8,14 @@
 //!   asymmetric `alg` of [`Dpop::algorithms`]; a `jwk` holding a public key
 //!   only, under the same hygiene rules as any key; the signature;
 //! - `htm` = the request's method; `htu` = the request URL without query
-//!   and fragment, after RFC 9449 §4.3's normalisation, against
-//!   [`Dpop::public_origin`] (behind a proxy) or the request's own scheme
-//!   and `Host`;
+//!   and fragment (the proof's `htu` normalised as RFC 9449 §4.3 says, the
+//!   request's path as sent), against [`Dpop::public_origin`] or else the
+//!   request's own `Host` (parsed strictly, either scheme: set the public
+//!   origin behind a proxy, and mount the layer outside axum's `nest`, which
+//!   strips the prefix from the path the layer sees);
 //! - `iat` within [`Dpop::iat_window`] of now (default 60 s either way);
-//!   `jti` not seen within the window (a bounded replay cache);
+//!   `jti` not seen within the window (a bounded replay cache, recorded once
+//!   the token has passed too);
 //! - `ath` = base64url(SHA-256(token)); the token's `cnf.jkt` = the RFC 7638
 //!   thumbprint of the proof's key.
 //!
@@ -153,8 +156,10 @@ impl Dpop {
         self
     }
 
-    /// The most `jti`s remembered (default 100 000); past it the oldest are
-    /// forgotten early.
+    /// The most `jti`s remembered (default 100 000); past it the least
+    /// recently seen are forgotten early, so keep it above your DPoP request
+    /// rate × twice the `iat` window. Only requests whose token passed add
+    /// to it.
     #[must_use]
     pub fn max_replay_entries(mut self, entries: u64) -> Self {
         self.max_replay_entries = entries;
@@ -185,7 +190,9 @@ impl Dpop {
         }
         let window = self.iat_window;
         if window.is_zero() || window > Duration::from_secs(600) {
-            return Err(invalid("the DPoP iat window must be between 0 and 10 min"));
+            return Err(invalid(
+                "the DPoP iat window must be over 0 and at most 10 min",
+            ));
         }
         if self.max_replay_entries == 0 {
             return Err(invalid("the DPoP replay cache needs room"));
@@ -212,7 +219,7 @@ impl Dpop {
                 algorithms: self.algorithms,
                 window: window.as_secs_f64(),
                 origin,
-                replays: Replays::new(window * 2, self.max_replay_entries),
+                replays: std::sync::Arc::new(Replays::new(window * 2, self.max_replay_entries)),
                 clock,
                 nonces,
                 keys: moka::sync::Cache::new(PROOF_KEYS),
@@ -277,11 +284,11 @@ impl DpopCheck {
             && let Some(token) = dpop_token(headers)
         {
             let proof = single_proof(headers).map_err(|e| self.answer(e))?;
-            let jkt = self
+            let (jkt, jti) = self
                 .rules
                 .check(proof, method, uri, headers, token)
                 .map_err(|e| self.answer(e))?;
-            return Ok(Some(Presented::Dpop(token, jkt)));
+            return Ok(Some(Presented::Dpop(token, jkt, jti)));
         }
         match source.extract(headers, uri)? {
             Some(_) if self.mode == DpopMode::Required => {
@@ -296,9 +303,47 @@ impl DpopCheck {
         self.challenges.answer(err)
     }
 
-    /// The challenges, for answers given later (after a key fetch).
-    pub(crate) fn challenges(&self) -> Challenges {
-        self.challenges.clone()
+    /// Whether only DPoP requests are accepted.
+    pub(crate) fn required(&self) -> bool {
+        self.mode == DpopMode::Required
+    }
+
+    /// What an answer given later (after a key fetch) needs: the
+    /// challenges and the replay cache.
+    pub(crate) fn later(&self) -> Later {
+        Later {
+            challenges: self.challenges.clone(),
+            replays: self.rules.replays(),
+        }
+    }
+
+    /// The end of a DPoP request whose token passed: its proof's `jti`
+    /// recorded, refused if seen before.
+    pub(crate) fn first_use(&self, jti: &str) -> Result<(), AuthError> {
+        self.later().first_use(jti)
+    }
+}
+
+/// The parts of a [`DpopCheck`] a pending verification takes along.
+#[derive(Clone, Debug)]
+pub(crate) struct Later {
+    challenges: Challenges,
+    replays: std::sync::Arc<Replays>,
+}
+
+impl Later {
+    /// `err` with the DPoP challenge.
+    pub(crate) fn answer(&self, err: AuthError) -> AuthError {
+        self.challenges.answer(err)
+    }
+
+    /// Records `jti` (see [`DpopCheck::first_use`]).
+    pub(crate) fn first_use(&self, jti: &str) -> Result<(), AuthError> {
+        if self.replays.first_use(jti) {
+            Ok(())
+        } else {
+            Err(self.answer(AuthErrorKind::InvalidDpopProof.into()))
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! One DPoP proof (RFC 9449 §4.3) checked against one request: its header
 //! (`typ`, an allowed asymmetric `alg`, a public `jwk`), its signature
-//! under that key, then `htm`, `htu`, `iat`, `ath` and, last, `jti` (so a
-//! bad proof never spends an id).
+//! under that key, then `htm`, `htu`, `iat`, `ath` and the nonce. Its `jti`
+//! is recorded by the caller once the token has passed too (so neither a
+//! bad proof nor a bad token spends an id).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -28,8 +29,13 @@ use crate::validation::Clock;
 pub(crate) const MAX_PROOF: usize = 8 * 1024;
 /// The longest `jti` accepted.
 const MAX_JTI: usize = 256;
-/// JWK members only a private key has: a proof carrying one is refused.
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+/// JWK members a proof's key may not carry: private ones (a proof carrying
+/// one is refused) and certificates (a proof key is a bare public key).
+const REFUSED_MEMBERS: [&str; 11] = [
+    "d", "p", "q", "dp", "dq", "qi", "oth", "k", "x5c", "x5u", "x5t",
+];
+/// The longest `jwk` text read (an RSA-4096 key's is under 1 KiB).
+const MAX_JWK: usize = 2 * 1024;
 
 /// What a proof must satisfy, fixed when the layer is built.
 #[derive(Debug)]
@@ -39,7 +45,7 @@ pub(crate) struct ProofRules {
     pub(crate) window: f64,
     /// The externally visible origin `htu` is checked against.
     pub(crate) origin: Option<String>,
-    pub(crate) replays: Replays,
+    pub(crate) replays: Arc<Replays>,
     pub(crate) clock: Clock,
     /// Server nonces, when required.
     pub(crate) nonces: Option<Nonces>,
@@ -93,6 +99,25 @@ fn decode(segment: &str) -> Result<Vec<u8>, AuthError> {
         .map_err(|_| invalid())
 }
 
+/// The key of a proof's `jwk`: public members only, no certificates, at
+/// most [`MAX_JWK`] bytes, under the hygiene rules of any key.
+fn parse_proof_key(jwk: &str) -> Result<Arc<ProofKey>, AuthError> {
+    if jwk.len() > MAX_JWK {
+        return Err(invalid());
+    }
+    let members: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(jwk).map_err(|_| invalid())?;
+    if REFUSED_MEMBERS.iter().any(|m| members.contains_key(*m)) {
+        return Err(invalid());
+    }
+    let policy = JwkPolicy {
+        allow_symmetric: false,
+    };
+    let key = parse_jwk(jwk, policy).map_err(|_| invalid())?;
+    let jkt = crate::jose::thumbprint::jwk_thumbprint(jwk).map_err(|_| invalid())?;
+    Ok(Arc::new(ProofKey { key, jkt }))
+}
+
 /// `base64url(SHA-256(token))`, the `ath` a proof for `token` carries.
 pub(crate) fn token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
@@ -100,7 +125,8 @@ pub(crate) fn token_hash(token: &str) -> String {
 
 impl ProofRules {
     /// Checks `proof` for a `method` request to `uri` carrying `token`;
-    /// the RFC 7638 thumbprint of the proof's key.
+    /// the RFC 7638 thumbprint of the proof's key, and the proof's `jti`
+    /// for the caller to record once the token has passed.
     pub(crate) fn check(
         &self,
         proof: &str,
@@ -108,7 +134,7 @@ impl ProofRules {
         uri: &Uri,
         headers: &HeaderMap,
         token: &str,
-    ) -> Result<String, AuthError> {
+    ) -> Result<(String, String), AuthError> {
         if proof.len() > MAX_PROOF {
             return Err(invalid());
         }
@@ -129,10 +155,7 @@ impl ProofRules {
             serde_json::from_slice(&claims_json).map_err(|_| invalid())?;
         self.check_claims(&claims, method, uri, headers, token)?;
         self.check_nonce(claims.nonce.as_deref())?;
-        if !self.replays.first_use(&claims.jti) {
-            return Err(invalid());
-        }
-        Ok(key.jkt.clone())
+        Ok((key.jkt.clone(), claims.jti.into_owned()))
     }
 
     /// The header's rules and the signature under its `jwk`.
@@ -148,37 +171,29 @@ impl ProofRules {
         if !head.typ.eq_ignore_ascii_case("dpop+jwt") || head.crit.is_some() {
             return Err(invalid());
         }
-        let key = self.proof_key(head.jwk.get())?;
-        if key.key.allows(alg)
+        let jwk = head.jwk.get();
+        let (key, cached) = match self.keys.get(jwk) {
+            Some(key) => (key, true),
+            None => (parse_proof_key(jwk)?, false),
+        };
+        let alg_ok = key.key.allows(alg);
+        if !(alg_ok
             && key
                 .key
-                .verify_signature(alg, signing_input.as_bytes(), signature)
+                .verify_signature(alg, signing_input.as_bytes(), signature))
         {
-            Ok(key)
-        } else {
-            Err(invalid())
-        }
-    }
-
-    /// The key of a `jwk` (public members only, under the hygiene rules of
-    /// any key), from the cache or parsed now.
-    fn proof_key(&self, jwk: &str) -> Result<Arc<ProofKey>, AuthError> {
-        if let Some(key) = self.keys.get(jwk) {
-            return Ok(key);
-        }
-        let members: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(jwk).map_err(|_| invalid())?;
-        if PRIVATE_MEMBERS.iter().any(|m| members.contains_key(*m)) {
             return Err(invalid());
         }
-        let policy = JwkPolicy {
-            allow_symmetric: false,
-        };
-        let key = parse_jwk(jwk, policy).map_err(|_| invalid())?;
-        let jkt = crate::jose::thumbprint::jwk_thumbprint(jwk).map_err(|_| invalid())?;
-        let key = Arc::new(ProofKey { key, jkt });
-        self.keys.insert(Box::from(jwk), Arc::clone(&key));
+        // Remembered only once it has signed something.
+        if !cached {
+            self.keys.insert(Box::from(jwk), Arc::clone(&key));
+        }
         Ok(key)
+    }
+
+    /// The replay cache, for the caller to record the `jti`.
+    pub(crate) fn replays(&self) -> Arc<Replays> {
+        Arc::clone(&self.replays)
     }
 
     /// The server nonce, when nonces are required: without the current one,
@@ -203,10 +218,9 @@ impl ProofRules {
         headers: &HeaderMap,
         token: &str,
     ) -> Result<(), AuthError> {
-        let expected = htu::expected(self.origin.as_deref(), uri, headers).ok_or_else(invalid)?;
         let now = self.clock.now() as f64;
         let ok = claims.htm == method.as_str()
-            && htu::normalise(&claims.htu).is_some_and(|htu| htu == expected)
+            && htu::matches(&claims.htu, self.origin.as_deref(), uri, headers)
             && claims.iat.is_finite()
             && (claims.iat - now).abs() <= self.window
             && claims.ath.as_deref() == Some(token_hash(token).as_str())

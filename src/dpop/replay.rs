@@ -1,9 +1,13 @@
 //! The `jti` replay cache: each proof's `jti` is accepted once within the
-//! `iat` window (RFC 9449 §11.1). Bounded in entries; an entry lives as
-//! long as a proof with that `jti` could still be accepted.
+//! `iat` window (RFC 9449 §11.1). An id is recorded only once the request's
+//! token has verified and is bound to the proof's key, so only holders of
+//! a bound token can fill the cache. Bounded in entries: past the bound the
+//! least recently seen ids are forgotten (LRU), so keep the bound well
+//! above your DPoP request rate × twice the window.
 
 use std::time::Duration;
 
+use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
 
 /// Proof ids seen recently.
@@ -21,26 +25,43 @@ impl Replays {
             seen: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
+                .eviction_policy(EvictionPolicy::lru())
                 .build(),
         }
     }
 
     /// Records `jti`; `false` if it was seen within the window (a replay).
+    /// Concurrent calls with one id: exactly one sees it fresh.
     pub(crate) fn first_use(&self, jti: &str) -> bool {
-        let entry = self.seen.entry(Box::from(jti)).or_insert(());
-        entry.is_fresh()
+        self.seen
+            .entry(Box::from(jti))
+            .or_insert_with(|| ())
+            .is_fresh()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
-    fn an_id_is_accepted_once() {
+    fn an_id_is_accepted_once_even_by_racing_threads() {
         let replays = Replays::new(Duration::from_secs(120), 1000);
         assert!(replays.first_use("a"));
         assert!(!replays.first_use("a"));
         assert!(replays.first_use("b"));
+        let replays = Arc::new(Replays::new(Duration::from_secs(120), 1000));
+        let fresh: usize = (0..8)
+            .map(|_| {
+                let r = Arc::clone(&replays);
+                std::thread::spawn(move || {
+                    (0..200).filter(|i| r.first_use(&format!("id{i}"))).count()
+                })
+            })
+            .map(|t| t.join().unwrap())
+            .sum();
+        assert_eq!(fresh, 200, "each id fresh exactly once across threads");
     }
 }

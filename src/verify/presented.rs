@@ -8,10 +8,11 @@ use std::borrow::Cow;
 pub(crate) enum Presented<'r> {
     /// From the layer's token source.
     Bearer(Cow<'r, str>),
-    /// With the DPoP scheme and a valid proof, whose key has this
-    /// thumbprint.
+    /// With the DPoP scheme and a valid proof: the token, the thumbprint of
+    /// the proof's key and the proof's `jti` (recorded once the token has
+    /// passed).
     #[cfg(feature = "dpop")]
-    Dpop(&'r str, String),
+    Dpop(&'r str, String, String),
 }
 
 impl Presented<'_> {
@@ -19,7 +20,7 @@ impl Presented<'_> {
         match self {
             Self::Bearer(token) => token,
             #[cfg(feature = "dpop")]
-            Self::Dpop(token, _) => token,
+            Self::Dpop(token, ..) => token,
         }
     }
 
@@ -28,7 +29,7 @@ impl Presented<'_> {
         match self {
             Self::Bearer(_) => None,
             #[cfg(feature = "dpop")]
-            Self::Dpop(_, jkt) => Some(jkt),
+            Self::Dpop(_, jkt, _) => Some(jkt),
         }
     }
 }
