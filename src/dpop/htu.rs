@@ -34,10 +34,16 @@ pub(crate) fn normalise(url: &str) -> Option<String> {
 /// the layer cannot know whether TLS ended in front of it), plus the
 /// request's path as sent.
 pub(crate) fn matches(htu: &str, origin: Option<&str>, uri: &Uri, headers: &HeaderMap) -> bool {
+    let path = uri.path();
+    // The common case, already in normal form: no parse needed.
+    if let Some(origin) = origin
+        && htu.strip_prefix(origin.trim_end_matches('/')) == Some(path)
+    {
+        return true;
+    }
     let Some(htu) = normalise(htu) else {
         return false;
     };
-    let path = uri.path();
     match origin {
         Some(origin) => htu.strip_prefix(origin.trim_end_matches('/')) == Some(path),
         None => {

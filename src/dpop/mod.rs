@@ -70,7 +70,7 @@ use proof::{MAX_PROOF, ProofRules};
 use replay::Replays;
 
 /// The most proof keys remembered (parsed and checked once each).
-const PROOF_KEYS: u64 = 10_000;
+const PROOF_KEYS: usize = 10_000;
 
 /// The `DPoP` request header.
 pub const DPOP_HEADER: HeaderName = HeaderName::from_static("dpop");
@@ -222,7 +222,7 @@ impl Dpop {
                 replays: std::sync::Arc::new(Replays::new(window * 2, self.max_replay_entries)),
                 clock,
                 nonces,
-                keys: moka::sync::Cache::new(PROOF_KEYS),
+                keys: proof::KeyCache::new(PROOF_KEYS),
             },
             challenges,
         })
@@ -320,7 +320,11 @@ impl DpopCheck {
     /// The end of a DPoP request whose token passed: its proof's `jti`
     /// recorded, refused if seen before.
     pub(crate) fn first_use(&self, jti: &str) -> Result<(), AuthError> {
-        self.later().first_use(jti)
+        if self.rules.replays.first_use(jti) {
+            Ok(())
+        } else {
+            Err(self.answer(AuthErrorKind::InvalidDpopProof.into()))
+        }
     }
 }
 

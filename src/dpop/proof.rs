@@ -5,12 +5,12 @@
 //! bad proof nor a bad token spends an id).
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, Method, Uri};
-use moka::sync::Cache;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -52,7 +52,38 @@ pub(crate) struct ProofRules {
     /// Proof keys seen recently, by their `jwk` text: a client signs many
     /// proofs with one key, so its parse, checks and thumbprint are done
     /// once.
-    pub(crate) keys: Cache<Box<str>, Arc<ProofKey>>,
+    pub(crate) keys: KeyCache,
+}
+
+/// Proof keys by their `jwk` text, at most a fixed number: when full, it
+/// starts over (clients re-send their key with every proof, so a forgotten
+/// key costs one parse). A read is one lock and one hash lookup.
+#[derive(Debug)]
+pub(crate) struct KeyCache {
+    keys: RwLock<HashMap<Box<str>, Arc<ProofKey>>>,
+    capacity: usize,
+}
+
+impl KeyCache {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            keys: RwLock::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    fn get(&self, jwk: &str) -> Option<Arc<ProofKey>> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        keys.get(jwk).cloned()
+    }
+
+    fn insert(&self, jwk: &str, key: Arc<ProofKey>) {
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        if keys.len() >= self.capacity {
+            keys.clear();
+        }
+        keys.insert(Box::from(jwk), key);
+    }
 }
 
 /// A proof key that passed the checks, and its thumbprint.
@@ -118,7 +149,18 @@ fn parse_proof_key(jwk: &str) -> Result<Arc<ProofKey>, AuthError> {
     Ok(Arc::new(ProofKey { key, jkt }))
 }
 
+/// Whether `ath` is `base64url(SHA-256(token))` (compared as bytes: no
+/// text is built).
+fn hashes_to(ath: &str, token: &str) -> bool {
+    let mut decoded = [0u8; 32];
+    matches!(
+        URL_SAFE_NO_PAD.decode_slice(ath.as_bytes(), &mut decoded),
+        Ok(32)
+    ) && decoded[..] == Sha256::digest(token.as_bytes())[..]
+}
+
 /// `base64url(SHA-256(token))`, the `ath` a proof for `token` carries.
+#[cfg(feature = "test-util")]
 pub(crate) fn token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
@@ -186,7 +228,7 @@ impl ProofRules {
         }
         // Remembered only once it has signed something.
         if !cached {
-            self.keys.insert(Box::from(jwk), Arc::clone(&key));
+            self.keys.insert(jwk, Arc::clone(&key));
         }
         Ok(key)
     }
@@ -223,7 +265,10 @@ impl ProofRules {
             && htu::matches(&claims.htu, self.origin.as_deref(), uri, headers)
             && claims.iat.is_finite()
             && (claims.iat - now).abs() <= self.window
-            && claims.ath.as_deref() == Some(token_hash(token).as_str())
+            && claims
+                .ath
+                .as_deref()
+                .is_some_and(|ath| hashes_to(ath, token))
             && !claims.jti.is_empty()
             && claims.jti.len() <= MAX_JTI;
         if ok { Ok(()) } else { Err(invalid()) }
