@@ -156,10 +156,10 @@ impl Dpop {
         self
     }
 
-    /// The most `jti`s remembered (default 100 000); past it the least
-    /// recently seen are forgotten early, so keep it above your DPoP request
-    /// rate × twice the `iat` window. Only requests whose token passed add
-    /// to it.
+    /// The most `jti`s remembered (default 100 000); past it, after the
+    /// expired ones, those closest to expiry are forgotten early, so keep it
+    /// above your DPoP request rate × twice the `iat` window. Only requests
+    /// whose token passed add to it.
     #[must_use]
     pub fn max_replay_entries(mut self, entries: u64) -> Self {
         self.max_replay_entries = entries;
