@@ -148,8 +148,8 @@ impl Dpop {
 
     /// The origin clients reach this API at (`https://api.example.com`):
     /// `htu` is checked against it and the request's path. Without it, the
-    /// request's own scheme and `Host` count, which behind a proxy is not
-    /// what clients signed.
+    /// request's own `Host` counts (parsed strictly, with either scheme),
+    /// which behind a proxy is not what clients signed.
     #[must_use]
     pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
         self.public_origin = Some(origin.into());
