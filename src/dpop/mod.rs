@@ -370,6 +370,12 @@ fn dpop_token(headers: &HeaderMap) -> Option<&str> {
     let (Some(value), None) = (values.next(), values.next()) else {
         return None;
     };
+    // A bearer request is told apart by its first five bytes, without
+    // reading the whole token.
+    let scheme = value.as_bytes().get(..5)?;
+    if !scheme.eq_ignore_ascii_case(b"DPoP ") {
+        return None;
+    }
     let text = value.to_str().ok()?;
     let (scheme, token) = text.split_once(' ')?;
     let token = token.trim_start_matches(' ');
