@@ -53,10 +53,11 @@ const KINDS: [AuthErrorKind; 25] = [
     AuthErrorKind::Forbidden,
 ];
 
-/// Prebuilt `WWW-Authenticate` values for one realm.
+/// Prebuilt `WWW-Authenticate` values for one realm: each is the scheme's
+/// challenge (`Bearer realm="…"`, or the DPoP one) plus the kind's error.
 #[derive(Clone, Debug)]
 pub(crate) struct Challenges {
-    realm: Arc<str>,
+    prefix: Arc<str>,
     values: Arc<[(AuthErrorKind, HeaderValue)]>,
 }
 
@@ -80,12 +81,18 @@ pub(crate) fn check_quotable(what: &str, s: &str) -> Result<(), BuildError> {
 impl Challenges {
     pub(crate) fn new(realm: &str) -> Result<Self, BuildError> {
         check_quotable("realm", realm)?;
+        Self::with_prefix(format!("Bearer realm=\"{realm}\""))
+    }
+
+    /// Challenges starting with `prefix` (checked text: the layer's realm
+    /// and fixed names), e.g. `Bearer realm="api", DPoP algs="ES256"`.
+    pub(crate) fn with_prefix(prefix: String) -> Result<Self, BuildError> {
         let mut values = Vec::with_capacity(KINDS.len());
         for kind in KINDS {
-            values.push((kind, render(realm, kind, None)?));
+            values.push((kind, render(&prefix, kind, None)?));
         }
         Ok(Self {
-            realm: realm.into(),
+            prefix: prefix.into(),
             values: values.into(),
         })
     }
@@ -101,16 +108,16 @@ impl Challenges {
         kind: AuthErrorKind,
         scope: Option<&str>,
     ) -> Result<HeaderValue, BuildError> {
-        render(&self.realm, kind, scope)
+        render(&self.prefix, kind, scope)
     }
 }
 
 fn render(
-    realm: &str,
+    prefix: &str,
     kind: AuthErrorKind,
     scope: Option<&str>,
 ) -> Result<HeaderValue, BuildError> {
-    let mut s = format!("Bearer realm=\"{realm}\"");
+    let mut s = prefix.to_owned();
     if let Some(code) = kind.error_code() {
         s.push_str(", error=\"");
         s.push_str(code);

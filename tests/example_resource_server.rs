@@ -596,11 +596,9 @@ async fn resource_server_provider_auth0() {
     assert_eq!(status(&server, "/me", &good).await, 200);
     assert_eq!(status(&server, "/roles/read:reports", &good).await, 200);
     assert_eq!(status(&server, "/roles/admin", &good).await, 403);
-    let mut no_slash = good.clone();
-    merge(&mut no_slash, json!({"iss": keys.base_url()}));
+    let no_slash = changed(&good, json!({"iss": keys.base_url()}));
     assert_eq!(status(&server, "/me", &no_slash).await, 401);
-    let mut id_token = good.clone();
-    merge(&mut id_token, json!({"aud": "client-id"}));
+    let id_token = changed(&good, json!({"aud": "client-id"}));
     assert_eq!(status(&server, "/me", &id_token).await, 401);
 }
 
@@ -636,9 +634,8 @@ async fn resource_server_provider_keycloak() {
     assert_eq!(status(&server, "/roles/admin", &good).await, 200);
     assert_eq!(status(&server, "/roles/user", &good).await, 200);
     assert_eq!(status(&server, "/roles/owner", &good).await, 403);
-    let mut internal = good.clone();
-    merge(
-        &mut internal,
+    let internal = changed(
+        &good,
         json!({"iss": format!("http://localhost:{port}/realms/acme")}),
     );
     assert_eq!(status(&server, "/me", &internal).await, 200);
@@ -707,11 +704,9 @@ async fn resource_server_provider_cognito() {
     );
     assert_eq!(status(&server, "/me", &access).await, 200);
     assert_eq!(status(&server, "/roles/admins", &access).await, 200);
-    let mut other_client = access.clone();
-    merge(&mut other_client, json!({"client_id": "client-9"}));
+    let other_client = changed(&access, json!({"client_id": "client-9"}));
     assert_eq!(status(&server, "/me", &other_client).await, 401);
-    let mut id_token = access.clone();
-    merge(&mut id_token, json!({"token_use": "id", "aud": "client-1"}));
+    let id_token = changed(&access, json!({"token_use": "id", "aud": "client-1"}));
     assert_eq!(status(&server, "/me", &id_token).await, 401);
 }
 
@@ -744,9 +739,8 @@ async fn resource_server_provider_firebase_session_cookies() {
     };
     assert_eq!(with_cookie(&session).await.unwrap().status(), 200);
     // An ID token's issuer is not a session cookie's.
-    let mut id_token = session.clone();
-    merge(
-        &mut id_token,
+    let id_token = changed(
+        &session,
         json!({"iss": "https://securetoken.google.com/my-project"}),
     );
     assert_eq!(with_cookie(&id_token).await.unwrap().status(), 401);

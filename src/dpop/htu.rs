@@ -29,31 +29,39 @@ pub(crate) fn normalise(url: &str) -> Option<String> {
     Some(format!("{}://{host}{port}{}", url.scheme(), url.path()))
 }
 
-/// Whether the proof's `htu` names this request: `origin` (the configured
-/// public origin, normalised) or the request's own `Host` (either scheme:
+/// `scheme://host[:port]` of an origin (no path but `/`, no query),
+/// normalised, without a trailing slash: the form [`matches`] takes.
+pub(crate) fn origin(url: &str) -> Option<String> {
+    normalise(url)?
+        .strip_suffix('/')
+        .filter(|o| o.matches('/').count() == 2)
+        .map(str::to_owned)
+}
+
+/// Whether the proof's `htu` names this request: `public` (the configured
+/// public origin, in the form [`origin`] gives) or the request's own `Host` (either scheme:
 /// the layer cannot know whether TLS ended in front of it), plus the
 /// request's path as sent.
-pub(crate) fn matches(htu: &str, origin: Option<&str>, uri: &Uri, headers: &HeaderMap) -> bool {
+pub(crate) fn matches(htu: &str, public: Option<&str>, uri: &Uri, headers: &HeaderMap) -> bool {
     let path = uri.path();
     // The common case, already in normal form: no parse needed.
-    if let Some(origin) = origin
-        && htu.strip_prefix(origin.trim_end_matches('/')) == Some(path)
+    if let Some(public) = public
+        && htu.strip_prefix(public) == Some(path)
     {
         return true;
     }
     let Some(htu) = normalise(htu) else {
         return false;
     };
-    match origin {
-        Some(origin) => htu.strip_prefix(origin.trim_end_matches('/')) == Some(path),
+    match public {
+        Some(public) => htu.strip_prefix(public) == Some(path),
         None => {
             let Some(authority) = request_authority(uri, headers) else {
                 return false;
             };
             ["http", "https"].iter().any(|scheme| {
-                normalise(&format!("{scheme}://{authority}/"))
-                    .and_then(|o| htu.strip_prefix(o.trim_end_matches('/')).map(|p| p == path))
-                    .unwrap_or(false)
+                origin(&format!("{scheme}://{authority}"))
+                    .is_some_and(|o| htu.strip_prefix(o.as_str()) == Some(path))
             })
         }
     }
@@ -122,7 +130,9 @@ mod tests {
     #[test]
     fn the_public_origin_or_a_strict_host_and_the_raw_path() {
         let uri: Uri = "/orders/1?page=2".parse().unwrap();
-        let origin = normalise("https://api.example.com").unwrap();
+        let origin = super::origin("https://api.example.com").unwrap();
+        assert_eq!(origin, "https://api.example.com");
+        assert_eq!(super::origin("https://api.example.com/path"), None);
         let internal = host("internal:8080");
         assert!(matches(
             "https://API.example.com/orders/1",

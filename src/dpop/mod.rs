@@ -56,9 +56,10 @@ mod replay;
 use std::time::Duration;
 
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use http::{HeaderMap, HeaderName, Method, Uri};
 use jsonwebtoken::Algorithm;
 
+use crate::challenge::Challenges;
 use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 use crate::keys::AlgSet;
 use crate::token::TokenSource;
@@ -199,8 +200,7 @@ impl Dpop {
         }
         let origin = match self.public_origin {
             Some(origin) => Some(
-                htu::normalise(&origin)
-                    .filter(|o| o.ends_with('/') && o.matches('/').count() == 3)
+                htu::origin(&origin)
                     .ok_or_else(|| invalid("the DPoP public origin is scheme://host[:port]"))?,
             ),
             None => None,
@@ -212,7 +212,7 @@ impl Dpop {
             Some(_) => return Err(invalid("the DPoP nonce step must be 10 s to 1 h")),
             None => None,
         };
-        let challenges = Challenges::new(self.algorithms, realm, self.mode)?;
+        let challenges = challenges(self.algorithms, realm, self.mode)?;
         Ok(DpopCheck {
             mode: self.mode,
             rules: ProofRules {
@@ -229,36 +229,27 @@ impl Dpop {
     }
 }
 
-/// The `WWW-Authenticate` values of answers to DPoP requests.
-#[derive(Clone, Debug)]
-pub(crate) struct Challenges {
-    /// `DPoP algs="…"`, preceded by the `Bearer` challenge when bearer
-    /// tokens are accepted too.
-    prefix: String,
+/// The challenges of answers to DPoP requests: `DPoP algs="…"` after the
+/// `Bearer` challenge when bearer tokens are accepted too, rendered once by
+/// the one mapping (src/challenge.rs).
+fn challenges(algorithms: AlgSet, realm: &str, mode: DpopMode) -> Result<Challenges, BuildError> {
+    crate::challenge::check_quotable("realm", realm)?;
+    let algs: Vec<String> = algorithms.iter().map(|a| format!("{a:?}")).collect();
+    let dpop = format!("DPoP algs=\"{}\"", algs.join(" "));
+    Challenges::with_prefix(match mode {
+        DpopMode::Required => dpop,
+        _ => format!("Bearer realm=\"{realm}\", {dpop}"),
+    })
 }
 
-impl Challenges {
-    fn new(algorithms: AlgSet, realm: &str, mode: DpopMode) -> Result<Self, BuildError> {
-        crate::challenge::check_quotable("realm", realm)?;
-        let algs: Vec<String> = algorithms.iter().map(|a| format!("{a:?}")).collect();
-        let dpop = format!("DPoP algs=\"{}\"", algs.join(" "));
-        let prefix = match mode {
-            DpopMode::Required => dpop,
-            _ => format!("Bearer realm=\"{realm}\", {dpop}"),
-        };
-        Ok(Self { prefix })
-    }
-
-    /// The challenge for `kind` answered to a DPoP request.
-    fn render(&self, kind: AuthErrorKind) -> Option<HeaderValue> {
-        let mut value = self.prefix.clone();
-        if let Some(code) = kind.error_code() {
-            value.push_str(&format!(
-                ", error=\"{code}\", error_description=\"{}\"",
-                kind.description()
-            ));
+/// `err` with the DPoP challenge of its kind (401s only: a 403 keeps its
+/// scope challenge, a 503 has none).
+fn answer(challenges: &Challenges, err: AuthError) -> AuthError {
+    match challenges.get(err.kind()) {
+        Some(challenge) if err.status() == http::StatusCode::UNAUTHORIZED => {
+            err.with_challenge(challenge.clone())
         }
-        HeaderValue::from_str(&value).ok()
+        _ => err,
     }
 }
 
@@ -300,7 +291,7 @@ impl DpopCheck {
 
     /// `err` with the challenge of an answer to a DPoP request.
     pub(crate) fn answer(&self, err: AuthError) -> AuthError {
-        self.challenges.answer(err)
+        answer(&self.challenges, err)
     }
 
     /// Whether only DPoP requests are accepted.
@@ -338,7 +329,7 @@ pub(crate) struct Later {
 impl Later {
     /// `err` with the DPoP challenge.
     pub(crate) fn answer(&self, err: AuthError) -> AuthError {
-        self.challenges.answer(err)
+        answer(&self.challenges, err)
     }
 
     /// Records `jti` (see [`DpopCheck::first_use`]).
@@ -347,19 +338,6 @@ impl Later {
             Ok(())
         } else {
             Err(self.answer(AuthErrorKind::InvalidDpopProof.into()))
-        }
-    }
-}
-
-impl Challenges {
-    /// `err` with the challenge of an answer to a DPoP request (401s only:
-    /// a 403 keeps its scope challenge, a 503 has none).
-    pub(crate) fn answer(&self, err: AuthError) -> AuthError {
-        match self.render(err.kind()) {
-            Some(challenge) if err.status() == http::StatusCode::UNAUTHORIZED => {
-                err.with_challenge(challenge)
-            }
-            _ => err,
         }
     }
 }

@@ -100,18 +100,15 @@ impl TokenIssuer {
         claims: &C,
         jkt: &str,
     ) -> Result<String, IssueError> {
-        let invalid =
-            |why: &'static str| IssueError::with_source(IssueErrorKind::InvalidClaims, why);
-        let mut claims = match serde_json::to_value(claims) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(invalid("the claims are not a JSON object")),
-            Err(e) => return Err(IssueError::with_source(IssueErrorKind::InvalidClaims, e)),
-        };
+        let mut claims = claims_object(claims)?;
         if claims.contains_key("cnf") {
-            return Err(invalid("the claims already hold a `cnf`"));
+            return Err(IssueError::with_source(
+                IssueErrorKind::InvalidClaims,
+                "the claims already hold a `cnf`",
+            ));
         }
         claims.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
-        self.issue(&claims)
+        self.sign_object(claims)
     }
 
     /// Signs `claims` as a compact JWT.
@@ -121,13 +118,11 @@ impl TokenIssuer {
     /// The claims do not serialize to a JSON object, a time claim they set
     /// is not a number, randomness for `jti` or the crypto backend failed.
     pub fn issue<C: Serialize + ?Sized>(&self, claims: &C) -> Result<String, IssueError> {
-        let invalid =
-            |why: &'static str| IssueError::with_source(IssueErrorKind::InvalidClaims, why);
-        let mut claims = match serde_json::to_value(claims) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(invalid("the claims are not a JSON object")),
-            Err(e) => return Err(IssueError::with_source(IssueErrorKind::InvalidClaims, e)),
-        };
+        self.sign_object(claims_object(claims)?)
+    }
+
+    /// Completes the registered claims of `claims` and signs them.
+    fn sign_object(&self, mut claims: Map<String, Value>) -> Result<String, IssueError> {
         let now = self.ring.now();
         let exp = self.complete(&mut claims, now)?;
         let key = self.ring.signing_key_at(now);
@@ -319,5 +314,17 @@ impl TokenIssuerBuilder {
                 typ: self.typ,
             }),
         })
+    }
+}
+
+/// `claims` as a JSON object (what a token's payload must be).
+fn claims_object<C: Serialize + ?Sized>(claims: &C) -> Result<Map<String, Value>, IssueError> {
+    match serde_json::to_value(claims) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(IssueError::with_source(
+            IssueErrorKind::InvalidClaims,
+            "the claims are not a JSON object",
+        )),
+        Err(e) => Err(IssueError::with_source(IssueErrorKind::InvalidClaims, e)),
     }
 }

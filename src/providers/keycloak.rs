@@ -100,21 +100,18 @@ impl Keycloak {
             "/resource_access/{}/roles",
             super::pointer_segment(&self.client_id)
         );
+        let audience_claims: &[&str] = if self.aud_only {
+            &["aud"]
+        } else {
+            &["aud", "azp"]
+        };
         let mut builder = JwtAuth::<C>::builder().key_source(keys);
         for issuer in self.issuers() {
             builder = builder.issuer(issuer);
         }
         builder
             .audience(self.client_id)
-            .audience_claims(
-                if self.aud_only {
-                    &["aud"][..]
-                } else {
-                    &["aud", "azp"]
-                }
-                .iter()
-                .copied(),
-            )
+            .audience_claims(audience_claims.iter().copied())
             .claim_equals("typ", "Bearer")
             .role_claims(["/realm_access/roles".to_owned(), client_roles])
     }

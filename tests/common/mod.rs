@@ -129,6 +129,13 @@ pub fn claims_with(changes: Value) -> Value {
     claims
 }
 
+/// A copy of `base` with the fields of `changes` set (`null` removes one).
+pub fn changed(base: &Value, changes: Value) -> Value {
+    let mut claims = base.clone();
+    merge(&mut claims, changes);
+    claims
+}
+
 /// Sets the fields of `changes` on the object `base`; `null` removes one.
 pub fn merge(base: &mut Value, changes: Value) {
     let base = base.as_object_mut().expect("an object");

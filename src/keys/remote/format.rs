@@ -39,13 +39,17 @@ pub(crate) fn parse_key_set(
     policy: JwkPolicy,
     max_keys: usize,
 ) -> Result<ParsedKeySet, String> {
-    let format = match format {
-        KeySetFormat::Auto => detect(body, max_keys)?,
-        forced => forced,
-    };
     match format {
-        KeySetFormat::PemCertificates => parse_certificate_map(body, max_keys),
-        _ => parse_jwks(body, policy, max_keys),
+        KeySetFormat::Auto => {
+            // A JWK Set may carry other members beside `keys`; allow a few.
+            let members = members(body, max_keys.saturating_add(8))?;
+            match detect(&members)? {
+                KeySetFormat::PemCertificates => parse_certificate_map(members, max_keys),
+                _ => parse_jwks(body, policy, max_keys),
+            }
+        }
+        KeySetFormat::PemCertificates => parse_certificate_map(members(body, max_keys)?, max_keys),
+        KeySetFormat::Jwks => parse_jwks(body, policy, max_keys),
     }
 }
 
@@ -99,9 +103,7 @@ impl<'de> Visitor<'de> for MembersVisitor {
 }
 
 /// Which format `body` is in.
-fn detect(body: &str, max_keys: usize) -> Result<KeySetFormat, String> {
-    // A JWK Set may carry other members beside `keys`; allow a few.
-    let members = members(body, max_keys.saturating_add(8))?;
+fn detect(members: &Members<'_>) -> Result<KeySetFormat, String> {
     let is_jwks = members
         .0
         .iter()
@@ -124,8 +126,10 @@ fn detect(body: &str, max_keys: usize) -> Result<KeySetFormat, String> {
 
 /// Parses a certificate map: each member's name is the `kid`, its value a
 /// PEM certificate whose public key verifies that `kid`'s tokens.
-fn parse_certificate_map(body: &str, max_keys: usize) -> Result<ParsedKeySet, String> {
-    let members = members(body, max_keys)?;
+fn parse_certificate_map(members: Members<'_>, max_keys: usize) -> Result<ParsedKeySet, String> {
+    if members.0.len() > max_keys {
+        return Err(format!("the key set has more than {max_keys} members"));
+    }
     let now = SystemTime::now();
     let mut parsed = ParsedKeySet::default();
     for (kid, value) in members.0 {
@@ -165,20 +169,22 @@ mod tests {
 
     #[test]
     fn detection() {
+        let detect = |body| members(body, 10).and_then(|m| detect(&m));
         let jwks = r#"{"keys":[],"other":1}"#;
-        assert_eq!(detect(jwks, 10).unwrap(), KeySetFormat::Jwks);
+        assert_eq!(detect(jwks).unwrap(), KeySetFormat::Jwks);
         let map = r#"{"a":"-----BEGIN CERTIFICATE-----","b":"x"}"#;
-        assert_eq!(detect(map, 10).unwrap(), KeySetFormat::PemCertificates);
+        assert_eq!(detect(map).unwrap(), KeySetFormat::PemCertificates);
         for bad in [
             r#"{}"#,
             r#"{"a":1}"#,
             r#"{"keys":{}}"#,
+            r#"{"keys":"x"}"#,
             "[]",
             "\"x\"",
             "{",
             "",
         ] {
-            assert!(detect(bad, 10).is_err(), "{bad}");
+            assert!(detect(bad).is_err(), "{bad}");
         }
     }
 
