@@ -201,6 +201,7 @@ impl<C> Authorize<C> {
         AuthorizeBuilder {
             parts: RequirementParts::default(),
             realm: DEFAULT_REALM.into(),
+            grpc_answers: true,
             on_rejection: DefaultRejection,
         }
     }
@@ -210,6 +211,7 @@ impl<C> Authorize<C> {
 pub struct AuthorizeBuilder<C, R = DefaultRejection> {
     parts: RequirementParts<C>,
     realm: String,
+    grpc_answers: bool,
     on_rejection: R,
 }
 
@@ -262,11 +264,20 @@ impl<C, R> AuthorizeBuilder<C, R> {
         self
     }
 
+    /// Whether refused gRPC requests get gRPC answers (default `true`);
+    /// see [the mapping](crate::challenge).
+    #[must_use]
+    pub fn grpc_answers(mut self, on: bool) -> Self {
+        self.grpc_answers = on;
+        self
+    }
+
     /// Renders rejections with `on_rejection`; see [`OnRejection`].
     pub fn on_rejection<R2>(self, on_rejection: R2) -> AuthorizeBuilder<C, R2> {
         AuthorizeBuilder {
             parts: self.parts,
             realm: self.realm,
+            grpc_answers: self.grpc_answers,
             on_rejection,
         }
     }
@@ -278,7 +289,10 @@ impl<C, R> AuthorizeBuilder<C, R> {
     /// No requirement, an invalid realm, or a scope with characters a
     /// challenge cannot carry.
     pub fn build(self) -> Result<Authorize<C, R>, BuildError> {
-        let challenges = Challenges::new(&self.realm)?;
+        let mut challenges = Challenges::new(&self.realm)?;
+        if !self.grpc_answers {
+            challenges = challenges.without_grpc();
+        }
         let requirement = self.parts.build(&challenges)?.ok_or_else(|| {
             BuildError::new(
                 BuildErrorKind::InvalidSetting,
@@ -358,7 +372,7 @@ where
             Ok(()) => ResponseFuture::inner(self.inner.call(req)),
             Err(err) => {
                 crate::log::rejected(&err);
-                let res = crate::challenge::response(&err, &self.layer.challenges);
+                let res = crate::challenge::response(&err, &self.layer.challenges, req.headers());
                 ResponseFuture::ready(self.layer.on_rejection.respond(&err, res))
             }
         }

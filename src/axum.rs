@@ -84,7 +84,8 @@ impl IntoResponse for AuthError {
         let Some(challenges) = challenges else {
             return self.status().into_response();
         };
-        let (parts, ()) = challenge::response(&self, challenges).into_parts();
+        let (parts, ()) =
+            challenge::response(&self, challenges, &http::HeaderMap::new()).into_parts();
         Response::from_parts(parts, axum_core::body::Body::empty())
     }
 }

@@ -10,14 +10,24 @@
 //! | key server unreachable, nothing cached | 503 | none; `Retry-After` |
 //! | extractor used without the layer | 500 | none |
 //!
+//! A refused **gRPC** request (`content-type: application/grpc…`) gets the
+//! same headers in the form gRPC clients read (a "Trailers-Only" answer):
+//! HTTP 200, `content-type: application/grpc`, `grpc-status` 16
+//! (`UNAUTHENTICATED`) for 400 and 401, 7 (`PERMISSION_DENIED`) for 403, 14
+//! (`UNAVAILABLE`) for 503, 13 (`INTERNAL`) for 500, and `grpc-message`, the
+//! percent-encoded fixed description. `WWW-Authenticate` and `Retry-After`
+//! stay. On by default; `grpc_answers(false)` on the layer's builder turns
+//! it off.
+//!
 //! Every header value is rendered once, when the layer is built; a request
 //! only clones a prebuilt [`HeaderValue`]. `error_description` is a fixed
 //! text per [`AuthErrorKind`] and never contains request data.
 
 use std::sync::Arc;
 
-use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderValue, Response};
+use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 
@@ -53,12 +63,24 @@ const KINDS: [AuthErrorKind; 25] = [
     AuthErrorKind::Forbidden,
 ];
 
+/// The kinds without a challenge, which gRPC answers still name.
+const UNCHALLENGED: [AuthErrorKind; 3] = [
+    AuthErrorKind::KeysUnavailable,
+    AuthErrorKind::CheckUnavailable,
+    AuthErrorKind::MissingLayer,
+];
+
+/// What `grpc-message` percent-encodes: controls, non-ASCII and `%`.
+const GRPC_MESSAGE: &AsciiSet = &CONTROLS.add(b'%');
+
 /// Prebuilt `WWW-Authenticate` values for one realm: each is the scheme's
-/// challenge (`Bearer realm="…"`, or the DPoP one) plus the kind's error.
+/// challenge (`Bearer realm="…"`, or the DPoP one) plus the kind's error;
+/// and, unless turned off, the `grpc-message` of every kind.
 #[derive(Clone, Debug)]
 pub(crate) struct Challenges {
     prefix: Arc<str>,
     values: Arc<[(AuthErrorKind, HeaderValue)]>,
+    grpc: Option<Arc<[(AuthErrorKind, HeaderValue)]>>,
 }
 
 /// Checks that `s` can stand inside a quoted-string without escaping:
@@ -81,11 +103,14 @@ pub(crate) fn check_quotable(what: &str, s: &str) -> Result<(), BuildError> {
 impl Challenges {
     pub(crate) fn new(realm: &str) -> Result<Self, BuildError> {
         check_quotable("realm", realm)?;
-        Self::with_prefix(format!("Bearer realm=\"{realm}\""))
+        let mut challenges = Self::with_prefix(format!("Bearer realm=\"{realm}\""))?;
+        challenges.grpc = Some(grpc_messages()?);
+        Ok(challenges)
     }
 
     /// Challenges starting with `prefix` (checked text: the layer's realm
-    /// and fixed names), e.g. `Bearer realm="api", DPoP algs="ES256"`.
+    /// and fixed names), e.g. `Bearer realm="api", DPoP algs="ES256"`;
+    /// without gRPC answers (these only replace a challenge).
     pub(crate) fn with_prefix(prefix: String) -> Result<Self, BuildError> {
         let mut values = Vec::with_capacity(KINDS.len());
         for kind in KINDS {
@@ -94,7 +119,25 @@ impl Challenges {
         Ok(Self {
             prefix: prefix.into(),
             values: values.into(),
+            grpc: None,
         })
+    }
+
+    /// These challenges without gRPC answers: gRPC requests get the HTTP
+    /// answer like any other.
+    pub(crate) fn without_grpc(mut self) -> Self {
+        self.grpc = None;
+        self
+    }
+
+    /// The prebuilt `grpc-message` for `kind`, when gRPC answers are on and
+    /// `headers` are a gRPC request's.
+    fn grpc_message(&self, kind: AuthErrorKind, headers: &HeaderMap) -> Option<&HeaderValue> {
+        let table = self.grpc.as_deref()?;
+        if !is_grpc(headers) {
+            return None;
+        }
+        table.iter().find(|(k, _)| *k == kind).map(|(_, v)| v)
     }
 
     /// The challenge for `kind`, if it has one.
@@ -136,21 +179,73 @@ fn render(
     })
 }
 
-/// The response for `err`, with an empty body, before any user hook.
-pub(crate) fn response(err: &AuthError, challenges: &Challenges) -> Response<()> {
+/// The `grpc-message` of every kind, percent-encoded once.
+fn grpc_messages() -> Result<Arc<[(AuthErrorKind, HeaderValue)]>, BuildError> {
+    KINDS
+        .iter()
+        .chain(&UNCHALLENGED)
+        .map(|&kind| {
+            let text = utf8_percent_encode(kind.description(), GRPC_MESSAGE).to_string();
+            HeaderValue::try_from(text)
+                .map(|value| (kind, value))
+                .map_err(|e| {
+                    BuildError::with_source(BuildErrorKind::InvalidHeaderText, "grpc-message", e)
+                })
+        })
+        .collect()
+}
+
+/// Whether `headers` are those of a gRPC request: `content-type` is
+/// `application/grpc`, alone or with a `+format` or parameters. gRPC-Web
+/// (`application/grpc-web…`) is not: its clients read HTTP statuses.
+pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
+    const GRPC: &[u8] = b"application/grpc";
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return false;
+    };
+    let bytes = value.as_bytes();
+    let (head, rest) = bytes.split_at(bytes.len().min(GRPC.len()));
+    head.eq_ignore_ascii_case(GRPC) && matches!(rest.first(), None | Some(b'+' | b';'))
+}
+
+/// The gRPC status code (as header text) for an HTTP status of the table.
+fn grpc_status(status: StatusCode) -> HeaderValue {
+    HeaderValue::from_static(match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED => "16",
+        StatusCode::FORBIDDEN => "7",
+        StatusCode::SERVICE_UNAVAILABLE => "14",
+        _ => "13",
+    })
+}
+
+/// The response for `err` to a request with `headers`, with an empty body,
+/// before any user hook.
+pub(crate) fn response(
+    err: &AuthError,
+    challenges: &Challenges,
+    headers: &HeaderMap,
+) -> Response<()> {
     let mut res = Response::new(());
     *res.status_mut() = err.status();
+    let out = res.headers_mut();
     let header = err.challenge().or_else(|| challenges.get(err.kind()));
     if let Some(value) = header {
-        res.headers_mut().insert(WWW_AUTHENTICATE, value.clone());
+        out.insert(WWW_AUTHENTICATE, value.clone());
     }
     if let Some(nonce) = err.dpop_nonce() {
-        res.headers_mut()
-            .insert(http::HeaderName::from_static("dpop-nonce"), nonce.clone());
+        out.insert(HeaderName::from_static("dpop-nonce"), nonce.clone());
     }
     if let Some(secs) = err.retry_after() {
-        res.headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(secs));
+        out.insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if let Some(message) = challenges.grpc_message(err.kind(), headers) {
+        out.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        out.insert(
+            HeaderName::from_static("grpc-status"),
+            grpc_status(err.status()),
+        );
+        out.insert(HeaderName::from_static("grpc-message"), message.clone());
+        *res.status_mut() = StatusCode::OK;
     }
     res
 }

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,8 @@ struct Inner<C> {
     scopes: Box<str>,
     roles: Box<[Box<str>]>,
     jkt: Option<Box<str>>,
+    /// `exp`, seconds since the epoch.
+    exp: Option<f64>,
 }
 
 impl<C> VerifiedClaims<C> {
@@ -85,6 +88,7 @@ impl<C> VerifiedClaims<C> {
         scopes: Box<str>,
         roles: Box<[Box<str>]>,
         jkt: Option<Box<str>>,
+        exp: Option<f64>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -92,8 +96,39 @@ impl<C> VerifiedClaims<C> {
                 scopes,
                 roles,
                 jkt,
+                exp,
             }),
         }
+    }
+
+    /// When the token expires (its `exp`), if it says.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let exp = self.inner.exp.filter(|e| e.is_finite() && *e >= 0.0)?;
+        UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(exp).ok()?)
+    }
+
+    /// Completes when the token expires, and never for a token without
+    /// `exp`: a long-lived connection (a WebSocket, a server stream) that
+    /// must not outlive its token waits on it beside its work.
+    ///
+    /// The time left is read from the system clock when this is called,
+    /// then waited on tokio's clock (so tests can pause it).
+    ///
+    /// ```no_run
+    /// # async fn socket(claims: jwt_layer::VerifiedClaims<jwt_layer::RegisteredClaims>) {
+    /// # let next_message = std::future::pending::<()>;
+    /// tokio::select! {
+    ///     () = claims.expired() => { /* close the socket: policy violation (1008) */ }
+    ///     () = next_message() => { /* … */ }
+    /// }
+    /// # }
+    /// ```
+    pub async fn expired(&self) {
+        let Some(at) = self.expires_at() else {
+            return std::future::pending().await;
+        };
+        let left = at.duration_since(SystemTime::now()).unwrap_or_default();
+        tokio::time::sleep(left).await;
     }
 
     /// The thumbprint of the DPoP key the token is bound to (its
@@ -152,5 +187,37 @@ impl<C: fmt::Debug> fmt::Debug for VerifiedClaims<C> {
             .field("scopes", &self.inner.scopes)
             .field("roles", &self.inner.roles)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_exp(exp: Option<f64>) -> VerifiedClaims<()> {
+        VerifiedClaims::new((), Box::from(""), Box::default(), None, exp)
+    }
+
+    #[test]
+    fn expiry_is_read_from_exp_and_absurd_values_mean_none() {
+        let at = with_exp(Some(1_700_000_000.5)).expires_at().unwrap();
+        let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        assert!((secs - 1_700_000_000.5).abs() < 1e-6);
+        for exp in [
+            None,
+            Some(-1.0),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(1e300),
+        ] {
+            assert!(with_exp(exp).expires_at().is_none(), "{exp:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_exp_expired_never_completes() {
+        let claims = with_exp(None);
+        let year = Duration::from_secs(365 * 86_400);
+        assert!(tokio::time::timeout(year, claims.expired()).await.is_err());
     }
 }

@@ -9,6 +9,8 @@ use std::task::{Context, Poll};
 use http::Response;
 use pin_project_lite::pin_project;
 
+use crate::token::ResponseHeader;
+
 /// A boxed response future, the default for the pending state of
 /// [`ResponseFuture`] (which [`AuthorizeService`](crate::AuthorizeService)
 /// never enters).
@@ -33,7 +35,13 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F, B, E, P: ?Sized> {
-        Inner { #[pin] fut: F },
+        Inner {
+            #[pin]
+            fut: F,
+            // A header the token source asked for (boxed: rare, and the
+            // future stays small).
+            add: Option<Box<ResponseHeader>>,
+        },
         Ready { res: Option<Response<B>>, _error: PhantomData<fn() -> E> },
         Pending { fut: Pin<Box<P>> },
     }
@@ -42,7 +50,17 @@ pin_project! {
 impl<F, B, E, P: ?Sized> ResponseFuture<F, B, E, P> {
     pub(crate) fn inner(fut: F) -> Self {
         Self {
-            kind: Kind::Inner { fut },
+            kind: Kind::Inner { fut, add: None },
+        }
+    }
+
+    /// The inner service's future, its response to carry `add`.
+    pub(crate) fn inner_adding(fut: F, add: Option<ResponseHeader>) -> Self {
+        Self {
+            kind: Kind::Inner {
+                fut,
+                add: add.map(Box::new),
+            },
         }
     }
 
@@ -71,7 +89,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Inner { fut } => fut.poll(cx),
+            KindProj::Inner { fut, add } => {
+                let answer = std::task::ready!(fut.poll(cx));
+                Poll::Ready(ResponseHeader::added(add, answer))
+            }
             KindProj::Ready { res, .. } => match res.take() {
                 Some(res) => Poll::Ready(Ok(res)),
                 // Polling a finished future breaks the `Future` contract; no

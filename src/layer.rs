@@ -66,6 +66,7 @@ impl<C> JwtAuth<C> {
         JwtAuthBuilder {
             verifier: Verifier::builder(),
             realm: DEFAULT_REALM.to_owned(),
+            grpc_answers: true,
             optional: false,
             source: BearerHeader::new(),
             on_rejection: DefaultRejection,
@@ -99,6 +100,7 @@ impl<S, C, T, R> Layer<S> for JwtAuth<C, T, R> {
 pub struct JwtAuthBuilder<C, T = BearerHeader, R = DefaultRejection> {
     verifier: VerifierBuilder<C>,
     realm: String,
+    grpc_answers: bool,
     optional: bool,
     source: T,
     on_rejection: R,
@@ -267,6 +269,17 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         self
     }
 
+    /// Whether refused gRPC requests (`content-type: application/grpc…`)
+    /// get gRPC answers, HTTP 200 with `grpc-status` and `grpc-message`
+    /// (default `true`); see [the mapping](crate::challenge). Applied
+    /// before [`on_rejection`](Self::on_rejection), which sees the gRPC
+    /// answer.
+    #[must_use]
+    pub fn grpc_answers(mut self, on: bool) -> Self {
+        self.grpc_answers = on;
+        self
+    }
+
     /// Optional authentication: a request without credentials passes
     /// without claims; a request with a bad token is still rejected.
     #[must_use]
@@ -291,6 +304,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         JwtAuthBuilder {
             verifier: self.verifier,
             realm: self.realm,
+            grpc_answers: self.grpc_answers,
             optional: self.optional,
             source,
             on_rejection: self.on_rejection,
@@ -315,6 +329,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         JwtAuthBuilder {
             verifier: self.verifier,
             realm: self.realm,
+            grpc_answers: self.grpc_answers,
             optional: self.optional,
             source: self.source,
             on_rejection,
@@ -333,7 +348,10 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
     where
         C: DeserializeOwned + Send + Sync + 'static,
     {
-        let challenges = Challenges::new(&self.realm)?;
+        let mut challenges = Challenges::new(&self.realm)?;
+        if !self.grpc_answers {
+            challenges = challenges.without_grpc();
+        }
         let verifier = self.verifier.build_with(&challenges)?;
         #[cfg(feature = "dpop")]
         let dpop = match self.dpop.is_off() {

@@ -21,7 +21,8 @@ use tower_service::Service;
 
 use crate::challenge::OnRejection;
 use crate::layer::JwtAuth;
-use crate::service::rejection;
+use crate::service::{accepted, rejection};
+use crate::token::{ResponseHeader, TokenSource};
 use crate::verify::VerifyFuture;
 
 pin_project! {
@@ -50,7 +51,11 @@ pin_project! {
             auth: JwtAuth<C, T, R>,
         },
         /// The token verified: the inner service is answering.
-        Calling { #[pin] fut: S::Future },
+        Calling {
+            #[pin]
+            fut: S::Future,
+            add: Option<ResponseHeader>,
+        },
     }
 }
 
@@ -78,6 +83,7 @@ impl<S, ReqBody, ResBody, C, T, R> Future for PendingKey<S, ReqBody, C, T, R>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     C: DeserializeOwned + Send + Sync + 'static,
+    T: TokenSource,
     R: OnRejection<ResBody>,
 {
     type Output = Result<Response<ResBody>, S::Error>;
@@ -85,27 +91,35 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
         loop {
-            let fut = match state.as_mut().project() {
-                PendingProj::Calling { fut } => return fut.poll(cx),
+            let (fut, add) = match state.as_mut().project() {
+                PendingProj::Calling { fut, add } => {
+                    let answer = ready!(fut.poll(cx));
+                    return Poll::Ready(ResponseHeader::added(add, answer));
+                }
                 PendingProj::Verifying {
                     verification,
                     request,
                     auth,
                 } => {
                     let verified = ready!(verification.as_mut().poll(cx));
-                    let (claims, (mut req, mut inner)) = match (verified, request.take()) {
-                        (Ok(claims), Some(request)) => (claims, request),
-                        (Err(err), _) => return Poll::Ready(Ok(rejection(auth, &err))),
-                        // Polled again after it answered breaks the
-                        // `Future` contract; no request data can lead here.
-                        #[allow(clippy::panic)]
-                        (Ok(_), None) => panic!("PendingKey polled after completion"),
+                    // Polled again after it answered breaks the `Future`
+                    // contract; no request data can lead here.
+                    #[allow(clippy::panic)]
+                    let Some((mut req, mut inner)) = request.take() else {
+                        panic!("PendingKey polled after completion")
+                    };
+                    let claims = match verified {
+                        Ok(claims) => claims,
+                        Err(err) => {
+                            return Poll::Ready(Ok(rejection(auth, &err, req.headers())));
+                        }
                     };
                     req.extensions_mut().insert(claims);
-                    inner.call(req)
+                    let add = accepted(auth, &mut req);
+                    (inner.call(req), add)
                 }
             };
-            state.set(State::Calling { fut });
+            state.set(State::Calling { fut, add });
         }
     }
 }

@@ -90,8 +90,8 @@ where
                 req.extensions_mut().insert(Unauthenticated);
                 return ResponseFuture::inner(self.inner.call(req));
             }
-            Ok(None) => return self.reject(&no_credentials(&self.auth)),
-            Err(err) => return self.reject(&err),
+            Ok(None) => return self.reject(&no_credentials(&self.auth), &req),
+            Err(err) => return self.reject(&err, &req),
         };
         let step = self
             .auth
@@ -101,9 +101,10 @@ where
         match answered(&self.auth, &presented, step) {
             Step::Done(Ok(claims)) => {
                 req.extensions_mut().insert(claims);
-                ResponseFuture::inner(self.inner.call(req))
+                let add = accepted(&self.auth, &mut req);
+                ResponseFuture::inner_adding(self.inner.call(req), add)
             }
-            Step::Done(Err(err)) => self.reject(&err),
+            Step::Done(Err(err)) => self.reject(&err, &req),
             Step::Pending(verification) => {
                 let clone = self.inner.clone();
                 let inner = std::mem::replace(&mut self.inner, clone);
@@ -116,13 +117,17 @@ where
 }
 
 impl<S: Clone, C, T, R> JwtAuthService<S, C, T, R> {
-    fn reject<F, B, E, P>(&mut self, err: &AuthError) -> ResponseFuture<F, B, E, P>
+    fn reject<F, B, E, P, ReqBody>(
+        &mut self,
+        err: &AuthError,
+        req: &Request<ReqBody>,
+    ) -> ResponseFuture<F, B, E, P>
     where
         R: OnRejection<B>,
     {
         let fresh = self.inner.clone();
         drop(std::mem::replace(&mut self.inner, fresh));
-        ResponseFuture::ready(rejection(&self.auth, err))
+        ResponseFuture::ready(rejection(&self.auth, err, req.headers()))
     }
 }
 
@@ -153,6 +158,20 @@ fn credentials<'r, C, T: TokenSource, R, B>(
         .source
         .extract(req.headers(), req.uri())?
         .map(Presented::Bearer))
+}
+
+/// Lets the token source take its token out of an accepted request; the
+/// header it wants on the response, if any.
+pub(crate) fn accepted<C, T: TokenSource, R, B>(
+    auth: &JwtAuth<C, T, R>,
+    req: &mut Request<B>,
+) -> Option<crate::token::ResponseHeader> {
+    // The URI is moved out and back (no allocation: the default URI is
+    // static) so the source can edit both it and the headers.
+    let mut uri = std::mem::take(req.uri_mut());
+    let add = auth.shared.source.accepted(req.headers_mut(), &mut uri);
+    *req.uri_mut() = uri;
+    add
 }
 
 /// The error for a request without credentials: with DPoP required, its
@@ -198,15 +217,15 @@ fn answered<C, T, R>(_: &JwtAuth<C, T, R>, _: &Presented<'_>, step: Step<C>) -> 
     step
 }
 
-/// The response for `err`: logged, rendered through the one mapping, then
-/// through the user's [`OnRejection`].
+/// The response for `err` to a request with `headers`: logged, rendered
+/// through the one mapping, then through the user's [`OnRejection`].
 pub(crate) fn rejection<C, T, R: OnRejection<B>, B>(
     auth: &JwtAuth<C, T, R>,
     err: &AuthError,
+    headers: &http::HeaderMap,
 ) -> Response<B> {
     log::rejected(err);
     let shared = &auth.shared;
-    shared
-        .on_rejection
-        .respond(err, challenge::response(err, &shared.challenges))
+    let res = challenge::response(err, &shared.challenges, headers);
+    shared.on_rejection.respond(err, res)
 }

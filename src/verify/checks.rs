@@ -95,11 +95,11 @@ pub(crate) fn run<C: DeserializeOwned>(
         return Err(AuthErrorKind::RejectedClaim.into());
     }
     let roles = roles(&policy.roles, &members);
-    let claims = VerifiedClaims::new(claims, registered.scopes(), roles, registered.jkt());
+    let exp = registered.exp.map(|d| d.0);
+    let claims = VerifiedClaims::new(claims, registered.scopes(), roles, registered.jkt(), exp);
     if let Some(requirement) = &policy.requirement {
         requirement.check(&claims)?;
     }
-    let exp = registered.exp.map(|d| d.0);
     Ok(Passed { claims, exp })
 }
 

@@ -188,7 +188,7 @@ mod tests {
     }
 
     fn claims(sub: &str) -> VerifiedClaims<String> {
-        VerifiedClaims::new(sub.to_owned(), Box::from(""), Box::default(), None)
+        VerifiedClaims::new(sub.to_owned(), Box::from(""), Box::default(), None, None)
     }
 
     /// Inserts twice (a token is admitted on its second sighting).

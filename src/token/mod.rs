@@ -1,7 +1,9 @@
 //! Where the token comes from: the `Authorization: Bearer` header
 //! ([RFC 6750 §2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)), a
-//! cookie, a header of its own, a custom function, or an ordered chain of
-//! them.
+//! cookie, a header of its own, a WebSocket subprotocol
+//! ([`SubprotocolToken`]), the `access_token` query parameter of a
+//! WebSocket upgrade ([`QueryToken`], opt-in), a custom function, or an
+//! ordered chain of them.
 //!
 //! A source answers `Ok(None)` when it finds no credentials (the request then
 //! counts as unauthenticated), `Ok(Some(token))` when it finds one, and
@@ -24,9 +26,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::header::{AUTHORIZATION, COOKIE};
-use http::{HeaderMap, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, Uri};
 
 use crate::error::{AuthError, AuthErrorKind};
+
+mod query;
+mod subprotocol;
+
+pub use query::QueryToken;
+pub use subprotocol::SubprotocolToken;
 
 /// What a [`TokenSource`] found.
 pub type Extracted<'a> = Result<Option<Cow<'a, str>>, AuthError>;
@@ -40,6 +48,15 @@ pub trait TokenSource: Clone + Send + Sync + 'static {
     /// An [`AuthErrorKind::InvalidRequest`] error when the request is
     /// malformed (for example several `Authorization` headers).
     fn extract<'a>(&self, headers: &'a HeaderMap, uri: &'a Uri) -> Extracted<'a>;
+
+    /// Called once the request is let through with a token, before the
+    /// inner service sees it: the source may take its token out of the
+    /// request (so handlers and their logs never see it) and name a header
+    /// the response must carry. The default leaves the request alone.
+    fn accepted(&self, headers: &mut HeaderMap, uri: &mut Uri) -> Option<ResponseHeader> {
+        let _ = (headers, uri);
+        None
+    }
 
     /// Tries `self`, then `other`. When both find a token and the tokens
     /// differ, the request is malformed (400).
@@ -56,6 +73,51 @@ pub trait TokenSource: Clone + Send + Sync + 'static {
 
 fn invalid_request() -> AuthError {
     AuthError::new(AuthErrorKind::InvalidRequest)
+}
+
+impl From<Box<ResponseHeader>> for ResponseHeader {
+    fn from(boxed: Box<ResponseHeader>) -> Self {
+        *boxed
+    }
+}
+
+/// A header a [`TokenSource`] asks the response to carry: set when the
+/// inner service's response lacks it (the service's own choice wins).
+/// [`SubprotocolToken`] uses it to echo the subprotocol a browser needs.
+#[derive(Clone, Debug)]
+pub struct ResponseHeader {
+    name: HeaderName,
+    value: HeaderValue,
+}
+
+impl ResponseHeader {
+    /// `name: value`, unless the response sets `name` itself.
+    pub fn new(name: HeaderName, value: HeaderValue) -> Self {
+        Self { name, value }
+    }
+
+    /// Sets the header on `res` unless present.
+    pub(crate) fn apply<B>(self, res: &mut Response<B>) {
+        if let http::header::Entry::Vacant(slot) = res.headers_mut().entry(self.name) {
+            slot.insert(self.value);
+        }
+    }
+
+    /// The inner service's answer, with `add` applied to a response.
+    pub(crate) fn added<B, E, H>(
+        add: &mut Option<H>,
+        answer: Result<Response<B>, E>,
+    ) -> Result<Response<B>, E>
+    where
+        H: Into<Self>,
+    {
+        answer.map(|mut res| {
+            if let Some(add) = add.take() {
+                add.into().apply(&mut res);
+            }
+            res
+        })
+    }
 }
 
 /// The `Authorization: Bearer <token>` header.
@@ -291,6 +353,13 @@ impl<A: TokenSource, B: TokenSource> TokenSource for Chain<A, B> {
             (Some(a), _) => Ok(Some(a)),
             (None, b) => Ok(b),
         }
+    }
+
+    /// Both sources take their token out; the first's response header wins.
+    fn accepted(&self, headers: &mut HeaderMap, uri: &mut Uri) -> Option<ResponseHeader> {
+        let first = self.first.accepted(headers, uri);
+        let second = self.second.accepted(headers, uri);
+        first.or(second)
     }
 }
 
