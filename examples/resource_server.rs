@@ -57,7 +57,9 @@
 //!
 //! When ready it prints one line to stdout, `listening on http://<addr>`,
 //! and it shuts down cleanly on SIGINT or SIGTERM. Routes:
-//! `GET /health` (no auth), `GET /me` (the verified claims as sent),
+//! `GET /health` (no auth), `GET /metrics` (no auth; built with the
+//! `metrics` feature: the layer's counters in the Prometheus text format),
+//! `GET /me` (the verified claims as sent),
 //! `GET /admin` (scope `admin` required), `GET /roles/{role}` (the claims
 //! when the token has that role, else 403 `insufficient_scope`),
 //! `GET /optional` (auth optional).
@@ -383,6 +385,24 @@ async fn optional(claims: Option<VerifiedClaims<Payload>>) -> Json<serde_json::V
     }
 }
 
+/// `GET /metrics`: the Prometheus exporter installed as the `metrics`
+/// recorder, rendered on each scrape.
+#[cfg(feature = "metrics")]
+fn metrics_route() -> Result<Router, Box<dyn std::error::Error>> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    let render = move || {
+        let text = handle.render();
+        async move { ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+    };
+    Ok(Router::new().route("/metrics", get(render)))
+}
+
+/// Without the `metrics` feature there is nothing to serve.
+#[cfg(not(feature = "metrics"))]
+fn metrics_route() -> Result<Router, Box<dyn std::error::Error>> {
+    Ok(Router::new())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -432,6 +452,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = Router::new()
         .route("/health", get(|| async { "ok" }))
+        .merge(metrics_route()?)
         .merge(
             Router::new()
                 .route("/me", get(me))

@@ -156,7 +156,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
-        .merge(Router::new().route("/ws", get(upgrade)).layer(auth));
+        .route("/ws", get(upgrade).route_layer(auth));
 
     let listener = listen::listen(&args.keys.bind).await?;
     let addr = listener.local_addr()?;

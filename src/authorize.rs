@@ -174,6 +174,7 @@ pub struct Authorize<C, R = DefaultRejection> {
     requirement: Arc<Requirement<C>>,
     challenges: Challenges,
     on_rejection: R,
+    metrics: crate::metrics::AuthorizeMetrics,
 }
 
 impl<C, R: Clone> Clone for Authorize<C, R> {
@@ -182,6 +183,7 @@ impl<C, R: Clone> Clone for Authorize<C, R> {
             requirement: Arc::clone(&self.requirement),
             challenges: self.challenges.clone(),
             on_rejection: self.on_rejection.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -303,6 +305,7 @@ impl<C, R> AuthorizeBuilder<C, R> {
             requirement: Arc::new(requirement),
             challenges,
             on_rejection: self.on_rejection,
+            metrics: crate::metrics::AuthorizeMetrics::default(),
         })
     }
 }
@@ -372,6 +375,7 @@ where
             Ok(()) => ResponseFuture::inner(self.inner.call(req)),
             Err(err) => {
                 crate::log::rejected(&err);
+                self.layer.metrics.refused(err.kind());
                 let res = crate::challenge::response(&err, &self.layer.challenges, req.headers());
                 ResponseFuture::ready(self.layer.on_rejection.respond(&err, res))
             }

@@ -179,12 +179,15 @@ fn render(
     })
 }
 
+/// Every kind a request can fail with.
+pub(crate) fn all_kinds() -> impl Iterator<Item = AuthErrorKind> {
+    KINDS.into_iter().chain(UNCHALLENGED)
+}
+
 /// The `grpc-message` of every kind, percent-encoded once.
 fn grpc_messages() -> Result<Arc<[(AuthErrorKind, HeaderValue)]>, BuildError> {
-    KINDS
-        .iter()
-        .chain(&UNCHALLENGED)
-        .map(|&kind| {
+    all_kinds()
+        .map(|kind| {
             let text = utf8_percent_encode(kind.description(), GRPC_MESSAGE).to_string();
             HeaderValue::try_from(text)
                 .map(|value| (kind, value))

@@ -40,6 +40,8 @@ pub(crate) struct Shared<C, T, R> {
     pub(crate) challenges: Challenges,
     pub(crate) optional: bool,
     pub(crate) on_rejection: R,
+    /// Request counters (nothing without the `metrics` feature).
+    pub(crate) metrics: crate::metrics::RequestMetrics,
 }
 
 impl<C, T, R> Clone for JwtAuth<C, T, R> {
@@ -367,6 +369,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
                 challenges,
                 optional: self.optional,
                 on_rejection: self.on_rejection,
+                metrics: crate::metrics::RequestMetrics::default(),
             }),
         })
     }

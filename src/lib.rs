@@ -101,6 +101,7 @@ mod jose;
 pub mod keys;
 mod layer;
 mod log;
+pub mod metrics;
 mod pending_key;
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod providers;

@@ -87,6 +87,7 @@ where
         let presented = match credentials(&self.auth, &req) {
             Ok(Some(presented)) => presented,
             Ok(None) if self.auth.shared.optional => {
+                self.auth.shared.metrics.anonymous();
                 req.extensions_mut().insert(Unauthenticated);
                 return ResponseFuture::inner(self.inner.call(req));
             }
@@ -160,12 +161,13 @@ fn credentials<'r, C, T: TokenSource, R, B>(
         .map(Presented::Bearer))
 }
 
-/// Lets the token source take its token out of an accepted request; the
-/// header it wants on the response, if any.
+/// Counts an accepted request and lets the token source take its token out
+/// of it; the header the source wants on the response, if any.
 pub(crate) fn accepted<C, T: TokenSource, R, B>(
     auth: &JwtAuth<C, T, R>,
     req: &mut Request<B>,
 ) -> Option<crate::token::ResponseHeader> {
+    auth.shared.metrics.accepted();
     // The URI is moved out and back (no allocation: the default URI is
     // static) so the source can edit both it and the headers.
     let mut uri = std::mem::take(req.uri_mut());
@@ -226,6 +228,7 @@ pub(crate) fn rejection<C, T, R: OnRejection<B>, B>(
 ) -> Response<B> {
     log::rejected(err);
     let shared = &auth.shared;
+    shared.metrics.refused(err.kind());
     let res = challenge::response(err, &shared.challenges, headers);
     shared.on_rejection.respond(err, res)
 }

@@ -81,6 +81,7 @@ pub(crate) struct TokenCache<C> {
     cache: Cache<TokenHash, Entry<C>>,
     /// Tags of token hashes seen once, by slot.
     seen: Arc<[AtomicU64]>,
+    metrics: Arc<crate::metrics::TokenCacheMetrics>,
 }
 
 impl<C> Clone for TokenCache<C> {
@@ -88,6 +89,7 @@ impl<C> Clone for TokenCache<C> {
         Self {
             cache: self.cache.clone(),
             seen: Arc::clone(&self.seen),
+            metrics: Arc::clone(&self.metrics),
         }
     }
 }
@@ -114,6 +116,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 .expire_after(ExpireAtExp)
                 .build(),
             seen: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            metrics: Arc::default(),
         }
     }
 
@@ -136,12 +139,23 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     /// The cached claims of this token, if still valid at `now` (seconds)
     /// with `leeway`.
     pub(crate) fn get(&self, hash: &TokenHash, now: f64, leeway: f64) -> Option<VerifiedClaims<C>> {
-        let entry = self.cache.get(hash)?;
-        if now >= entry.exp + leeway || entry.key.strong_count() == 0 {
-            self.cache.invalidate(hash);
-            return None;
+        let entry = self.cache.get(hash).filter(|entry| {
+            let live = now < entry.exp + leeway && entry.key.strong_count() > 0;
+            if !live {
+                self.cache.invalidate(hash);
+            }
+            live
+        });
+        match entry {
+            Some(entry) => {
+                self.metrics.hit();
+                Some(entry.claims)
+            }
+            None => {
+                self.metrics.miss();
+                None
+            }
         }
-        Some(entry.claims)
     }
 
     /// Remembers a verified token.
@@ -174,6 +188,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 ttl,
             },
         );
+        self.metrics.entries(self.cache.entry_count());
     }
 }
 

@@ -56,6 +56,8 @@ pub(crate) struct CacheConfig {
     pub(crate) backoff_max: Duration,
     pub(crate) max_keys: usize,
     pub(crate) format: KeySetFormat,
+    /// The `source` label of this set's metrics (default: its label).
+    pub(crate) metrics_name: Option<Arc<str>>,
 }
 
 impl Default for CacheConfig {
@@ -76,6 +78,7 @@ impl Default for CacheConfig {
             backoff_max: Duration::from_secs(60),
             max_keys: 100,
             format: KeySetFormat::Auto,
+            metrics_name: None,
         }
     }
 }
@@ -138,6 +141,7 @@ pub(crate) struct Cache {
     stale_logged: AtomicBool,
     label: Box<str>,
     persistence: Persistence,
+    metrics: crate::metrics::KeySetMetrics,
 }
 
 /// A point-in-time view of the cache, for health checks.
@@ -181,7 +185,10 @@ impl Cache {
         label: String,
         persistence: Persistence,
     ) -> Self {
+        let metrics_name = config.metrics_name.clone();
+        let metrics_name = metrics_name.unwrap_or_else(|| Arc::from(label.as_str()));
         Self {
+            metrics: crate::metrics::KeySetMetrics::new(metrics_name),
             config,
             fetcher,
             snapshot: ArcSwapOption::empty(),
@@ -256,7 +263,9 @@ impl Cache {
                 // thread), the live fetch may not have started yet.
                 self.ensure_refresher();
             }
-            if now >= snap.fresh_until && !self.stale_logged.swap(true, Ordering::Relaxed) {
+            let stale = now >= snap.fresh_until;
+            self.metrics.used(snap.age(now), stale);
+            if stale && !self.stale_logged.swap(true, Ordering::Relaxed) {
                 log::serving_stale(&self.label, snap.age(now).as_secs());
             }
             match snap.index.find(kid, alg) {
@@ -525,8 +534,12 @@ impl Cache {
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch_and_parse().await;
         match &result {
-            Ok((count, _)) => log::fetched(&self.label, *count),
+            Ok((count, _)) => {
+                self.metrics.fetched(*count);
+                log::fetched(&self.label, *count);
+            }
             Err(e) => {
+                self.metrics.fetch_failed();
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 log::fetch_failed(&self.label, e, self.snapshot.load().is_some());
             }

@@ -458,6 +458,16 @@ impl RemoteJwksBuilder {
         self
     }
 
+    /// The `source` label of this key set's [metrics](crate::metrics)
+    /// (default: the key set's URL, or `discovery of <URL>`).
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    #[must_use]
+    pub fn metrics_name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.config.metrics_name = Some(name.into());
+        self
+    }
+
     /// Retry backoff after failures (default 1 s doubling to 60 s).
     #[must_use]
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
