@@ -6,7 +6,7 @@
 //! | name | type | labels | what |
 //! |---|---|---|---|
 //! | `jwt_layer_requests_total` | counter | `outcome` | requests a [`JwtAuth`](crate::JwtAuth) layer decided: `accepted`, `anonymous` (optional layer, no credentials), `missing_token`, the RFC 6750 code of a refusal (`invalid_request`, `invalid_token`, `insufficient_scope`) or RFC 9449's (`invalid_dpop_proof`, `use_dpop_nonce`), or `unavailable` (503) |
-//! | `jwt_layer_rejections_total` | counter | `kind` | refusals by [`AuthErrorKind`] in snake case (`expired`, `invalid_signature`, …), from `JwtAuth` and [`Authorize`](crate::Authorize) layers |
+//! | `jwt_layer_rejections_total` | counter | `kind` | refusals by [`AuthErrorKind`](crate::AuthErrorKind) in snake case (`expired`, `invalid_signature`, …), from `JwtAuth` and [`Authorize`](crate::Authorize) layers |
 //! | `jwt_layer_token_cache_hits_total` / `_misses_total` | counter | | lookups in the verified-token cache |
 //! | `jwt_layer_token_cache_entries` | gauge | | tokens held, as the cache counts them (lazily: it may lag by the last few added) |
 //! | `jwt_layer_key_set_fetches_total` | counter | `source`, `result` (`ok`, `error`) | key-set fetches |
