@@ -57,6 +57,7 @@
 //! | `tracing` | logs rejections (kind only, never tokens or keys) | yes |
 //! | `remote-jwks` | [`keys::RemoteJwks`] (reqwest + rustls), OpenID discovery, multi-issuer, the [`providers`] presets | yes |
 //! | `dpop` | [`dpop`]: DPoP-bound tokens and their proofs (RFC 9449) | yes |
+//! | `metrics` | [`metrics`]: counters and gauges through the `metrics` facade (requests by outcome, rejections, token cache, key sets) | no |
 //! | `test-util` | [`testing`]: a JWKS server on 127.0.0.1 with failure modes, keys, tokens and DPoP proofs for your tests | no |
 //! | `issue` | [`issue`]: sign tokens, key ring with rotation, JWKS publishing | yes |
 //!
