@@ -309,6 +309,25 @@ fn main() {
         );
     }
 
+    // Metrics (issue 17), with a Prometheus recorder: the same requests as
+    // `layer/hs256` (cache off) and `layer-cached/<alg>`, counted. Each
+    // layer's handles are bound on its first request, made under the
+    // recorder; the rows above were first used without one (no-op handles).
+    #[cfg(feature = "metrics")]
+    for (name, alg, cache) in [
+        ("layer-metrics/hs256", Algorithm::HS256, false),
+        ("layer-cached-metrics/hs256", Algorithm::HS256, true),
+        ("layer-cached-metrics/rs256", Algorithm::RS256, true),
+    ] {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let mut case = router_case(app(auth(alg, cache)), &google_token(alg, pad));
+        metrics::with_local_recorder(&recorder, || case(2));
+        h.add(name, move |n| {
+            let _recorder = &recorder;
+            case(n);
+        });
+    }
+
     // The default configuration (cache on) with tokens it has not seen:
     // the full verification plus the hash and the insertion. A small cache
     // cycled through many distinct tokens never hits.

@@ -441,6 +441,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_max_level(tracing::Level::INFO)
         .init();
     let config = config()?;
+    // The metrics recorder first: key sets register their metrics on
+    // their first fetch, which may start below.
+    let metrics = metrics_route()?;
     // Installs the saved key set now (when JWT_KEYS_CACHE_FILE has one) and
     // starts a live fetch, so the first request need not wait.
     if let Some(keys) = &config.keys {
@@ -452,7 +455,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = Router::new()
         .route("/health", get(|| async { "ok" }))
-        .merge(metrics_route()?)
+        .merge(metrics)
         .merge(
             Router::new()
                 .route("/me", get(me))

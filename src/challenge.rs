@@ -35,7 +35,7 @@ use crate::error::{AuthError, AuthErrorKind, BuildError, BuildErrorKind};
 pub const DEFAULT_REALM: &str = "api";
 
 /// Every kind that answers with a challenge, in a fixed order for the table.
-const KINDS: [AuthErrorKind; 25] = [
+const KINDS: [AuthErrorKind; 26] = [
     AuthErrorKind::MissingToken,
     AuthErrorKind::InvalidRequest,
     AuthErrorKind::MalformedToken,
@@ -58,15 +58,17 @@ const KINDS: [AuthErrorKind; 25] = [
     AuthErrorKind::InvalidDpopProof,
     AuthErrorKind::UseDpopNonce,
     AuthErrorKind::DpopRequired,
+    AuthErrorKind::Revoked,
     AuthErrorKind::InsufficientScope,
     AuthErrorKind::MissingRole,
     AuthErrorKind::Forbidden,
 ];
 
 /// The kinds without a challenge, which gRPC answers still name.
-const UNCHALLENGED: [AuthErrorKind; 3] = [
+const UNCHALLENGED: [AuthErrorKind; 4] = [
     AuthErrorKind::KeysUnavailable,
     AuthErrorKind::CheckUnavailable,
+    AuthErrorKind::RevocationUnavailable,
     AuthErrorKind::MissingLayer,
 ];
 

@@ -80,6 +80,25 @@ struct Inner<C> {
     jkt: Option<Box<str>>,
     /// `exp`, seconds since the epoch.
     exp: Option<f64>,
+    /// What a revocation list looks the token up by (kept only when one is
+    /// configured).
+    ids: Option<Box<RevocationIds>>,
+}
+
+/// A token's `jti`, `sub` and `iat`, for revocation.
+#[derive(Debug, Default)]
+pub(crate) struct RevocationIds {
+    pub(crate) jti: Option<Box<str>>,
+    pub(crate) sub: Option<Box<str>>,
+    pub(crate) iat: Option<f64>,
+}
+
+/// [`RevocationIds`] borrowed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Ids<'a> {
+    pub(crate) jti: Option<&'a str>,
+    pub(crate) sub: Option<&'a str>,
+    pub(crate) iat: Option<f64>,
 }
 
 impl<C> VerifiedClaims<C> {
@@ -97,8 +116,36 @@ impl<C> VerifiedClaims<C> {
                 roles,
                 jkt,
                 exp,
+                ids: None,
             }),
         }
+    }
+
+    /// These claims keeping what revocation looks up (before they are
+    /// shared: nothing else holds them yet).
+    pub(crate) fn with_revocation_ids(self, ids: RevocationIds) -> Self {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.ids = Some(Box::new(ids));
+                Self {
+                    inner: Arc::new(inner),
+                }
+            }
+            Err(inner) => Self { inner },
+        }
+    }
+
+    /// The token's `jti`, `sub` and `iat` (empty unless a revocation list
+    /// is configured).
+    pub(crate) fn revocation_ids(&self) -> Ids<'_> {
+        self.inner
+            .ids
+            .as_deref()
+            .map_or_else(Ids::default, |ids| Ids {
+                jti: ids.jti.as_deref(),
+                sub: ids.sub.as_deref(),
+                iat: ids.iat,
+            })
     }
 
     /// When the token expires (its `exp`), if it says.
@@ -111,6 +158,8 @@ impl<C> VerifiedClaims<C> {
     /// `exp`: a long-lived connection (a WebSocket, a server stream) that
     /// must not outlive its token waits on it beside its work.
     ///
+    /// It ends at `exp` itself, without the verifier's leeway: a token
+    /// accepted within the leeway after `exp` completes this at once.
     /// The time left is read from the system clock when this is called,
     /// then waited on tokio's clock (so tests can pause it).
     ///

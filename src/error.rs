@@ -93,6 +93,9 @@ pub enum AuthErrorKind {
     /// This API accepts DPoP-bound tokens only; a bearer token was
     /// presented (401 `invalid_token`).
     DpopRequired,
+    /// The token, or every token of its subject issued until then, was
+    /// revoked (401 `invalid_token`); see [`revocation`](crate::revocation).
+    Revoked,
     /// A required scope is missing (403 `insufficient_scope`).
     InsufficientScope,
     /// A required role is missing (403 `insufficient_scope`).
@@ -105,6 +108,10 @@ pub enum AuthErrorKind {
     /// An async check of the claims failed or ran out of time (503 with
     /// `Retry-After`, no challenge): the token may be fine.
     CheckUnavailable,
+    /// The revocation list is not current (not loaded yet, or cut off from
+    /// its store past the bound) and the failure policy is closed (503
+    /// with `Retry-After`, no challenge).
+    RevocationUnavailable,
     /// The claims were asked for but no layer put them in the request: a
     /// programming error (500).
     MissingLayer,
@@ -134,10 +141,13 @@ impl AuthErrorKind {
             | Self::DpopKeyMismatch
             | Self::InvalidDpopProof
             | Self::UseDpopNonce
-            | Self::DpopRequired => StatusCode::UNAUTHORIZED,
+            | Self::DpopRequired
+            | Self::Revoked => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::InsufficientScope | Self::MissingRole | Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::KeysUnavailable | Self::CheckUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::KeysUnavailable | Self::CheckUnavailable | Self::RevocationUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,11 +193,13 @@ impl AuthErrorKind {
             Self::InvalidDpopProof => "invalid DPoP proof",
             Self::UseDpopNonce => "DPoP nonce required",
             Self::DpopRequired => "DPoP required",
+            Self::Revoked => "token revoked",
             Self::InsufficientScope => "insufficient scope",
             Self::MissingRole => "insufficient role",
             Self::Forbidden => "access denied",
             Self::KeysUnavailable => "signing keys unavailable",
             Self::CheckUnavailable => "authorization check unavailable",
+            Self::RevocationUnavailable => "revocation list unavailable",
             Self::MissingLayer => "authentication layer missing",
         }
     }

@@ -231,6 +231,8 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
         fn token_cache(enabled: bool);
         /// See [`VerifierBuilder::token_cache_max_bytes`].
         fn token_cache_max_bytes(bytes: u64);
+        /// See [`VerifierBuilder::revocation`].
+        fn revocation(revocations: crate::revocation::Revocations);
     }
 
     /// See [`VerifierBuilder::reject_token_unless_async`].

@@ -57,6 +57,7 @@
 //! | `tracing` | logs rejections (kind only, never tokens or keys) | yes |
 //! | `remote-jwks` | [`keys::RemoteJwks`] (reqwest + rustls), OpenID discovery, multi-issuer, the [`providers`] presets | yes |
 //! | `dpop` | [`dpop`]: DPoP-bound tokens and their proofs (RFC 9449) | yes |
+//! | `redis` | [`revocation::Revocations::redis`]: a revocation list shared by every replica through Redis | no |
 //! | `metrics` | [`metrics`]: counters and gauges through the `metrics` facade (requests by outcome, rejections, token cache, key sets) | no |
 //! | `test-util` | [`testing`]: a JWKS server on 127.0.0.1 with failure modes, keys, tokens and DPoP proofs for your tests | no |
 //! | `issue` | [`issue`]: sign tokens, key ring with rotation, JWKS publishing | yes |
@@ -106,6 +107,7 @@ pub mod metrics;
 mod pending_key;
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod providers;
+pub mod revocation;
 mod service;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

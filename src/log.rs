@@ -36,6 +36,31 @@ pub(crate) fn rejection_hint(message: &str) {
     let _ = message;
 }
 
+/// The revocation list is full: new revocations are not recorded and the
+/// failure policy applies.
+pub(crate) fn revocation_list_full(entries: usize) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(target: "jwt_layer::revocation", entries, "the revocation list is full: new revocations are not recorded");
+    #[cfg(not(feature = "tracing"))]
+    let _ = entries;
+}
+
+/// The revocation stream ended (or could not be set up).
+#[cfg(feature = "redis")]
+pub(crate) fn revocation_stream_lost(error: Option<&dyn std::error::Error>) {
+    #[cfg(feature = "tracing")]
+    match error {
+        Some(error) => {
+            tracing::warn!(target: "jwt_layer::revocation", %error, "revocation stream down; reconnecting")
+        }
+        None => {
+            tracing::warn!(target: "jwt_layer::revocation", "revocation stream closed; reconnecting")
+        }
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}
+
 /// A token's `kid` is held by two key sources of one issuer: refused.
 pub(crate) fn kid_in_two_sources(kid: &str) {
     #[cfg(feature = "tracing")]

@@ -5,14 +5,15 @@
 //!
 //! | name | type | labels | what |
 //! |---|---|---|---|
-//! | `jwt_layer_requests_total` | counter | `outcome` | requests a [`JwtAuth`](crate::JwtAuth) layer decided: `accepted`, `anonymous` (optional layer, no credentials), `missing_token`, the RFC 6750 code of a refusal (`invalid_request`, `invalid_token`, `insufficient_scope`) or RFC 9449's (`invalid_dpop_proof`, `use_dpop_nonce`), or `unavailable` (503) |
+//! | `jwt_layer_requests_total` | counter | `outcome` | requests a [`JwtAuth`](crate::JwtAuth) layer decided: `accepted`, `missing_token`, the RFC 6750 code of a refusal's status (`invalid_request`, `invalid_token`, `insufficient_scope`; a refused DPoP proof is a 401, `invalid_token`), or `unavailable` (503) |
+//! | `jwt_layer_anonymous_requests_total` | counter | | requests an optional layer let through without credentials |
 //! | `jwt_layer_rejections_total` | counter | `kind` | refusals by [`AuthErrorKind`](crate::AuthErrorKind) in snake case (`expired`, `invalid_signature`, …), from `JwtAuth` and [`Authorize`](crate::Authorize) layers |
 //! | `jwt_layer_token_cache_hits_total` / `_misses_total` | counter | | lookups in the verified-token cache |
 //! | `jwt_layer_token_cache_entries` | gauge | | tokens held, as the cache counts them (lazily: it may lag by the last few added) |
 //! | `jwt_layer_key_set_fetches_total` | counter | `source`, `result` (`ok`, `error`) | key-set fetches |
 //! | `jwt_layer_key_set_keys` | gauge | `source` | usable keys in the last good set |
 //! | `jwt_layer_key_set_last_success_timestamp_seconds` | gauge | `source` | when the last good set was fetched (Unix time) |
-//! | `jwt_layer_key_set_age_seconds` | gauge | `source` | seconds since the last good fetch, as of the last key lookup or fetch |
+//! | `jwt_layer_key_set_age_seconds` | gauge | `source` | seconds since the last good fetch, as of the last key lookup or fetch attempt (`time() - last_success_timestamp_seconds` is exact at any time) |
 //! | `jwt_layer_key_set_stale` | gauge | `source` | 1 while keys are served past their lifetime because refreshing fails |
 //!
 //! `source` is the name given with
@@ -24,6 +25,33 @@
 //! Handles are registered with the recorder on first use, so install the
 //! recorder before the first request; each later update is one atomic
 //! operation.
+//!
+//! ```
+//! # #[cfg(feature = "metrics")] {
+//! use jwt_layer::{JwtAuth, RegisteredClaims};
+//! use tower::{ServiceBuilder, ServiceExt as _, service_fn};
+//!
+//! // Any recorder; here Prometheus's, as `resource_server` serves it.
+//! let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+//! let prometheus = recorder.handle();
+//!
+//! let auth = JwtAuth::<RegisteredClaims>::builder()
+//!     .hmac_secret(b"0123456789abcdef0123456789abcdef")
+//!     .issuer("https://auth.example")
+//!     .build()?;
+//! let app = ServiceBuilder::new().layer(auth).service(service_fn(|_| async {
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+//! }));
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! let answer = metrics::with_local_recorder(&recorder, || {
+//!     runtime.block_on(app.oneshot(http::Request::new(())))
+//! })?;
+//! assert_eq!(answer.status(), 401);
+//! let text = prometheus.render();
+//! assert!(text.contains(r#"jwt_layer_requests_total{outcome="missing_token"} 1"#));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #[cfg(feature = "metrics")]
 pub(crate) use on::*;
@@ -51,13 +79,20 @@ mod on {
         out
     }
 
-    /// The `outcome` of a refusal of `kind`.
-    fn outcome(kind: AuthErrorKind) -> &'static str {
-        match (kind, kind.error_code()) {
-            (_, Some(code)) => code,
-            (AuthErrorKind::MissingToken, None) => "missing_token",
-            (k, None) if k.status() == http::StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-            _ => "internal",
+    /// The `outcome` of a refusal of `kind`: the RFC 6750 code of its
+    /// status (a DPoP proof refused is a 401, `invalid_token`; its own
+    /// code is in the `kind` of `jwt_layer_rejections_total`),
+    /// `missing_token` or `unavailable`. `None` for a kind no layer
+    /// answers with (500, from the extractor alone).
+    fn outcome(kind: AuthErrorKind) -> Option<&'static str> {
+        use http::StatusCode;
+        match kind.status() {
+            _ if kind == AuthErrorKind::MissingToken => Some("missing_token"),
+            StatusCode::BAD_REQUEST => Some("invalid_request"),
+            StatusCode::UNAUTHORIZED => Some("invalid_token"),
+            StatusCode::FORBIDDEN => Some("insufficient_scope"),
+            StatusCode::SERVICE_UNAVAILABLE => Some("unavailable"),
+            _ => None,
         }
     }
 
@@ -70,9 +105,9 @@ mod on {
             Self(
                 kinds
                     .map(|kind| {
-                        let outcome = with_outcome.then(
-                            || counter!("jwt_layer_requests_total", "outcome" => outcome(kind)),
-                        );
+                        let outcome = outcome(kind)
+                            .filter(|_| with_outcome)
+                            .map(|o| counter!("jwt_layer_requests_total", "outcome" => o));
                         let by_kind = counter!("jwt_layer_rejections_total", "kind" => snake(kind));
                         (kind, outcome, by_kind)
                     })
@@ -106,7 +141,7 @@ mod on {
         fn handles(&self) -> &RequestHandles {
             self.handles.get_or_init(|| RequestHandles {
                 accepted: counter!("jwt_layer_requests_total", "outcome" => "accepted"),
-                anonymous: counter!("jwt_layer_requests_total", "outcome" => "anonymous"),
+                anonymous: counter!("jwt_layer_anonymous_requests_total"),
                 refused: Refusals::register(true),
             })
         }

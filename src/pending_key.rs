@@ -49,6 +49,8 @@ pin_project! {
             verification: VerifyFuture<C>,
             request: Option<(Request<ReqBody>, S)>,
             auth: JwtAuth<C, T, R>,
+            // Whether the token source found the token.
+            from_source: bool,
         },
         /// The token verified: the inner service is answering.
         Calling {
@@ -68,12 +70,14 @@ where
         req: Request<ReqBody>,
         inner: S,
         auth: JwtAuth<C, T, R>,
+        from_source: bool,
     ) -> Self {
         Self {
             state: State::Verifying {
                 verification,
                 request: Some((req, inner)),
                 auth,
+                from_source,
             },
         }
     }
@@ -100,6 +104,7 @@ where
                     verification,
                     request,
                     auth,
+                    from_source,
                 } => {
                     let verified = ready!(verification.as_mut().poll(cx));
                     // Polled again after it answered breaks the `Future`
@@ -115,7 +120,7 @@ where
                         }
                     };
                     req.extensions_mut().insert(claims);
-                    let add = accepted(auth, &mut req);
+                    let add = accepted(auth, &mut req, *from_source);
                     (inner.call(req), add)
                 }
             };

@@ -94,6 +94,7 @@ where
             Ok(None) => return self.reject(&no_credentials(&self.auth), &req),
             Err(err) => return self.reject(&err, &req),
         };
+        let from_source = presented.by_source();
         let step = self
             .auth
             .shared
@@ -102,7 +103,7 @@ where
         match answered(&self.auth, &presented, step) {
             Step::Done(Ok(claims)) => {
                 req.extensions_mut().insert(claims);
-                let add = accepted(&self.auth, &mut req);
+                let add = accepted(&self.auth, &mut req, from_source);
                 ResponseFuture::inner_adding(self.inner.call(req), add)
             }
             Step::Done(Err(err)) => self.reject(&err, &req),
@@ -110,7 +111,7 @@ where
                 let clone = self.inner.clone();
                 let inner = std::mem::replace(&mut self.inner, clone);
                 let auth = self.auth.clone();
-                let pending = PendingKey::new(verification, req, inner, auth);
+                let pending = PendingKey::new(verification, req, inner, auth, from_source);
                 ResponseFuture::pending(Box::pin(pending))
             }
         }
@@ -161,13 +162,18 @@ fn credentials<'r, C, T: TokenSource, R, B>(
         .map(Presented::Bearer))
 }
 
-/// Counts an accepted request and lets the token source take its token out
-/// of it; the header the source wants on the response, if any.
+/// Counts an accepted request and, when the token source found its token
+/// (not a DPoP presentation), lets the source take it out of the request;
+/// the header the source wants on the response, if any.
 pub(crate) fn accepted<C, T: TokenSource, R, B>(
     auth: &JwtAuth<C, T, R>,
     req: &mut Request<B>,
+    from_source: bool,
 ) -> Option<crate::token::ResponseHeader> {
     auth.shared.metrics.accepted();
+    if !from_source {
+        return None;
+    }
     // The URI is moved out and back (no allocation: the default URI is
     // static) so the source can edit both it and the headers.
     let mut uri = std::mem::take(req.uri_mut());

@@ -82,6 +82,57 @@ async fn the_token_entry_never_reaches_the_handler_and_the_marker_is_echoed() {
 }
 
 #[tokio::test]
+async fn a_bearer_token_and_another_subprotocol_token_are_malformed() {
+    let app = seen_app(BearerHeader::new().or(SubprotocolToken::new("jwt").unwrap()));
+    let other = hs256(&claims_with(json!({"sub": "mallory"})));
+    let req = Request::get("/ws")
+        .header("authorization", format!("Bearer {}", valid_token()))
+        .header("sec-websocket-protocol", format!("jwt, {other}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(call(&app, req).await.0, 400);
+}
+
+#[tokio::test]
+async fn a_dpop_presentation_leaves_the_subprotocol_source_alone() {
+    use jwt_layer::dpop::Dpop;
+    use jwt_layer::issue::SigningKey;
+    use jwt_layer::testing::{DpopClient, TestKey};
+    let client = DpopClient::new(TestKey::new(
+        SigningKey::from_pem(EC256_PRIVATE_PEM).unwrap(),
+    ));
+    let auth = builder()
+        .dpop(Dpop::new().public_origin("https://api.example.com"))
+        .token_source(SubprotocolToken::new("jwt").unwrap())
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route(
+            "/ws",
+            get(|headers: HeaderMap| async move {
+                headers["sec-websocket-protocol"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            }),
+        )
+        .layer(auth);
+    let token = hs256(&claims_with(json!({"cnf": {"jkt": client.jkt()}})));
+    let proof = client
+        .proof("GET", "https://api.example.com/ws", &token)
+        .unwrap();
+    let req = Request::get("/ws")
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", proof)
+        .header("sec-websocket-protocol", "jwt, chat")
+        .body(Body::empty())
+        .unwrap();
+    // The subprotocol source found nothing: its list reaches the handler
+    // as sent and nothing is echoed.
+    assert_eq!(call(&app, req).await, (200, None, "jwt, chat".into()));
+}
+
+#[tokio::test]
 async fn the_query_source_is_for_upgrades_and_leaves_no_token_in_the_uri() {
     let app = seen_app(QueryToken::new());
     let token = valid_token();

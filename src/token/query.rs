@@ -16,7 +16,8 @@ use super::{Extracted, ResponseHeader, TokenSource, invalid_request};
 /// RFC 6750 §2.3 discourages it: URLs end up in proxy, server and browser
 /// logs. It exists for clients that cannot set a header; so this source is
 /// never on unless added, reads only WebSocket upgrade requests (`Upgrade:
-/// websocket`) unless [`on_all_requests`](Self::on_all_requests) says
+/// websocket`; HTTP/2 WebSockets, an extended `CONNECT`, carry no such
+/// header and need `on_all_requests`) unless [`on_all_requests`](Self::on_all_requests) says
 /// otherwise, and, once the token is accepted, takes the parameter out of
 /// the URI the inner service sees. jwt-layer never logs a URI; put any
 /// request-logging layer inside this one, or make it drop queries.
@@ -73,7 +74,9 @@ impl QueryToken {
             || headers
                 .get_all(UPGRADE)
                 .iter()
-                .any(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
     }
 }
 
@@ -110,12 +113,14 @@ impl TokenSource for QueryToken {
             true => uri.path().to_owned(),
             false => format!("{}?{}", uri.path(), kept.join("&")),
         };
-        let mut parts = uri.clone().into_parts();
         // Pieces of a URI that parsed make one that parses; if not, the
         // URI stays as it was.
-        parts.path_and_query = PathAndQuery::try_from(path_and_query).ok();
-        if let Ok(stripped) = Uri::from_parts(parts) {
-            *uri = stripped;
+        if let Ok(path_and_query) = PathAndQuery::try_from(path_and_query) {
+            let mut parts = uri.clone().into_parts();
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(stripped) = Uri::from_parts(parts) {
+                *uri = stripped;
+            }
         }
         None
     }

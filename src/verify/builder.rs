@@ -55,6 +55,7 @@ pub struct VerifierBuilder<C> {
     async_checks: Vec<AsyncCheck<C>>,
     token_cache: Option<u64>,
     hints: Vec<(Trigger, String, String)>,
+    revocation: Option<crate::revocation::Revocations>,
     bound_bearer: bool,
     _claims: PhantomData<fn() -> C>,
 }
@@ -162,6 +163,7 @@ impl<C> VerifierBuilder<C> {
             token_cache: Some(token_cache::DEFAULT_MAX_BYTES),
             hints: Vec::new(),
             bound_bearer: false,
+            revocation: None,
             _claims: PhantomData,
         }
     }
@@ -633,6 +635,15 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
+    /// Refuses tokens revoked in `revocations` (by `jti`, or by `sub` and
+    /// `iat`), cached ones too; see [`revocation`](crate::revocation).
+    /// Without it nothing is looked up.
+    #[must_use]
+    pub fn revocation(mut self, revocations: crate::revocation::Revocations) -> Self {
+        self.revocation = Some(revocations);
+        self
+    }
+
     /// Caps the verified-token cache at `bytes` (default 8 MiB); each entry
     /// weighs its token and payload length plus 256 bytes.
     #[must_use]
@@ -689,6 +700,7 @@ impl<C> VerifierBuilder<C> {
             token_checks: self.token_checks,
             requirement: self.requirement.build(challenges)?,
             async_checks: self.async_checks,
+            revocation: self.revocation,
         };
         Ok(Verifier {
             inner: Arc::new(Inner {

@@ -38,6 +38,8 @@ pub(crate) struct Policy<C> {
     pub(crate) requirement: Option<Requirement<C>>,
     /// Checks that wait (a database lookup), run after the others.
     pub(crate) async_checks: Vec<AsyncCheck<C>>,
+    /// The revocation list (the claims then keep `jti`, `sub` and `iat`).
+    pub(crate) revocation: Option<crate::revocation::Revocations>,
 }
 
 /// The future an async check returns.
@@ -96,7 +98,10 @@ pub(crate) fn run<C: DeserializeOwned>(
     }
     let roles = roles(&policy.roles, &members);
     let exp = registered.exp.map(|d| d.0);
-    let claims = VerifiedClaims::new(claims, registered.scopes(), roles, registered.jkt(), exp);
+    let mut claims = VerifiedClaims::new(claims, registered.scopes(), roles, registered.jkt(), exp);
+    if policy.revocation.is_some() {
+        claims = claims.with_revocation_ids(registered.revocation_ids());
+    }
     if let Some(requirement) = &policy.requirement {
         requirement.check(&claims)?;
     }

@@ -153,7 +153,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     /// it (RFC 9449 §7), so a bound token is never accepted as a bearer one.
     pub(crate) fn verify_step(&self, token: &str, proof: Option<&str>) -> Step<C> {
         match self.sync_step(token) {
-            SyncStep::Done(Ok(claims)) => match self.bound(&claims, proof) {
+            SyncStep::Done(Ok(claims)) => match self.admit(&claims, proof) {
                 Err(e) => Step::Done(Err(e)),
                 Ok(()) if self.inner.policy.async_checks.is_empty() => Step::Done(Ok(claims)),
                 Ok(()) => Step::Pending(Box::pin(self.clone().checked(claims))),
@@ -171,10 +171,20 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
                         Err(e) => Err(e),
                     };
                     let claims = claims.inspect_err(|e| this.diagnose(&token, e))?;
-                    this.bound(&claims, proof.as_deref())?;
+                    this.admit(&claims, proof.as_deref())?;
                     this.checked(claims).await
                 }))
             }
+        }
+    }
+
+    /// Whether verified claims (fresh or cached) may pass: their DPoP
+    /// binding fits how the token came, and it is not revoked.
+    fn admit(&self, claims: &VerifiedClaims<C>, proof: Option<&str>) -> Result<(), AuthError> {
+        self.bound(claims, proof)?;
+        match &self.inner.policy.revocation {
+            Some(revocations) => revocations.check(claims),
+            None => Ok(()),
         }
     }
 

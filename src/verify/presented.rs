@@ -24,6 +24,12 @@ impl Presented<'_> {
         }
     }
 
+    /// Whether the layer's token source found the token (so its
+    /// `accepted` hook applies).
+    pub(crate) fn by_source(&self) -> bool {
+        matches!(self, Self::Bearer(_))
+    }
+
     /// The proof key's thumbprint, for a DPoP presentation.
     pub(crate) fn proof_key(&self) -> Option<&str> {
         match self {

@@ -180,13 +180,13 @@ pub(crate) struct RawClaims<'a> {
     /// The confirmation (RFC 7800): `jkt` binds the token to a DPoP key.
     #[serde(default, borrow, deserialize_with = "some")]
     pub(crate) cnf: Option<Confirmation<'a>>,
-    /// Type-checked only: a handler keyed by `sub` never sees `42` beside
-    /// `"42"`.
-    #[serde(default, rename = "sub", deserialize_with = "some")]
-    _sub: Option<IsString>,
-    /// Type-checked only.
-    #[serde(default, rename = "jti", deserialize_with = "some")]
-    _jti: Option<IsString>,
+    /// A string (a handler keyed by `sub` never sees `42` beside `"42"`),
+    /// borrowed from the payload; kept only for revocation.
+    #[serde(default, borrow, deserialize_with = "some")]
+    pub(crate) sub: Option<Str<'a>>,
+    /// A string; kept only for revocation.
+    #[serde(default, borrow, deserialize_with = "some")]
+    pub(crate) jti: Option<Str<'a>>,
 }
 
 /// A token's `cnf` claim (RFC 7800); of its members only `jkt` (RFC 9449
@@ -198,32 +198,21 @@ pub(crate) struct Confirmation<'a> {
 }
 
 impl RawClaims<'_> {
+    /// What a revocation list looks the token up by.
+    pub(crate) fn revocation_ids(&self) -> crate::claims::RevocationIds {
+        crate::claims::RevocationIds {
+            jti: self.jti.as_deref().map(Box::from),
+            sub: self.sub.as_deref().map(Box::from),
+            iat: self.iat.map(|d| d.0),
+        }
+    }
+
     /// The DPoP key thumbprint the token is bound to, if any.
     pub(crate) fn jkt(&self) -> Option<Box<str>> {
         self.cnf
             .as_ref()
             .and_then(|c| c.jkt.as_deref())
             .map(Box::from)
-    }
-}
-
-/// A member that must be a JSON string; its value is not kept.
-#[derive(Debug)]
-struct IsString;
-
-impl<'de> Deserialize<'de> for IsString {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = IsString;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<IsString, E> {
-                Ok(IsString)
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 

@@ -467,6 +467,9 @@ pub fn header_bytes(bytes: &[u8]) -> HeaderValue {
 #[cfg(feature = "axum")]
 pub mod process;
 
+#[cfg(feature = "redis")]
+pub mod redis;
+
 #[cfg(feature = "tracing")]
 pub mod capture;
 pub mod certs;

@@ -540,6 +540,10 @@ impl Cache {
             }
             Err(e) => {
                 self.metrics.fetch_failed();
+                if let Some(snap) = self.snapshot.load().as_deref() {
+                    let now = Instant::now();
+                    self.metrics.used(snap.age(now), now >= snap.fresh_until);
+                }
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 log::fetch_failed(&self.label, e, self.snapshot.load().is_some());
             }
