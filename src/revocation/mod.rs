@@ -2,7 +2,7 @@
 //! holds issued up to a moment ("log out everywhere"), across every
 //! replica, with every request still answered locally.
 //!
-//! A [`Revocations`] holds a local mirror, [`RevocationList`]-backed: each
+//! A [`Revocations`] holds a local mirror: each
 //! request looks its `jti` and `sub` up in memory (no I/O, a read lock on
 //! one of 16 shards). [`Revocations::memory`] is the mirror alone, for one
 //! process and for tests. With the `redis` feature, [`Revocations::redis`]
