@@ -21,6 +21,12 @@
 //! | `DEMO_PASSWORD` | password of the seeded `demo@example.com` (default `correct horse battery staple`) |
 //! | `JWT_ISSUER` / `JWT_AUDIENCE` | `iss` / `aud` of the tokens (default `jwt-layer-login-demo`) |
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`) |
+//! | `REDIS_URL` | revocations shared with every replica (and every API verifying with `JWT_REDIS_URL`) through Redis (`redis://host:port/`); without it `/logout` holds in this process only. Needs the `redis` feature |
+//!
+//! Routes: `POST /login`; `GET /profile`; `POST /logout` revokes the
+//! token presented (bearer or cookie) → 204; `POST /logout-all` revokes
+//! every token of that user issued until now → 204; both 401 without a
+//! valid token.
 //!
 //! Without `JWT_SECRET` or `JWT_PRIVATE_KEY_FILE` a random secret is made
 //! for this run (tokens then die with the process). When ready it prints
@@ -43,8 +49,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jwt_layer::issue::{HmacSecret, KeyRing, SigningKey, TokenIssuer};
+use jwt_layer::revocation::{Revocations, Revoker};
 use jwt_layer::token::{BearerHeader, CookieToken, TokenSource as _};
-use jwt_layer::{Claims, JwtAuth};
+use jwt_layer::{Claims, JwtAuth, VerifiedClaims};
 use rusqlite::{Connection, OptionalExtension as _};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -63,6 +70,7 @@ struct UserClaims {
 struct AppState {
     db: Mutex<Connection>,
     issuer: TokenIssuer,
+    revoker: Revoker,
     ttl: Duration,
     /// A real argon2id hash of nothing anyone knows: unknown users are
     /// checked against it, so they cost the same time as a wrong password.
@@ -229,6 +237,55 @@ async fn profile(Claims(c): Claims<UserClaims>) -> Json<UserClaims> {
     Json(c)
 }
 
+/// 204 with the cookie cleared, or 503 when the revocation could not be
+/// stored.
+fn logged_out(result: Result<(), jwt_layer::revocation::RevocationError>) -> Response {
+    match result {
+        Ok(()) => {
+            let clear = format!("{COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0");
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            if let Ok(value) = HeaderValue::from_str(&clear) {
+                res.headers_mut().insert(SET_COOKIE, value);
+            }
+            res
+        }
+        Err(e) => {
+            eprintln!("login: logout failed: {e}");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Revokes the token this request presented.
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    claims: VerifiedClaims<UserClaims>,
+) -> Response {
+    logged_out(state.revoker.revoke_token(&claims).await)
+}
+
+/// Revokes every token of this user issued until now.
+async fn logout_all(
+    State(state): State<Arc<AppState>>,
+    claims: VerifiedClaims<UserClaims>,
+) -> Response {
+    logged_out(state.revoker.revoke_subject(&claims.sub).await)
+}
+
+/// `REDIS_URL`'s shared list, or one in this process.
+fn revocations(ttl: Duration) -> Result<Revocations, Error> {
+    match env("REDIS_URL") {
+        #[cfg(feature = "redis")]
+        Some(url) => Ok(Revocations::redis(url).max_token_lifetime(ttl).build()?),
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err(
+            "REDIS_URL needs the `redis` feature: cargo run --features redis --example login"
+                .into(),
+        ),
+        None => Ok(Revocations::memory_bounded(1_000_000, ttl)),
+    }
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -285,9 +342,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // Verify our own tokens: with the HMAC secret, or with the published
     // public key set.
+    let revocations = revocations(ttl)?;
+    if !revocations.ready(Duration::from_secs(5)).await {
+        eprintln!(
+            "login: the revocation list is not loaded yet (Redis down?); requests get 503 until it is"
+        );
+    }
     let auth = JwtAuth::<UserClaims>::builder()
         .issuer(&issuer_name)
         .audience(&audience)
+        .revocation(revocations.clone())
         .token_source(BearerHeader::new().or(CookieToken::new(COOKIE)));
     let auth = match &secret {
         Some(secret) => auth.hmac_secret(secret),
@@ -298,13 +362,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let state = Arc::new(AppState {
         db: Mutex::new(open_db(&db_path, &demo_password)?),
         issuer,
+        revoker: revocations.revoker(),
         ttl,
         dummy_hash: hash("no user has this password, it only costs time")?,
     });
 
     let mut app = Router::new()
         .route("/login", post(login))
-        .route("/profile", get(profile).layer(auth));
+        .route("/profile", get(profile).layer(auth.clone()))
+        .route("/logout", post(logout).layer(auth.clone()))
+        .route("/logout-all", post(logout_all).layer(auth));
     if secret.is_none() {
         app = app.route_service("/.well-known/jwks.json", ring.jwks_service());
     }

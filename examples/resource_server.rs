@@ -32,6 +32,8 @@
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`; port 0 picks one) |
 //! | `JWT_DPOP` | DPoP-bound tokens (RFC 9449): `off`, `allowed` (default: `Authorization: DPoP` with its `DPoP` proof verified, bearer tokens accepted when not bound), `required` |
 //! | `JWT_PUBLIC_URL` | the origin clients reach this API at (`https://api.example.com`), for DPoP proofs' `htu`; unset: the request's own scheme and `Host` |
+//! | `JWT_REDIS_URL` | revocations shared by the fleet through Redis (`redis://host:port/`; the `redis` feature): tokens revoked anywhere (`login`'s `/logout`, a `Revoker`) get 401 `invalid_token` |
+//! | `JWT_REVOCATION_FAIL` | while the revocation list is not loaded or Redis has been unreachable for over 10 s: `closed` (default: 503 with `Retry-After`) or `open` (answer from the entries held) |
 //! | `JWT_PROVIDER` | an identity-provider preset (below); replaces `JWT_JWKS_URL`/`JWT_OIDC_ISSUER`, and the generic variables add to it |
 //!
 //! With `JWT_PROVIDER`, the provider's own variables (the key-set variables
@@ -82,6 +84,7 @@ use axum::routing::get;
 use clap::Parser;
 use jwt_layer::dpop::{Dpop, DpopMode};
 use jwt_layer::keys::{BearerTokenFile, KeySetFormat, RemoteJwks, RemoteJwksBuilder};
+use jwt_layer::revocation::Revocations;
 use jwt_layer::{AuthError, AuthErrorKind, Authorize, JwtAuth, JwtAuthBuilder, VerifiedClaims};
 use serde::Deserialize;
 use serde_json::json;
@@ -154,6 +157,14 @@ struct Args {
     /// for DPoP proofs' `htu`; unset: the request's own scheme and `Host`.
     #[arg(long, env = "JWT_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Revocations shared by the fleet through Redis (`redis://host:port/`).
+    #[arg(long, env = "JWT_REDIS_URL")]
+    redis_url: Option<String>,
+    /// While the revocation list cannot be trusted: `closed` (503) or
+    /// `open` (answer from the entries held).
+    #[arg(long, env = "JWT_REVOCATION_FAIL", default_value = "closed",
+          value_parser = ["closed", "open"])]
+    revocation_fail: String,
     /// Address to listen on (port 0 picks one).
     #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
     bind: String,
@@ -165,6 +176,8 @@ struct Config {
     /// The key set of `JWT_JWKS_URL`/`JWT_OIDC_ISSUER` (none with a preset,
     /// which makes its own).
     keys: Option<RemoteJwks>,
+    /// `JWT_REDIS_URL`'s revocation list.
+    revocations: Option<Revocations>,
     args: Args,
 }
 
@@ -235,7 +248,12 @@ fn config() -> Result<Config, String> {
             .builder::<Payload>(&audiences)?
             .build()
             .map_err(|e| e.to_string())?;
-        return Ok(Config { keys: None, args });
+        let revocations = revocations(&args)?;
+        return Ok(Config {
+            keys: None,
+            revocations,
+            args,
+        });
     }
     generic_config(args)
 }
@@ -275,8 +293,39 @@ fn generic_config(mut args: Args) -> Result<Config, String> {
     }
     Ok(Config {
         keys: Some(keys),
+        revocations: revocations(&args)?,
         args,
     })
+}
+
+/// `JWT_REDIS_URL` and `JWT_REVOCATION_FAIL`.
+fn revocations(args: &Args) -> Result<Option<Revocations>, String> {
+    let Some(url) = args
+        .redis_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    #[cfg(feature = "redis")]
+    {
+        use jwt_layer::revocation::FailurePolicy;
+        let policy = match args.revocation_fail.as_str() {
+            "open" => FailurePolicy::Open,
+            _ => FailurePolicy::Closed,
+        };
+        let revocations = Revocations::redis(url)
+            .failure_policy(policy)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Some(revocations))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = url;
+        Err("JWT_REDIS_URL needs the `redis` feature: cargo run --features redis --example resource_server".into())
+    }
 }
 
 /// The layer's builder: the preset's, or one on the configured key set;
@@ -294,7 +343,11 @@ fn auth(config: &Config) -> Result<JwtAuthBuilder<Payload, provider::Source>, St
             )
             .map_token_source(provider::Source::Bearer),
     };
-    Ok(generic_rules(args, builder))
+    let builder = generic_rules(args, builder);
+    Ok(match &config.revocations {
+        Some(revocations) => builder.revocation(revocations.clone()),
+        None => builder,
+    })
 }
 
 /// `JWT_DPOP` and `JWT_PUBLIC_URL`.
@@ -448,6 +501,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // starts a live fetch, so the first request need not wait.
     if let Some(keys) = &config.keys {
         let _ = keys.status();
+    }
+    if let Some(revocations) = &config.revocations
+        && !revocations.ready(Duration::from_secs(5)).await
+    {
+        tracing::warn!("the revocation list is not loaded yet (Redis down?)");
     }
     let required = auth(&config)?.build()?;
     let optional_auth = auth(&config)?.optional().build()?;
