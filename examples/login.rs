@@ -21,7 +21,9 @@
 //! | `DEMO_PASSWORD` | password of the seeded `demo@example.com` (default `correct horse battery staple`) |
 //! | `JWT_ISSUER` / `JWT_AUDIENCE` | `iss` / `aud` of the tokens (default `jwt-layer-login-demo`) |
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`) |
-//! | `REDIS_URL` | revocations shared with every replica (and every API verifying with `JWT_REDIS_URL`) through Redis (`redis://host:port/`); without it `/logout` holds in this process only. Needs the `redis` feature |
+//! | `KEYRING_KEK` | with `REDIS_URL` and an asymmetric key: the key that encrypts the ring's private keys in Redis, 32 random bytes as 64 hex or 43 base64url characters (required; shorter is refused) |
+//! | `KEY_ROTATION_SECS` | rotate the ring's signing key (to a new ES256 key) at this period; with `REDIS_URL` one replica rotates and all adopt it within a second (unset: no automatic rotation) |
+//! | `REDIS_URL` | Redis (`redis://host:port/`, the `redis` feature) for the key ring and revocations shared by every replica (and every API verifying with `JWT_REDIS_URL`): the first replica stores its key (from `JWT_PRIVATE_KEY_FILE`, or a generated ES256 key when none is given), later ones adopt the stored ring. Without it `/logout` holds in this process only |
 //!
 //! Routes: `POST /login`; `GET /profile`; `POST /logout` revokes the
 //! token presented (bearer or cookie) → 204; `POST /logout-all` revokes
@@ -48,6 +50,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+#[cfg(feature = "aws-lc-rs")]
+use jwt_layer::issue::KeyKind;
 use jwt_layer::issue::{HmacSecret, KeyRing, SigningKey, TokenIssuer};
 use jwt_layer::revocation::{Revocations, Revoker};
 use jwt_layer::token::{BearerHeader, CookieToken, TokenSource as _};
@@ -124,7 +128,9 @@ fn open_db(path: &PathBuf, demo_password: &str) -> Result<Connection, Box<dyn st
 type Error = Box<dyn std::error::Error>;
 
 /// The signing key, and the HMAC secret when it is one (to verify with).
-fn signing_key() -> Result<(SigningKey, Option<Vec<u8>>), Error> {
+/// Without a configured key: a random HMAC secret, or with `REDIS_URL` a
+/// generated ES256 key (replicas then share one ring).
+fn signing_key(shared: bool) -> Result<(SigningKey, Option<Vec<u8>>), Error> {
     match (env("JWT_SECRET"), env("JWT_PRIVATE_KEY_FILE")) {
         (Some(_), Some(_)) => Err("set JWT_SECRET or JWT_PRIVATE_KEY_FILE, not both".into()),
         (Some(secret), None) => {
@@ -151,7 +157,10 @@ fn signing_key() -> Result<(SigningKey, Option<Vec<u8>>), Error> {
             }
             Ok((key, None))
         }
+        #[cfg(feature = "aws-lc-rs")]
+        (None, None) if shared => Ok((SigningKey::generate(KeyKind::Es256)?, None)),
         (None, None) => {
+            let _ = shared;
             eprintln!(
                 "login: no JWT_SECRET or JWT_PRIVATE_KEY_FILE; using a random secret for this run"
             );
@@ -272,6 +281,78 @@ async fn logout_all(
     logged_out(state.revoker.revoke_subject(&claims.sub).await)
 }
 
+/// `KEY_ROTATION_SECS`.
+fn rotation_period() -> Result<Option<Duration>, Error> {
+    match env("KEY_ROTATION_SECS") {
+        None => Ok(None),
+        Some(v) => match v.parse::<u64>() {
+            Ok(secs) if secs > 0 => Ok(Some(Duration::from_secs(secs))),
+            _ => Err("KEY_ROTATION_SECS must be a positive number of seconds".into()),
+        },
+    }
+}
+
+/// Keeps the ring's keys: shared through `REDIS_URL` (with `KEYRING_KEK`,
+/// rotating there), or rotated here every `rotation`. The handle keeps
+/// the sharing alive.
+#[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+async fn keep_ring(
+    ring: &KeyRing,
+    rotation: Option<Duration>,
+) -> Result<Option<jwt_layer::issue::SharedKeyRing>, Error> {
+    use jwt_layer::issue::{KeyEncryptionKey, SharedKeyRing};
+    let Some(url) = env("REDIS_URL") else {
+        rotate_locally(ring, rotation);
+        return Ok(None);
+    };
+    let kek = env("KEYRING_KEK")
+        .ok_or("KEYRING_KEK (32 bytes: 64 hex or 43 base64url characters) is required with REDIS_URL and an asymmetric key")?;
+    let kek = KeyEncryptionKey::parse(&kek).map_err(|e| format!("KEYRING_KEK: {e}"))?;
+    let builder = SharedKeyRing::builder(url, kek);
+    let builder = match rotation {
+        Some(period) => builder.rotate_every(period),
+        None => builder,
+    };
+    let shared = builder
+        .join(ring.clone())
+        .await
+        .map_err(|e| -> Error { e })?;
+    Ok(Some(shared))
+}
+
+#[cfg(not(all(feature = "redis", feature = "aws-lc-rs")))]
+async fn keep_ring(ring: &KeyRing, rotation: Option<Duration>) -> Result<Option<()>, Error> {
+    if env("REDIS_URL").is_some() {
+        return Err(
+            "REDIS_URL with an asymmetric key needs the `redis` and `aws-lc-rs` features".into(),
+        );
+    }
+    rotate_locally(ring, rotation);
+    Ok(None)
+}
+
+/// Rotates the ring here every `rotation` to a new key of the same kind.
+fn rotate_locally(ring: &KeyRing, rotation: Option<Duration>) {
+    let Some(period) = rotation else { return };
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        let ring = ring.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let rotated = SigningKey::generate(KeyKind::Es256).map(|key| ring.rotate(key));
+                if !matches!(rotated, Ok(Ok(()))) {
+                    eprintln!("login: key rotation failed");
+                }
+            }
+        });
+    }
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let _ = (ring, period);
+}
+
 /// `REDIS_URL`'s shared list, or one in this process.
 fn revocations(ttl: Duration) -> Result<Revocations, Error> {
     match env("REDIS_URL") {
@@ -331,8 +412,23 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let demo_password =
         env("DEMO_PASSWORD").unwrap_or_else(|| "correct horse battery staple".into());
 
-    let (key, secret) = signing_key()?;
+    let (key, secret) = signing_key(env("REDIS_URL").is_some())?;
     let ring = KeyRing::builder(key).max_token_ttl(ttl).build()?;
+    let rotation = rotation_period()?;
+    if rotation.is_some() && secret.is_some() {
+        return Err(
+            "KEY_ROTATION_SECS rotates an asymmetric key; JWT_SECRET is one fixed secret".into(),
+        );
+    }
+    // With REDIS_URL the stored ring wins: this replica adopts it, or
+    // stores its own when it is the first.
+    let _shared_ring = match &secret {
+        None => keep_ring(&ring, rotation).await?,
+        Some(_) => None,
+    };
+    let bind = env("BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+    let listener = listen::listen(&bind).await?;
+    let addr = listener.local_addr()?;
     let issuer = TokenIssuer::builder(ring.clone())
         .issuer(&issuer_name)
         .audience(&audience)
@@ -353,9 +449,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .audience(&audience)
         .revocation(revocations.clone())
         .token_source(BearerHeader::new().or(CookieToken::new(COOKIE)));
+    // Our own key set, read as verifiers read it (it changes with
+    // rotations and with the shared ring).
+    let own_keys = format!("http://{addr}/.well-known/jwks.json");
     let auth = match &secret {
         Some(secret) => auth.hmac_secret(secret),
-        None => auth.jwks_json(&ring.jwks().to_json()),
+        None => auth.key_source(jwt_layer::keys::RemoteJwks::builder(own_keys)),
     }
     .build()?;
 
@@ -379,10 +478,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(state);
 
-    let bind = env("BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
-    let listener = listen::listen(&bind).await?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on http://{}", listener.local_addr()?)?;
+    writeln!(stdout, "listening on http://{addr}")?;
     stdout.flush()?;
     drop(stdout);
     axum::serve(listener, app)

@@ -61,6 +61,15 @@ pub(crate) fn revocation_stream_lost(error: Option<&dyn std::error::Error>) {
     let _ = error;
 }
 
+/// A shared key ring could not be read, stored or rotated.
+#[cfg(all(feature = "redis", feature = "issue", feature = "aws-lc-rs"))]
+pub(crate) fn shared_ring_failed(error: &(dyn std::error::Error + 'static)) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "jwt_layer::issue", %error, "shared key ring: Redis failed; signing with the keys held");
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}
+
 /// A token's `kid` is held by two key sources of one issuer: refused.
 pub(crate) fn kid_in_two_sources(kid: &str) {
     #[cfg(feature = "tracing")]

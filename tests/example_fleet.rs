@@ -21,6 +21,8 @@ use common::*;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a fleet of replicas, one password";
+/// 32 bytes as 64 hex characters.
+const KEK: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 struct Fleet {
     _dir: TempDir,
@@ -47,6 +49,7 @@ fn start() -> Fleet {
             ("DEMO_PASSWORD", PASSWORD.to_owned()),
             ("JWT_PRIVATE_KEY_FILE", key_file.to_owned()),
             ("REDIS_URL", redis.url()),
+            ("KEYRING_KEK", KEK.to_owned()),
         ],
     );
     let replica = || {
@@ -176,4 +179,143 @@ async fn logout_reaches_both_replicas_within_a_second_and_logout_all_refuses_ear
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+}
+
+/// A `login` replica on `redis` with the shared ring, plus `extra`.
+fn login_replica(redis: &RedisServer, dir: &TempDir, tag: &str, extra: &[(&str, &str)]) -> Server {
+    let mut envs = vec![
+        (
+            "DATABASE_PATH",
+            dir.path(&format!("{tag}.sqlite3")).display().to_string(),
+        ),
+        ("DEMO_PASSWORD", PASSWORD.to_owned()),
+        ("REDIS_URL", redis.url()),
+        ("KEYRING_KEK", KEK.to_owned()),
+    ];
+    envs.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    Server::start("login", &envs)
+}
+
+async fn jwks(client: &reqwest::Client, server: &Server) -> Value {
+    client
+        .get(format!("{}/.well-known/jwks.json", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn log_in_at(client: &reqwest::Client, server: &Server) -> String {
+    let res = client
+        .post(format!("{}/login", server.base))
+        .json(&json!({"email": "demo@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn profile_status(client: &reqwest::Client, server: &Server, token: &str) -> u16 {
+    get(client, format!("{}/profile", server.base), Some(token))
+        .await
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_login_replicas_share_one_ring_and_a_rotation_reaches_both_within_a_second() {
+    let redis = RedisServer::start();
+    let dir = TempDir::new("shared-ring");
+    let client = reqwest::Client::new();
+    // A rotates every 3 s; B never does on its own.
+    let a = login_replica(&redis, &dir, "a", &[("KEY_ROTATION_SECS", "3")]);
+    let b = login_replica(&redis, &dir, "b", &[]);
+    let first = jwks(&client, &a).await;
+    assert_eq!(first, jwks(&client, &b).await, "B adopted A's ring");
+    assert_eq!(first["keys"].as_array().unwrap().len(), 1);
+    // Tokens from either verify at either.
+    let (from_a, from_b) = (log_in_at(&client, &a).await, log_in_at(&client, &b).await);
+    for server in [&a, &b] {
+        assert_eq!(profile_status(&client, server, &from_a).await, 200);
+        assert_eq!(profile_status(&client, server, &from_b).await, 200);
+    }
+
+    // A rotates; B publishes the same set and signs with the new key
+    // within a second.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let rotated = loop {
+        let now = jwks(&client, &a).await;
+        if now != first {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "A did not rotate");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let seen_at = Instant::now();
+    let new_kid = payload_kid(&log_in_at(&client, &a).await);
+    loop {
+        if jwks(&client, &b).await == rotated
+            && payload_kid(&log_in_at(&client, &b).await) == new_kid
+        {
+            break;
+        }
+        assert!(
+            seen_at.elapsed() < Duration::from_secs(1),
+            "B lags A's rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("B followed A's rotation within {:?}", seen_at.elapsed());
+    assert_eq!(
+        rotated["keys"].as_array().unwrap().len(),
+        2,
+        "the old key retires, still published"
+    );
+    // Tokens signed before the rotation still verify at both.
+    assert_eq!(profile_status(&client, &b, &from_a).await, 200);
+    let fresh = log_in_at(&client, &b).await;
+    assert_eq!(profile_status(&client, &a, &fresh).await, 200);
+}
+
+/// The `kid` of a token's header.
+fn payload_kid(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn login_refuses_a_missing_short_or_wrong_key_encryption_key() {
+    let redis = RedisServer::start();
+    let dir = TempDir::new("kek");
+    let run = |kek: Option<&str>| {
+        let mut cmd = std::process::Command::new(common::process::example("login"));
+        cmd.env_clear()
+            .env("BIND", "127.0.0.1:0")
+            .env("DATABASE_PATH", dir.path("kek.sqlite3"))
+            .env("REDIS_URL", redis.url());
+        if let Some(kek) = kek {
+            cmd.env("KEYRING_KEK", kek);
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success(), "started with KEYRING_KEK {kek:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run(None).contains("KEYRING_KEK"));
+    assert!(run(Some(&KEK[..32])).contains("KEYRING_KEK"));
+    // A ring stored under KEK does not open under another key.
+    let _first = login_replica(&redis, &dir, "first", &[]);
+    let other = "ff".repeat(32);
+    assert!(run(Some(&other)).contains("decrypt"));
 }

@@ -126,6 +126,8 @@ mod load;
 mod private_der;
 mod publish;
 mod ring;
+#[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+mod shared_ring;
 mod signing_key;
 
 pub use crate::jose::published::{JwkSet, PublicJwk};
@@ -138,4 +140,7 @@ pub use generate::KeyKind;
 pub use issuer::{TokenIssuer, TokenIssuerBuilder};
 pub use publish::{JwksService, OpenIdConfigService};
 pub use ring::{KeyRing, KeyRingBuilder};
+#[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "redis", feature = "aws-lc-rs"))))]
+pub use shared_ring::{KeyEncryptionKey, SharedKeyRing, SharedKeyRingBuilder};
 pub use signing_key::SigningKey;

@@ -198,6 +198,31 @@ impl KeyRing {
         )
     }
 
+    /// The keys as they stand now, for storing the ring elsewhere: the
+    /// signing key, the scheduled key and its time, the retiring keys and
+    /// when each stopped signing.
+    #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+    pub(crate) fn keys(&self) -> RingKeys {
+        let state = self.inner.state.load().settled(self.now(), &self.inner);
+        RingKeys {
+            active: state.active,
+            next: state.next,
+            retiring: state.retiring,
+        }
+    }
+
+    /// Replaces the ring's keys with `keys` (another replica's ring).
+    #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+    pub(crate) fn adopt(&self, keys: RingKeys) {
+        let inner = &*self.inner;
+        let _writer = inner.write.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.state.store(Arc::new(State {
+            active: keys.active,
+            next: keys.next,
+            retiring: keys.retiring,
+        }));
+    }
+
     /// How long verifiers may cache the key set: the
     /// [publish-ahead](KeyRingBuilder::publish_ahead) delay. The JWKS
     /// endpoint sends it as `Cache-Control: public, max-age=…`.
@@ -210,6 +235,14 @@ impl KeyRing {
     pub fn retire_after(&self) -> Duration {
         Duration::from_secs(self.inner.retire_after)
     }
+}
+
+/// A ring's keys, as [`KeyRing::keys`] gives them.
+#[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+pub(crate) struct RingKeys {
+    pub(crate) active: SigningKey,
+    pub(crate) next: Option<(SigningKey, u64)>,
+    pub(crate) retiring: Vec<(SigningKey, u64)>,
 }
 
 impl From<SigningKey> for KeyRing {

@@ -1,0 +1,498 @@
+//! [`SharedKeyRing`]: one [`KeyRing`] for every replica of an issuer,
+//! stored in Redis (features `redis` and `aws-lc-rs`).
+//!
+//! The ring (signing key, scheduled key, retiring keys, when the last
+//! rotation happened) is one Redis value, `<prefix>:ring`, encrypted with
+//! AES-256-GCM under a [`KeyEncryptionKey`] the replicas get from their
+//! environment; the key name is the associated data, so a value cannot be
+//! moved to another prefix. The first replica stores its ring; the others
+//! adopt the stored one. Each replica reads the value every 250 ms and
+//! adopts a newer version, so a rotation made by one is signed with and
+//! published by all within a second. With a rotation period, the replica
+//! that takes a short lock (`SET NX PX`) when the period is over generates
+//! a key of the same kind, makes it the signing key and stores the new
+//! version (a `WATCH`ed transaction: two writers cannot both win).
+//!
+//! ```no_run
+//! use jwt_layer::issue::{KeyEncryptionKey, KeyKind, KeyRing, SharedKeyRing, SigningKey};
+//! use std::time::Duration;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let kek = KeyEncryptionKey::parse(&std::env::var("KEYRING_KEK")?)?;
+//! let local = KeyRing::new(SigningKey::generate(KeyKind::Es256)?);
+//! let shared = SharedKeyRing::builder("redis://127.0.0.1:6379/", kek)
+//!     .rotate_every(Duration::from_secs(24 * 3600))
+//!     .join(local)
+//!     .await?;
+//! let ring = shared.ring(); // sign with it, serve `ring.jwks_service()`
+//! # let _ = ring; Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use redis::aio::MultiplexedConnection;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::ring::RingKeys;
+use super::{KeyKind, KeyRing, SigningKey};
+use crate::error::{BoxError, BuildError, BuildErrorKind};
+
+/// How often each replica reads the stored ring.
+const POLL: Duration = Duration::from_millis(250);
+/// How long the rotation lock is held at most.
+const LOCK: Duration = Duration::from_secs(10);
+/// The largest stored value read.
+const MAX_VALUE: usize = 1 << 20;
+
+/// The key that encrypts the ring's private keys at rest: 32 random bytes.
+/// `Debug` never shows it; it is wiped when dropped.
+#[derive(Clone)]
+pub struct KeyEncryptionKey(Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyEncryptionKey([redacted])")
+    }
+}
+
+impl KeyEncryptionKey {
+    /// Reads a key given as 64 hexadecimal characters or 43 base64url
+    /// characters (32 bytes), surrounding blanks ignored.
+    ///
+    /// # Errors
+    ///
+    /// Any other length or alphabet: a shorter key is refused.
+    pub fn parse(text: &str) -> Result<Self, BuildError> {
+        let text = text.trim();
+        let mut key = Zeroizing::new([0u8; 32]);
+        let ok = match text.len() {
+            64 => text
+                .as_bytes()
+                .chunks(2)
+                .zip(key.iter_mut())
+                .all(|(pair, out)| {
+                    std::str::from_utf8(pair)
+                        .ok()
+                        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                        .map(|byte| *out = byte)
+                        .is_some()
+                }),
+            43 => URL_SAFE_NO_PAD
+                .decode(text)
+                .ok()
+                .map(Zeroizing::new)
+                .filter(|bytes| bytes.len() == 32)
+                .map(|bytes| key.copy_from_slice(&bytes))
+                .is_some(),
+            _ => false,
+        };
+        if !ok {
+            return Err(BuildError::new(
+                BuildErrorKind::InvalidKey,
+                "a key-encryption key is 32 bytes: 64 hex or 43 base64url characters",
+            ));
+        }
+        Ok(Self(key))
+    }
+
+    fn aead(&self) -> Result<LessSafeKey, BoxError> {
+        let key = UnboundKey::new(&AES_256_GCM, &self.0[..]).map_err(|_| "AES key")?;
+        Ok(LessSafeKey::new(key))
+    }
+}
+
+/// The stored ring, before encryption.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    version: u64,
+    rotated_at: u64,
+    active: StoredKey,
+    next: Option<(StoredKey, u64)>,
+    retiring: Vec<(StoredKey, u64)>,
+}
+
+/// A key as stored: its PKCS#8 PEM (wiped when dropped), `kid` and `alg`.
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    kid: String,
+    alg: Algorithm,
+    pem: String,
+}
+
+impl Drop for StoredKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.pem);
+    }
+}
+
+impl StoredKey {
+    fn of(key: &SigningKey) -> Result<Self, BoxError> {
+        let pem = key
+            .private_key_pem()
+            .ok_or("an HMAC secret is not shared this way")?;
+        Ok(Self {
+            kid: key.kid().to_owned(),
+            alg: key.algorithm(),
+            pem,
+        })
+    }
+
+    fn key(&self) -> Result<SigningKey, BoxError> {
+        Ok(SigningKey::from_pem(self.pem.as_bytes())?
+            .with_algorithm(self.alg)?
+            .with_kid(self.kid.clone()))
+    }
+}
+
+impl Stored {
+    fn of(keys: &RingKeys, version: u64, rotated_at: u64) -> Result<Self, BoxError> {
+        Ok(Self {
+            version,
+            rotated_at,
+            active: StoredKey::of(&keys.active)?,
+            next: match &keys.next {
+                Some((key, at)) => Some((StoredKey::of(key)?, *at)),
+                None => None,
+            },
+            retiring: keys
+                .retiring
+                .iter()
+                .map(|(key, since)| Ok((StoredKey::of(key)?, *since)))
+                .collect::<Result<_, BoxError>>()?,
+        })
+    }
+
+    fn keys(&self) -> Result<RingKeys, BoxError> {
+        Ok(RingKeys {
+            active: self.active.key()?,
+            next: match &self.next {
+                Some((key, at)) => Some((key.key()?, *at)),
+                None => None,
+            },
+            retiring: self
+                .retiring
+                .iter()
+                .map(|(key, since)| Ok((key.key()?, *since)))
+                .collect::<Result<_, BoxError>>()?,
+        })
+    }
+}
+
+/// Configures a [`SharedKeyRing`].
+#[derive(Debug)]
+pub struct SharedKeyRingBuilder {
+    url: String,
+    kek: KeyEncryptionKey,
+    prefix: String,
+    rotation: Option<Duration>,
+}
+
+impl SharedKeyRingBuilder {
+    /// The prefix of the Redis keys (default `jwt-layer:keyring`).
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Rotates the signing key every `period` (default: never; at least
+    /// one second).
+    #[must_use]
+    pub fn rotate_every(mut self, period: Duration) -> Self {
+        self.rotation = Some(period.max(Duration::from_secs(1)));
+        self
+    }
+
+    /// Connects, stores `local`'s keys if Redis holds no ring yet (else
+    /// `local` adopts the stored ring), and keeps `local` in step from then
+    /// on (a background task, while the returned handle lives).
+    ///
+    /// # Errors
+    ///
+    /// Redis is unreachable, the URL is not one, `local` signs with an HMAC
+    /// secret, or the stored ring does not decrypt under this key.
+    pub async fn join(self, local: KeyRing) -> Result<SharedKeyRing, BoxError> {
+        let client = redis::Client::open(self.url.as_str())?;
+        let conn = connect(&client).await?;
+        let link = Arc::new(RingLink {
+            client: client.clone(),
+            key: format!("{}:ring", self.prefix),
+            lock: format!("{}:rotating", self.prefix),
+            aead: self.kek.aead()?,
+            rotation: self.rotation,
+            ring: local,
+            version: std::sync::atomic::AtomicU64::new(0),
+        });
+        let mut conn = conn;
+        let first = Stored::of(&link.ring.keys(), 1, link.ring.now())?;
+        let stored: bool = redis::cmd("SET")
+            .arg(&link.key)
+            .arg(link.seal(&first)?)
+            .arg("NX")
+            .query_async::<Option<String>>(&mut conn)
+            .await?
+            .is_some();
+        if stored {
+            link.version.store(1, std::sync::atomic::Ordering::Release);
+        } else {
+            link.sync(&mut conn).await?;
+        }
+        let task = tokio::spawn(keep_in_step(Arc::clone(&link), conn));
+        Ok(SharedKeyRing {
+            link,
+            task: task.abort_handle(),
+        })
+    }
+}
+
+/// A [`KeyRing`] shared by every replica through Redis; see the
+/// [module docs](self).
+pub struct SharedKeyRing {
+    link: Arc<RingLink>,
+    task: tokio::task::AbortHandle,
+}
+
+impl fmt::Debug for SharedKeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedKeyRing")
+            .field("key", &self.link.key)
+            .field("version", &self.version())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SharedKeyRing {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SharedKeyRing {
+    /// Starts configuring: Redis at `url`, private keys encrypted with
+    /// `kek`.
+    pub fn builder(url: impl Into<String>, kek: KeyEncryptionKey) -> SharedKeyRingBuilder {
+        SharedKeyRingBuilder {
+            url: url.into(),
+            kek,
+            prefix: "jwt-layer:keyring".to_owned(),
+            rotation: None,
+        }
+    }
+
+    /// The ring, kept in step with the stored one.
+    pub fn ring(&self) -> KeyRing {
+        self.link.ring.clone()
+    }
+
+    /// The version of the stored ring this replica holds.
+    pub fn version(&self) -> u64 {
+        self.link.version.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+async fn connect(client: &redis::Client) -> redis::RedisResult<MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Duration::from_secs(2))
+        .set_response_timeout(Duration::from_secs(2));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// What the background task and the handle share.
+struct RingLink {
+    client: redis::Client,
+    key: String,
+    lock: String,
+    aead: LessSafeKey,
+    rotation: Option<Duration>,
+    ring: KeyRing,
+    version: std::sync::atomic::AtomicU64,
+}
+
+impl RingLink {
+    /// Encrypts `stored`: base64url(nonce ‖ ciphertext ‖ tag).
+    fn seal(&self, stored: &Stored) -> Result<String, BoxError> {
+        let mut data = Zeroizing::new(serde_json::to_vec(stored)?);
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|e| e.to_string())?;
+        let aad = Aad::from(self.key.as_bytes());
+        let mut sealed = data.to_vec();
+        self.aead
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), aad, &mut sealed)
+            .map_err(|_| "encryption failed")?;
+        data.clear();
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// Decrypts a stored value.
+    fn open(&self, value: &str) -> Result<Stored, BoxError> {
+        if value.len() > MAX_VALUE {
+            return Err("the stored ring is too large".into());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(value)?;
+        let (nonce, sealed) = bytes.split_at_checked(NONCE_LEN).ok_or("truncated")?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "nonce")?;
+        let mut sealed = Zeroizing::new(sealed.to_vec());
+        let plain = self
+            .aead
+            .open_in_place(nonce, Aad::from(self.key.as_bytes()), &mut sealed)
+            .map_err(|_| "the stored ring does not decrypt under this key-encryption key")?;
+        Ok(serde_json::from_slice(plain)?)
+    }
+
+    /// Reads the stored ring and adopts it if it is newer; the rotation
+    /// time of the stored ring.
+    async fn sync(&self, conn: &mut MultiplexedConnection) -> Result<Option<Stored>, BoxError> {
+        let value: Option<String> = redis::cmd("GET").arg(&self.key).query_async(conn).await?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let stored = self.open(&value)?;
+        let held = self.version.load(std::sync::atomic::Ordering::Acquire);
+        if stored.version > held {
+            self.ring.adopt(stored.keys()?);
+            self.version
+                .store(stored.version, std::sync::atomic::Ordering::Release);
+        }
+        Ok(Some(stored))
+    }
+
+    /// Stores this replica's ring again when Redis lost it (restarted
+    /// empty): the replicas hold it.
+    async fn restore(&self, conn: &mut MultiplexedConnection) -> Result<(), BoxError> {
+        let version = self.version.load(std::sync::atomic::Ordering::Acquire);
+        let stored = Stored::of(&self.ring.keys(), version.max(1), self.ring.now())?;
+        redis::cmd("SET")
+            .arg(&self.key)
+            .arg(self.seal(&stored)?)
+            .arg("NX")
+            .query_async::<Option<String>>(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Rotates if the period is over and this replica gets the lock.
+    async fn rotate_if_due(
+        &self,
+        conn: &mut MultiplexedConnection,
+        stored: &Stored,
+    ) -> Result<(), BoxError> {
+        let Some(period) = self.rotation else {
+            return Ok(());
+        };
+        let now = self.ring.now();
+        if now < stored.rotated_at.saturating_add(period.as_secs()) {
+            return Ok(());
+        }
+        let locked: Option<String> = redis::cmd("SET")
+            .arg(&self.lock)
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(u64::try_from(LOCK.as_millis()).unwrap_or(u64::MAX))
+            .query_async(conn)
+            .await?;
+        if locked.is_none() {
+            return Ok(());
+        }
+        let result = self.rotate(conn, stored, now).await;
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&self.lock).query_async(conn).await;
+        result
+    }
+
+    /// Makes a new key of the signing key's kind the signing key and
+    /// stores the next version, unless another version was stored since.
+    async fn rotate(
+        &self,
+        conn: &mut MultiplexedConnection,
+        stored: &Stored,
+        now: u64,
+    ) -> Result<(), BoxError> {
+        let kind = match stored.active.alg {
+            Algorithm::ES384 => KeyKind::Es384,
+            Algorithm::EdDSA => KeyKind::EdDsa,
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => KeyKind::Rsa2048,
+            _ => KeyKind::Es256,
+        };
+        let alg = stored.active.alg;
+        let key = tokio::task::spawn_blocking(move || SigningKey::generate(kind))
+            .await??
+            .with_algorithm(alg)?;
+        let candidate = KeyRing::new(stored.active.key()?);
+        candidate.adopt(stored.keys()?);
+        candidate.rotate(key)?;
+        let next = Stored::of(&candidate.keys(), stored.version + 1, now)?;
+        let sealed = self.seal(&next)?;
+        redis::cmd("WATCH")
+            .arg(&self.key)
+            .query_async::<()>(conn)
+            .await?;
+        let current: Option<String> = redis::cmd("GET").arg(&self.key).query_async(conn).await?;
+        let unchanged =
+            current.is_some_and(|v| self.open(&v).is_ok_and(|s| s.version == stored.version));
+        if !unchanged {
+            redis::cmd("UNWATCH").query_async::<()>(conn).await?;
+            return Ok(());
+        }
+        let done: Option<()> = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&self.key)
+            .arg(sealed)
+            .ignore()
+            .query_async(conn)
+            .await?;
+        if done.is_some() {
+            self.ring.adopt(next.keys()?);
+            self.version
+                .store(next.version, std::sync::atomic::Ordering::Release);
+        }
+        Ok(())
+    }
+}
+
+/// Reads the stored ring every [`POLL`], adopting newer versions and
+/// rotating when due; reconnects after errors. The ring keeps signing with
+/// the keys it holds meanwhile.
+async fn keep_in_step(link: Arc<RingLink>, conn: MultiplexedConnection) {
+    let mut tick = tokio::time::interval(POLL);
+    let mut conn = Some(conn);
+    loop {
+        tick.tick().await;
+        let mut current = match conn.take() {
+            Some(c) => c,
+            None => match connect(&link.client).await {
+                Ok(c) => c,
+                Err(e) => {
+                    crate::log::shared_ring_failed(&e);
+                    continue;
+                }
+            },
+        };
+        let result = match link.sync(&mut current).await {
+            Ok(Some(stored)) => link.rotate_if_due(&mut current, &stored).await,
+            Ok(None) => link.restore(&mut current).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => conn = Some(current),
+            // Reconnect on the next tick.
+            Err(e) => crate::log::shared_ring_failed(&*e),
+        }
+    }
+}
