@@ -313,11 +313,7 @@ async fn keep_ring(
         Some(period) => builder.rotate_every(period),
         None => builder,
     };
-    let shared = builder
-        .join(ring.clone())
-        .await
-        .map_err(|e| -> Error { e })?;
-    Ok(Some(shared))
+    Ok(Some(builder.join(ring.clone()).await?))
 }
 
 #[cfg(not(all(feature = "redis", feature = "aws-lc-rs")))]

@@ -142,5 +142,7 @@ pub use publish::{JwksService, OpenIdConfigService};
 pub use ring::{KeyRing, KeyRingBuilder};
 #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "redis", feature = "aws-lc-rs"))))]
-pub use shared_ring::{KeyEncryptionKey, SharedKeyRing, SharedKeyRingBuilder};
+pub use shared_ring::{
+    KeyEncryptionKey, SharedKeyRing, SharedKeyRingBuilder, SharedRingError, SharedRingErrorKind,
+};
 pub use signing_key::SigningKey;

@@ -1,32 +1,5 @@
-//! [`SharedKeyRing`]: one [`KeyRing`] for every replica of an issuer,
-//! stored in Redis (features `redis` and `aws-lc-rs`).
-//!
-//! The ring (signing key, scheduled key, retiring keys, when the last
-//! rotation happened) is one Redis value, `<prefix>:ring`, encrypted with
-//! AES-256-GCM under a [`KeyEncryptionKey`] the replicas get from their
-//! environment; the key name is the associated data, so a value cannot be
-//! moved to another prefix. The first replica stores its ring; the others
-//! adopt the stored one. Each replica reads the value every 250 ms and
-//! adopts a newer version, so a rotation made by one is signed with and
-//! published by all within a second. With a rotation period, the replica
-//! that takes a short lock (`SET NX PX`) when the period is over generates
-//! a key of the same kind, makes it the signing key and stores the new
-//! version (a `WATCH`ed transaction: two writers cannot both win).
-//!
-//! ```no_run
-//! use jwt_layer::issue::{KeyEncryptionKey, KeyKind, KeyRing, SharedKeyRing, SigningKey};
-//! use std::time::Duration;
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let kek = KeyEncryptionKey::parse(&std::env::var("KEYRING_KEK")?)?;
-//! let local = KeyRing::new(SigningKey::generate(KeyKind::Es256)?);
-//! let shared = SharedKeyRing::builder("redis://127.0.0.1:6379/", kek)
-//!     .rotate_every(Duration::from_secs(24 * 3600))
-//!     .join(local)
-//!     .await?;
-//! let ring = shared.ring(); // sign with it, serve `ring.jwks_service()`
-//! # let _ = ring; Ok(()) }
-//! ```
+//! [`SharedKeyRing`]: one [`KeyRing`] for every replica of an issuer, in
+//! Redis.
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,7 +42,7 @@ impl KeyEncryptionKey {
     /// # Errors
     ///
     /// Any other length or alphabet: a shorter key is refused.
-    pub fn parse(text: &str) -> Result<Self, BuildError> {
+    pub fn parse(text: &str) -> std::result::Result<Self, BuildError> {
         let text = text.trim();
         let mut key = Zeroizing::new([0u8; 32]);
         let ok = match text.len() {
@@ -102,10 +75,92 @@ impl KeyEncryptionKey {
         Ok(Self(key))
     }
 
-    fn aead(&self) -> Result<LessSafeKey, BoxError> {
-        let key = UnboundKey::new(&AES_256_GCM, &self.0[..]).map_err(|_| "AES key")?;
+    fn aead(&self) -> Result<LessSafeKey> {
+        let key = UnboundKey::new(&AES_256_GCM, &self.0[..]).map_err(|_| platform("AES key"))?;
         Ok(LessSafeKey::new(key))
     }
+}
+
+/// Why a [`SharedKeyRing`] could not join or keep in step.
+#[derive(Debug)]
+pub struct SharedRingError {
+    kind: SharedRingErrorKind,
+    source: BoxError,
+}
+
+/// The classes of [`SharedRingError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SharedRingErrorKind {
+    /// Redis could not be reached, or refused a command.
+    Redis,
+    /// The stored ring does not decrypt under this key-encryption key.
+    Undecryptable,
+    /// The stored ring decrypts but does not hold usable keys.
+    InvalidRing,
+    /// The ring signs with an HMAC secret, which is not shared this way
+    /// (give every replica the secret instead).
+    Symmetric,
+    /// The platform failed: randomness, encryption, key generation.
+    Platform,
+}
+
+impl SharedRingError {
+    fn new(kind: SharedRingErrorKind, source: impl Into<BoxError>) -> Self {
+        Self {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> SharedRingErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for SharedRingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            SharedRingErrorKind::Redis => "shared key ring: Redis failed",
+            SharedRingErrorKind::Undecryptable => {
+                "shared key ring: the stored ring does not decrypt under this key-encryption key"
+            }
+            SharedRingErrorKind::InvalidRing => {
+                "shared key ring: the stored ring holds no usable keys"
+            }
+            SharedRingErrorKind::Symmetric => {
+                "shared key ring: an HMAC secret is not shared this way"
+            }
+            SharedRingErrorKind::Platform => "shared key ring: the platform failed",
+        })
+    }
+}
+
+impl std::error::Error for SharedRingError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+impl From<redis::RedisError> for SharedRingError {
+    fn from(e: redis::RedisError) -> Self {
+        Self::new(SharedRingErrorKind::Redis, e)
+    }
+}
+
+type Result<T> = std::result::Result<T, SharedRingError>;
+
+fn platform(e: impl Into<BoxError>) -> SharedRingError {
+    SharedRingError::new(SharedRingErrorKind::Platform, e)
+}
+
+fn invalid(e: impl Into<BoxError>) -> SharedRingError {
+    SharedRingError::new(SharedRingErrorKind::InvalidRing, e)
+}
+
+fn undecryptable(e: impl Into<BoxError>) -> SharedRingError {
+    SharedRingError::new(SharedRingErrorKind::Undecryptable, e)
 }
 
 /// The stored ring, before encryption.
@@ -133,10 +188,10 @@ impl Drop for StoredKey {
 }
 
 impl StoredKey {
-    fn of(key: &SigningKey) -> Result<Self, BoxError> {
-        let pem = key
-            .private_key_pem()
-            .ok_or("an HMAC secret is not shared this way")?;
+    fn of(key: &SigningKey) -> Result<Self> {
+        let pem = key.private_key_pem().ok_or_else(|| {
+            SharedRingError::new(SharedRingErrorKind::Symmetric, "an HMAC secret")
+        })?;
         Ok(Self {
             kid: key.kid().to_owned(),
             alg: key.algorithm(),
@@ -144,15 +199,16 @@ impl StoredKey {
         })
     }
 
-    fn key(&self) -> Result<SigningKey, BoxError> {
-        Ok(SigningKey::from_pem(self.pem.as_bytes())?
-            .with_algorithm(self.alg)?
+    fn key(&self) -> Result<SigningKey> {
+        Ok(SigningKey::from_pem(self.pem.as_bytes())
+            .and_then(|key| key.with_algorithm(self.alg))
+            .map_err(invalid)?
             .with_kid(self.kid.clone()))
     }
 }
 
 impl Stored {
-    fn of(keys: &RingKeys, version: u64, rotated_at: u64) -> Result<Self, BoxError> {
+    fn of(keys: &RingKeys, version: u64, rotated_at: u64) -> Result<Self> {
         Ok(Self {
             version,
             rotated_at,
@@ -165,11 +221,11 @@ impl Stored {
                 .retiring
                 .iter()
                 .map(|(key, since)| Ok((StoredKey::of(key)?, *since)))
-                .collect::<Result<_, BoxError>>()?,
+                .collect::<Result<_>>()?,
         })
     }
 
-    fn keys(&self) -> Result<RingKeys, BoxError> {
+    fn keys(&self) -> Result<RingKeys> {
         Ok(RingKeys {
             active: self.active.key()?,
             next: match &self.next {
@@ -180,7 +236,7 @@ impl Stored {
                 .retiring
                 .iter()
                 .map(|(key, since)| Ok((key.key()?, *since)))
-                .collect::<Result<_, BoxError>>()?,
+                .collect::<Result<_>>()?,
         })
     }
 }
@@ -218,7 +274,7 @@ impl SharedKeyRingBuilder {
     ///
     /// Redis is unreachable, the URL is not one, `local` signs with an HMAC
     /// secret, or the stored ring does not decrypt under this key.
-    pub async fn join(self, local: KeyRing) -> Result<SharedKeyRing, BoxError> {
+    pub async fn join(self, local: KeyRing) -> Result<SharedKeyRing> {
         let client = redis::Client::open(self.url.as_str())?;
         let conn = connect(&client).await?;
         let link = Arc::new(RingLink {
@@ -252,8 +308,35 @@ impl SharedKeyRingBuilder {
     }
 }
 
-/// A [`KeyRing`] shared by every replica through Redis; see the
-/// [module docs](self).
+/// One [`KeyRing`] for every replica of an issuer,
+/// stored in Redis (features `redis` and `aws-lc-rs`).
+///
+/// The ring (signing key, scheduled key, retiring keys, when the last
+/// rotation happened) is one Redis value, `<prefix>:ring`, encrypted with
+/// AES-256-GCM under a [`KeyEncryptionKey`] the replicas get from their
+/// environment; the key name is the associated data, so a value cannot be
+/// moved to another prefix. The first replica stores its ring; the others
+/// adopt the stored one. Each replica reads the value every 250 ms and
+/// adopts a newer version, so a rotation made by one is signed with and
+/// published by all within a second. With a rotation period, the replica
+/// that takes a short lock (`SET NX PX`) when the period is over generates
+/// a key of the same kind, makes it the signing key and stores the new
+/// version (a `WATCH`ed transaction: two writers cannot both win).
+///
+/// ```no_run
+/// use jwt_layer::issue::{KeyEncryptionKey, KeyKind, KeyRing, SharedKeyRing, SigningKey};
+/// use std::time::Duration;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let kek = KeyEncryptionKey::parse(&std::env::var("KEYRING_KEK")?)?;
+/// let local = KeyRing::new(SigningKey::generate(KeyKind::Es256)?);
+/// let shared = SharedKeyRing::builder("redis://127.0.0.1:6379/", kek)
+///     .rotate_every(Duration::from_secs(24 * 3600))
+///     .join(local)
+///     .await?;
+/// let ring = shared.ring(); // sign with it, serve `ring.jwks_service()`
+/// # let _ = ring; Ok(()) }
+/// ```
 pub struct SharedKeyRing {
     link: Arc<RingLink>,
     task: tokio::task::AbortHandle,
@@ -319,15 +402,15 @@ struct RingLink {
 
 impl RingLink {
     /// Encrypts `stored`: base64url(nonce ‖ ciphertext ‖ tag).
-    fn seal(&self, stored: &Stored) -> Result<String, BoxError> {
-        let mut data = Zeroizing::new(serde_json::to_vec(stored)?);
+    fn seal(&self, stored: &Stored) -> Result<String> {
+        let mut data = Zeroizing::new(serde_json::to_vec(stored).map_err(platform)?);
         let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| e.to_string())?;
+        getrandom::fill(&mut nonce).map_err(|e| platform(e.to_string()))?;
         let aad = Aad::from(self.key.as_bytes());
         let mut sealed = data.to_vec();
         self.aead
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), aad, &mut sealed)
-            .map_err(|_| "encryption failed")?;
+            .map_err(|_| platform("encryption failed"))?;
         data.clear();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -335,24 +418,26 @@ impl RingLink {
     }
 
     /// Decrypts a stored value.
-    fn open(&self, value: &str) -> Result<Stored, BoxError> {
+    fn open(&self, value: &str) -> Result<Stored> {
         if value.len() > MAX_VALUE {
-            return Err("the stored ring is too large".into());
+            return Err(invalid("the stored ring is too large"));
         }
-        let bytes = URL_SAFE_NO_PAD.decode(value)?;
-        let (nonce, sealed) = bytes.split_at_checked(NONCE_LEN).ok_or("truncated")?;
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "nonce")?;
+        let bytes = URL_SAFE_NO_PAD.decode(value).map_err(undecryptable)?;
+        let (nonce, sealed) = bytes
+            .split_at_checked(NONCE_LEN)
+            .ok_or_else(|| undecryptable("truncated"))?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| undecryptable("nonce"))?;
         let mut sealed = Zeroizing::new(sealed.to_vec());
         let plain = self
             .aead
             .open_in_place(nonce, Aad::from(self.key.as_bytes()), &mut sealed)
-            .map_err(|_| "the stored ring does not decrypt under this key-encryption key")?;
-        Ok(serde_json::from_slice(plain)?)
+            .map_err(|_| undecryptable("authentication failed"))?;
+        serde_json::from_slice(plain).map_err(invalid)
     }
 
     /// Reads the stored ring and adopts it if it is newer; the rotation
     /// time of the stored ring.
-    async fn sync(&self, conn: &mut MultiplexedConnection) -> Result<Option<Stored>, BoxError> {
+    async fn sync(&self, conn: &mut MultiplexedConnection) -> Result<Option<Stored>> {
         let value: Option<String> = redis::cmd("GET").arg(&self.key).query_async(conn).await?;
         let Some(value) = value else {
             return Ok(None);
@@ -369,7 +454,7 @@ impl RingLink {
 
     /// Stores this replica's ring again when Redis lost it (restarted
     /// empty): the replicas hold it.
-    async fn restore(&self, conn: &mut MultiplexedConnection) -> Result<(), BoxError> {
+    async fn restore(&self, conn: &mut MultiplexedConnection) -> Result<()> {
         let version = self.version.load(std::sync::atomic::Ordering::Acquire);
         let stored = Stored::of(&self.ring.keys(), version.max(1), self.ring.now())?;
         redis::cmd("SET")
@@ -382,11 +467,7 @@ impl RingLink {
     }
 
     /// Rotates if the period is over and this replica gets the lock.
-    async fn rotate_if_due(
-        &self,
-        conn: &mut MultiplexedConnection,
-        stored: &Stored,
-    ) -> Result<(), BoxError> {
+    async fn rotate_if_due(&self, conn: &mut MultiplexedConnection, stored: &Stored) -> Result<()> {
         let Some(period) = self.rotation else {
             return Ok(());
         };
@@ -417,7 +498,7 @@ impl RingLink {
         conn: &mut MultiplexedConnection,
         stored: &Stored,
         now: u64,
-    ) -> Result<(), BoxError> {
+    ) -> Result<()> {
         let kind = match stored.active.alg {
             Algorithm::ES384 => KeyKind::Es384,
             Algorithm::EdDSA => KeyKind::EdDsa,
@@ -431,11 +512,13 @@ impl RingLink {
         };
         let alg = stored.active.alg;
         let key = tokio::task::spawn_blocking(move || SigningKey::generate(kind))
-            .await??
-            .with_algorithm(alg)?;
+            .await
+            .map_err(platform)?
+            .and_then(|key| key.with_algorithm(alg))
+            .map_err(platform)?;
         let candidate = KeyRing::new(stored.active.key()?);
         candidate.adopt(stored.keys()?);
-        candidate.rotate(key)?;
+        candidate.rotate(key).map_err(platform)?;
         let next = Stored::of(&candidate.keys(), stored.version + 1, now)?;
         let sealed = self.seal(&next)?;
         redis::cmd("WATCH")
@@ -492,7 +575,7 @@ async fn keep_in_step(link: Arc<RingLink>, conn: MultiplexedConnection) {
         match result {
             Ok(()) => conn = Some(current),
             // Reconnect on the next tick.
-            Err(e) => crate::log::shared_ring_failed(&*e),
+            Err(e) => crate::log::shared_ring_failed(&e),
         }
     }
 }
