@@ -32,7 +32,7 @@
 //! | `BIND` | address to listen on (default `127.0.0.1:3000`; port 0 picks one) |
 //! | `JWT_DPOP` | DPoP-bound tokens (RFC 9449): `off`, `allowed` (default: `Authorization: DPoP` with its `DPoP` proof verified, bearer tokens accepted when not bound), `required` |
 //! | `JWT_PUBLIC_URL` | the origin clients reach this API at (`https://api.example.com`), for DPoP proofs' `htu`; unset: the request's own scheme and `Host` |
-//! | `JWT_REDIS_URL` | revocations shared by the fleet through Redis (`redis://host:port/`; the `redis` feature): tokens revoked anywhere (`login`'s `/logout`, a `Revoker`) get 401 `invalid_token` |
+//! | `JWT_REDIS_URL` | Redis shared by the fleet (`redis://host:port/`; the `redis` feature): the revocation mirror (tokens revoked anywhere, `login`'s `/logout` or a `Revoker`, get 401 `invalid_token`) and the key-set snapshot (replicas starting together fetch about once; one started during a provider outage verifies with the fleet's last good set) |
 //! | `JWT_REVOCATION_FAIL` | while the revocation list is not loaded or Redis has been unreachable for over 10 s: `closed` (default: 503 with `Retry-After`) or `open` (answer from the entries held) |
 //! | `JWT_PROVIDER` | an identity-provider preset (below); replaces `JWT_JWKS_URL`/`JWT_OIDC_ISSUER`, and the generic variables add to it |
 //!
@@ -217,6 +217,36 @@ fn key_settings(args: &Args, keys: RemoteJwksBuilder) -> RemoteJwksBuilder {
     if let Some(file) = &args.keys_bearer_file {
         keys = keys.fetch_headers(BearerTokenFile::new(file));
     }
+    shared_snapshot(args, keys)
+}
+
+/// With `JWT_REDIS_URL`, the key set is shared with the fleet: replicas
+/// starting together fetch it about once, and one started during a
+/// provider outage verifies with the fleet's last good set.
+#[cfg(feature = "redis")]
+fn shared_snapshot(args: &Args, keys: RemoteJwksBuilder) -> RemoteJwksBuilder {
+    let Some(url) = args
+        .redis_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return keys;
+    };
+    let source = args
+        .jwks_url
+        .as_deref()
+        .or(args.oidc_issuer.as_deref())
+        .unwrap_or_default();
+    match jwt_layer::keys::RedisSnapshot::new(url, format!("jwt-layer:keys:{source}")) {
+        Ok(store) => keys.shared_snapshot(store),
+        // The URL is checked again, with its error, by the revocation list.
+        Err(_) => keys,
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+fn shared_snapshot(_: &Args, keys: RemoteJwksBuilder) -> RemoteJwksBuilder {
     keys
 }
 

@@ -31,10 +31,12 @@ use crate::error::AuthError;
 pub use alg::AlgSet;
 pub(crate) use alg::parse_alg;
 pub use key::Key;
+#[cfg(all(feature = "remote-jwks", feature = "redis"))]
+pub use remote::RedisSnapshot;
 #[cfg(feature = "remote-jwks")]
 pub use remote::{
     BearerTokenFile, FetchHeaders, JwksError, JwksErrorKind, JwksStatus, KeySetFormat, RemoteJwks,
-    RemoteJwksBuilder, SavedKeySet,
+    RemoteJwksBuilder, SavedKeySet, SharedSnapshot, StoreFuture,
 };
 pub use sources::KeySources;
 pub use static_keys::StaticKeys;

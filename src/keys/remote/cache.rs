@@ -396,7 +396,7 @@ impl Cache {
         let Some(seed) = self.persistence.take_seed() else {
             return;
         };
-        match seed.and_then(|saved| self.install_seed(&saved)) {
+        match seed.and_then(|saved| self.install_saved(&saved, false, true)) {
             Ok(age) => {
                 log::seeded(&self.label, age.as_secs());
                 self.ensure_refresher();
@@ -405,8 +405,15 @@ impl Cache {
         }
     }
 
-    /// Installs a saved set unless a set is cached; returns its age.
-    fn install_seed(&self, saved: &SavedKeySet) -> Result<Duration, String> {
+    /// Installs a saved set, as a seed (only if nothing is cached) or as
+    /// a newer set than the one cached (only if it is newer; with `fresh`,
+    /// only within its lifetime); returns its age.
+    fn install_saved(
+        &self,
+        saved: &SavedKeySet,
+        fresh: bool,
+        seed: bool,
+    ) -> Result<Duration, String> {
         let c = &self.config;
         // A set stamped slightly in the future (clock steps) counts that
         // lead as age too, so it never outlives a live cache.
@@ -419,6 +426,16 @@ impl Cache {
             .lifetime()
             .unwrap_or(c.default_ttl)
             .clamp(c.min_ttl, c.max_ttl);
+        if fresh && age >= lifetime {
+            return Err("the saved set is past its lifetime".into());
+        }
+        let current = self.snapshot.load_full();
+        if current
+            .as_ref()
+            .is_some_and(|held| seed || held.fetched_wall >= saved.fetched_at())
+        {
+            return Err("a set as new is already cached".into());
+        }
         let usable_for = (lifetime + c.max_stale)
             .checked_sub(age)
             .filter(|d| !d.is_zero())
@@ -448,14 +465,19 @@ impl Cache {
             lifetime,
             fresh_until: now + lifetime.saturating_sub(age),
             usable_until: now + usable_for,
-            seeded: true,
+            seeded: seed,
         });
-        let previous = self
-            .snapshot
-            .compare_and_swap(&None::<Arc<Snapshot>>, Some(snapshot));
-        match &*previous {
-            None => Ok(age),
-            Some(_) => Err("a fetched set is already cached".into()),
+        let previous = self.snapshot.compare_and_swap(&current, Some(snapshot));
+        let replaced = match (&*previous, &current) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if replaced {
+            self.stale_logged.store(false, Ordering::Relaxed);
+            Ok(age)
+        } else {
+            Err("another set was installed meanwhile".into())
         }
     }
 
@@ -530,9 +552,21 @@ impl Cache {
     }
 
     /// One fetch; on success, the set to save (when saving is configured).
+    /// With a shared snapshot, a fresh set another replica stored is
+    /// taken instead, and a stored set stands in when the provider fails.
     async fn fetch_once(&self) -> Result<Option<SavedKeySet>, JwksError> {
+        let shared = self.persistence.shared();
+        if let Some(shared) = shared
+            && self.taken_from_shared(shared).await
+        {
+            return Ok(None);
+        }
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch_and_parse().await;
+        if let (Err(_), Some(shared)) = (&result, shared) {
+            let _ = shared.unlock().await;
+            self.adopt_shared(shared, false).await;
+        }
         match &result {
             Ok((count, _)) => {
                 self.metrics.fetched(*count);
@@ -549,6 +583,43 @@ impl Cache {
             }
         }
         result.map(|(_, saved)| saved)
+    }
+
+    /// Before a provider fetch: a fresh stored set, or the lock, or (when
+    /// another replica holds it) that replica's set within a bound. `true`
+    /// when a stored set was installed and no fetch is needed.
+    async fn taken_from_shared(&self, shared: &dyn super::shared::SharedSnapshot) -> bool {
+        use super::shared::{LOCK, POLL, WAIT};
+        if self.adopt_shared(shared, true).await {
+            return true;
+        }
+        // A store that cannot answer is no reason not to fetch.
+        if shared.try_lock(LOCK).await.unwrap_or(true) {
+            return false;
+        }
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            tokio::time::sleep(POLL).await;
+            if self.adopt_shared(shared, true).await {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Installs the stored set when it is newer than the one held (and,
+    /// with `fresh`, within its lifetime).
+    async fn adopt_shared(&self, shared: &dyn super::shared::SharedSnapshot, fresh: bool) -> bool {
+        let Ok(Some(saved)) = shared.load().await else {
+            return false;
+        };
+        match self.install_saved(&saved, fresh, false) {
+            Ok(age) => {
+                log::seeded(&self.label, age.as_secs());
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Writes a good fetch to the configured file, within a time limit.
@@ -619,7 +690,11 @@ impl Cache {
             Some(snap) if snap.seeded => now,
             Some(snap) => {
                 let factor = self.config.refresh_ahead * (1.0 + self.config.jitter * jitter());
-                snap.loaded_at + snap.lifetime.mul_f64(factor.clamp(0.05, 1.0))
+                // A set taken from a shared snapshot was fetched before it
+                // was loaded here.
+                (snap.loaded_at + snap.lifetime.mul_f64(factor.clamp(0.05, 1.0)))
+                    .checked_sub(snap.age_at_load)
+                    .unwrap_or(now)
             }
             None => now + self.config.backoff_min,
         }

@@ -448,12 +448,17 @@ async fn a_seed_never_replaces_a_fetched_set_and_a_future_one_is_refused() {
     // Installing by hand after a fetch: refused, the fetched set stays.
     cache.persistence.take_seed();
     cache.refresh().await.unwrap();
-    assert!(cache.install_seed(&saved).is_err());
+    assert!(cache.install_saved(&saved, false, true).is_err());
     assert_eq!(resolve(&cache, "live").await, Ok("live".into()));
     let future = SavedKeySet::new(
         jwks(&["old"]),
         SystemTime::now() + Duration::from_secs(3600),
     );
     let cache = seeded_cache(&fake, future.clone(), CacheConfig::default());
-    assert!(cache.install_seed(&future).unwrap_err().contains("future"));
+    assert!(
+        cache
+            .install_saved(&future, false, true)
+            .unwrap_err()
+            .contains("future")
+    );
 }

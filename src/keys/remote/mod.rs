@@ -77,6 +77,7 @@ mod fetch;
 mod format;
 mod oidc;
 mod saved;
+mod shared;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -94,6 +95,9 @@ pub use credentials::{BearerTokenFile, FetchHeaders};
 pub use format::KeySetFormat;
 pub use saved::SavedKeySet;
 use saved::{Persistence, Seed};
+#[cfg(feature = "redis")]
+pub use shared::RedisSnapshot;
+pub use shared::{SharedSnapshot, StoreFuture};
 
 /// The longest duration any key set setting may have.
 const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -209,6 +213,7 @@ impl RemoteJwks {
             headers: None,
             seed: None,
             save_to: None,
+            shared: None,
         }
     }
 
@@ -282,6 +287,7 @@ pub struct RemoteJwksBuilder {
     headers: Option<Arc<dyn FetchHeaders>>,
     seed: Option<Seed>,
     save_to: Option<PathBuf>,
+    shared: Option<Arc<dyn SharedSnapshot>>,
 }
 
 impl fmt::Debug for RemoteJwksBuilder {
@@ -468,6 +474,17 @@ impl RemoteJwksBuilder {
         self
     }
 
+    /// Shares the last good key set with the other replicas of a fleet
+    /// through `store` (a `RedisSnapshot`,
+    /// say): replicas starting together fetch about once, and a replica
+    /// started during a provider outage verifies with the stored set; see
+    /// [`SharedSnapshot`].
+    #[must_use]
+    pub fn shared_snapshot(mut self, store: impl SharedSnapshot) -> Self {
+        self.shared = Some(Arc::new(store));
+        self
+    }
+
     /// Retry backoff after failures (default 1 s doubling to 60 s).
     #[must_use]
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
@@ -571,7 +588,8 @@ impl RemoteJwksBuilder {
                 (Box::new(fetcher), label)
             }
         };
-        let persistence = Persistence::new(self.seed, self.save_to, self.limits.max_body);
+        let persistence = Persistence::new(self.seed, self.save_to, self.limits.max_body)
+            .with_shared(self.shared);
         Ok(RemoteJwks::from_fetcher(
             fetcher,
             self.config,

@@ -138,6 +138,8 @@ pub(crate) struct Persistence {
     seed: Mutex<Option<Seed>>,
     seed_pending: AtomicBool,
     save_to: Option<PathBuf>,
+    /// The fleet's shared snapshot.
+    shared: Option<std::sync::Arc<dyn super::shared::SharedSnapshot>>,
     /// The largest file read.
     max_file: u64,
 }
@@ -148,6 +150,7 @@ impl Persistence {
             seed_pending: AtomicBool::new(seed.is_some()),
             seed: Mutex::new(seed),
             save_to,
+            shared: None,
             // JSON escaping (a PEM's newlines) can double a document.
             max_file: (max_body as u64).saturating_mul(2).saturating_add(4096),
         }
@@ -167,13 +170,32 @@ impl Persistence {
     }
 
     /// Whether good fetches are saved.
+    /// With the fleet's shared snapshot too.
+    pub(crate) fn with_shared(
+        mut self,
+        shared: Option<std::sync::Arc<dyn super::shared::SharedSnapshot>>,
+    ) -> Self {
+        self.shared = shared;
+        self
+    }
+
+    /// The fleet's shared snapshot, if configured.
+    pub(crate) fn shared(&self) -> Option<&dyn super::shared::SharedSnapshot> {
+        self.shared.as_deref()
+    }
+
     pub(crate) fn saves(&self) -> bool {
-        self.save_to.is_some()
+        self.save_to.is_some() || self.shared.is_some()
     }
 
     /// Saves a good fetch, when configured; failures are returned for the
     /// log and never affect the cache.
     pub(crate) async fn save(&self, saved: SavedKeySet) -> Option<Result<(), String>> {
+        if let Some(shared) = &self.shared
+            && let Err(e) = shared.save(&saved).await
+        {
+            return Some(Err(format!("the shared snapshot was not stored: {e}")));
+        }
         let path = self.save_to.clone()?;
         let written =
             tokio::task::spawn_blocking(move || write_atomically(&path, &saved.to_json()))
