@@ -228,3 +228,31 @@ mod shared {
         assert_eq!(fresh.len(), 2, "both revocations are in Redis again");
     }
 }
+
+#[tokio::test]
+async fn a_token_is_revoked_from_its_text_only_once_it_verifies() {
+    let revocations = Revocations::memory();
+    let auth = builder().revocation(revocations.clone()).build().unwrap();
+    let verifier = auth.verifier().clone();
+    let (app, _) = router(auth);
+    let token = token_for("gus", "g-1", 0);
+    let revoker = revocations.revoker();
+    revoker.revoke_token_str(&verifier, &token).await.unwrap();
+    assert_eq!(status(&app, &token).await, revoked());
+    // A forged token naming another's jti revokes nothing.
+    let victim = token_for("hal", "h-1", 0);
+    let forged = hs256_with(
+        b"another secret, thirty-two bytes long!!",
+        None,
+        &claims_with(json!({"jti": "h-1"})),
+    );
+    let err = revoker
+        .revoke_token_str(&verifier, &forged)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        jwt_layer::revocation::RevocationErrorKind::InvalidToken
+    );
+    assert_eq!(status(&app, &victim).await.0, 200);
+}

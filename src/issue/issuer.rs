@@ -257,7 +257,10 @@ impl TokenIssuerBuilder {
         self
     }
 
-    /// Whether to set a random `jti` (default: no).
+    /// Whether to set a random `jti` (default: no). Turn it on when tokens
+    /// must be revocable one by one: a
+    /// [`Revoker`](crate::revocation::Revoker) revokes a token by its
+    /// `jti` ("log out everywhere" needs only `sub` and `iat`).
     #[must_use]
     pub fn jti(mut self, yes: bool) -> Self {
         self.jti = yes;

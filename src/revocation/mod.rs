@@ -307,6 +307,10 @@ pub enum RevocationErrorKind {
     /// The store (Redis) could not be written: the revocation holds in this
     /// process only.
     Store,
+    /// The token given as a string did not verify (only verified tokens
+    /// are revoked from their text: anyone could write one naming another
+    /// token's `jti`).
+    InvalidToken,
     /// The list is full.
     Full,
 }
@@ -336,6 +340,7 @@ impl fmt::Display for RevocationError {
             RevocationErrorKind::MissingClaim => "the token has no jti or sub to revoke by",
             RevocationErrorKind::Store => "the revocation store could not be written",
             RevocationErrorKind::Full => "the revocation list is full",
+            RevocationErrorKind::InvalidToken => "the token to revoke did not verify",
         })
     }
 }
@@ -370,6 +375,29 @@ impl Revoker {
                 |d| d.as_secs().saturating_add(1),
             );
         self.revoke(Kind::Token, jti, exp).await
+    }
+
+    /// Revokes `token`, given as its text, once `verifier` accepts it
+    /// (configured with this list, so that the claims keep its `jti`).
+    ///
+    /// # Errors
+    ///
+    /// The token does not verify (kind
+    /// [`InvalidToken`](RevocationErrorKind::InvalidToken)), or as
+    /// [`revoke_token`](Self::revoke_token).
+    pub async fn revoke_token_str<C>(
+        &self,
+        verifier: &crate::Verifier<C>,
+        token: &str,
+    ) -> Result<(), RevocationError>
+    where
+        C: serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        let claims = verifier.verify(token).await.map_err(|e| RevocationError {
+            kind: RevocationErrorKind::InvalidToken,
+            source: Some(Box::new(e)),
+        })?;
+        self.revoke_token(&claims).await
     }
 
     /// Revokes the token with this `jti`, until `exp` (seconds since the
