@@ -146,5 +146,34 @@ fn main() {
         "| measured bytes ÷ weight, HS256 entry | {:.2} |",
         per_entry / w_hs as f64
     );
+    revocation_memory(&mut out);
     runtime::publish(env!("CARGO_MANIFEST_DIR"), "cache_memory", &out);
+}
+
+/// Revoked entries held: RSS per entry of the revocation list, with one
+/// million `jti`s as `TokenIssuer` makes them (22 base64url characters).
+fn revocation_memory(out: &mut String) {
+    const ENTRIES: usize = 1_000_000;
+    let ids: Vec<String> = (0..ENTRIES).map(|i| format!("jti-{i:018}")).collect();
+    let before = rss_bytes();
+    let revocations = jwt_layer::revocation::Revocations::memory();
+    let revoker = revocations.revoker();
+    // The in-memory list answers at once.
+    for id in &ids {
+        now_or_never(revoker.revoke_jti(id, u64::MAX / 2)).expect("room");
+    }
+    let grew = rss_bytes() as isize - before as isize;
+    black_box(&revocations);
+    let _ = writeln!(
+        out,
+        "\n### revocation list ({ENTRIES} revoked `jti`s of 22 B)\n"
+    );
+    let _ = writeln!(out, "| measure | value |");
+    let _ = writeln!(out, "|---|---:|");
+    let _ = writeln!(out, "| RSS growth | {} MiB |", grew / (1024 * 1024));
+    let _ = writeln!(
+        out,
+        "| **per entry** | **{:.0} B** |",
+        grew as f64 / ENTRIES as f64
+    );
 }

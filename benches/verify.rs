@@ -328,6 +328,49 @@ fn main() {
         });
     }
 
+    // Revocation (issue 16): one million revoked `jti`s (and a cutoff for
+    // another subject) in the list, and a token with a `jti` that is not
+    // among them: the same request with and without the list, with the
+    // token cache off (every request verified, then looked up) and on.
+    {
+        use jwt_layer::revocation::Revocations;
+        let revocations = Revocations::memory();
+        let revoker = revocations.revoker();
+        // The in-memory list answers at once.
+        for i in 0..1_000_000u64 {
+            let jti = format!("revoked-{i:014}");
+            now_or_never(revoker.revoke_jti(&jti, u64::MAX / 2)).expect("room");
+        }
+        now_or_never(revoker.revoke_subject("someone-else")).expect("room");
+        let mut claims = fixtures::google_claims(pad, 0);
+        claims["jti"] = serde_json::Value::from("Vq2cS3dBhLwY0Fq8dYp1fA");
+        let token = fixtures::sign(Algorithm::HS256, &claims);
+        for (name, cache, list) in [
+            ("layer-jti/hs256", false, None),
+            (
+                "layer-revocation-1m/hs256",
+                false,
+                Some(revocations.clone()),
+            ),
+            ("layer-cached-jti/hs256", true, None),
+            (
+                "layer-cached-revocation-1m/hs256",
+                true,
+                Some(revocations.clone()),
+            ),
+        ] {
+            let builder = base_builder(Algorithm::HS256, cache);
+            let builder = match list {
+                Some(list) => builder.revocation(list),
+                None => builder,
+            };
+            h.add(
+                name,
+                router_case(app(builder.build().expect("layer")), &token),
+            );
+        }
+    }
+
     // The default configuration (cache on) with tokens it has not seen:
     // the full verification plus the hash and the insertion. A small cache
     // cycled through many distinct tokens never hits.
