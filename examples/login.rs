@@ -327,7 +327,7 @@ async fn keep_ring(ring: &KeyRing, rotation: Option<Duration>) -> Result<Option<
     Ok(None)
 }
 
-/// Rotates the ring here every `rotation` to a new key of the same kind.
+/// Rotates the ring here every `rotation` to a new ES256 key.
 fn rotate_locally(ring: &KeyRing, rotation: Option<Duration>) {
     let Some(period) = rotation else { return };
     #[cfg(feature = "aws-lc-rs")]

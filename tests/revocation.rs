@@ -95,20 +95,23 @@ async fn log_out_everywhere_refuses_tokens_issued_until_the_cutoff_second() {
 }
 
 #[tokio::test]
-async fn a_full_list_applies_the_failure_policy() {
+async fn a_full_in_memory_list_refuses_new_revocations() {
     let revocations = Revocations::memory_bounded(1, Duration::from_secs(3600));
     let (app, _) = app(revocations.clone());
     let revoker = revocations.revoker();
     revoker.revoke_jti("x-1", now() + 60).await.unwrap();
     let err = revoker.revoke_jti("x-2", now() + 60).await.unwrap_err();
     assert_eq!(err.kind(), jwt_layer::revocation::RevocationErrorKind::Full);
-    // Closed by default: nothing passes while revocations may be missing.
-    let res = app
-        .oneshot(bearer(&token_for("dan", "d-1", 0)))
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 503);
-    assert_eq!(res.headers()["retry-after"], "1");
+    // The caller was told; the list stays in force for what it holds.
+    assert!(revocations.is_current());
+    assert_eq!(status(&app, &token_for("dan", "x-1", 0)).await, revoked());
+    assert_eq!(status(&app, &token_for("dan", "x-2", 0)).await.0, 200);
+    // Expired entries make room (an `exp` long past, beyond the margin).
+    let roomy = Revocations::memory_bounded(1, Duration::from_secs(3600));
+    let revoker = roomy.revoker();
+    revoker.revoke_jti("old", now() - 3600).await.unwrap();
+    revoker.revoke_jti("new", now() + 60).await.unwrap();
+    assert_eq!(roomy.len(), 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -177,6 +180,46 @@ mod shared {
         let c = replica(&redis, FailurePolicy::Closed);
         assert!(c.ready(Duration::from_secs(5)).await);
         assert_eq!(c.len(), 100);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_redis_that_stops_answering_is_an_outage_too() {
+        let redis = RedisServer::start();
+        let closed = replica(&redis, FailurePolicy::Closed);
+        assert!(closed.ready(Duration::from_secs(5)).await);
+        let (app, _) = app(closed.clone());
+        let token = token_for("ivy", "i-1", 0);
+        assert_eq!(status(&app, &token).await.0, 200);
+        // Frozen, not gone: no connection is refused, nothing answers.
+        redis.pause();
+        let took = until(&app, &token, 503, Duration::from_secs(6)).await;
+        eprintln!("a frozen Redis was an outage after {took:?} (bound 500 ms)");
+        redis.resume();
+        until(&app, &token, 200, Duration::from_secs(10)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn values_that_are_not_times_do_not_stop_a_load() {
+        let redis = RedisServer::start();
+        let client = ::redis::Client::open(redis.url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        for (key, value) in [
+            ("jwt-layer:revoked:jti:garbage", "not a time"),
+            ("jwt-layer:revoked:jti:far", "18446744073709551615"),
+            ("jwt-layer:revoked:jti:j-1", "4000000000"),
+        ] {
+            ::redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .query_async::<()>(&mut conn)
+                .await
+                .unwrap();
+        }
+        let list = replica(&redis, FailurePolicy::Closed);
+        assert!(list.ready(Duration::from_secs(5)).await);
+        assert_eq!(list.len(), 2, "the two times are held, the garbage skipped");
+        let (app, _) = app(list);
+        assert_eq!(status(&app, &token_for("jo", "j-1", 0)).await, revoked());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,6 +62,11 @@ async fn with_the_provider_down_a_fresh_replica_verifies_from_the_stored_set() {
     let fresh = replica(&redis, &keys);
     assert_eq!(verifies(fresh.clone()).await, 200);
     assert!(fresh.status().is_ready());
+    assert_eq!(
+        keys.request_count(),
+        0,
+        "the fresh stored set stood in for a fetch"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

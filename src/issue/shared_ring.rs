@@ -242,12 +242,21 @@ impl Stored {
 }
 
 /// Configures a [`SharedKeyRing`].
-#[derive(Debug)]
 pub struct SharedKeyRingBuilder {
     url: String,
     kek: KeyEncryptionKey,
     prefix: String,
     rotation: Option<Duration>,
+}
+
+impl fmt::Debug for SharedKeyRingBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may hold a password; the key-encryption key is redacted.
+        f.debug_struct("SharedKeyRingBuilder")
+            .field("prefix", &self.prefix)
+            .field("rotation", &self.rotation)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SharedKeyRingBuilder {
@@ -283,6 +292,7 @@ impl SharedKeyRingBuilder {
             lock: format!("{}:rotating", self.prefix),
             aead: self.kek.aead()?,
             rotation: self.rotation,
+            rotated_at: std::sync::atomic::AtomicU64::new(local.now()),
             ring: local,
             version: std::sync::atomic::AtomicU64::new(0),
         });
@@ -398,6 +408,8 @@ struct RingLink {
     rotation: Option<Duration>,
     ring: KeyRing,
     version: std::sync::atomic::AtomicU64,
+    /// When the ring held last rotated (seconds since the epoch).
+    rotated_at: std::sync::atomic::AtomicU64,
 }
 
 impl RingLink {
@@ -407,11 +419,14 @@ impl RingLink {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|e| platform(e.to_string()))?;
         let aad = Aad::from(self.key.as_bytes());
-        let mut sealed = data.to_vec();
-        self.aead
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), aad, &mut sealed)
-            .map_err(|_| platform("encryption failed"))?;
+        // Room for the tag up front: the plaintext is never left behind in
+        // a reallocated buffer.
+        let mut sealed = Zeroizing::new(Vec::with_capacity(data.len() + AES_256_GCM.tag_len()));
+        sealed.extend_from_slice(&data);
         data.clear();
+        self.aead
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), aad, &mut *sealed)
+            .map_err(|_| platform("encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(URL_SAFE_NO_PAD.encode(out))
@@ -448,15 +463,50 @@ impl RingLink {
             self.ring.adopt(stored.keys()?);
             self.version
                 .store(stored.version, std::sync::atomic::Ordering::Release);
+            self.rotated_at
+                .store(stored.rotated_at, std::sync::atomic::Ordering::Release);
+        } else if stored.version < held {
+            // Redis went back (restarted empty and refilled by a replica
+            // that lagged, or an old value put back): the newer ring this
+            // replica holds wins, or the fleet would sign with two keys.
+            self.store_if_older(conn, held).await?;
+            return Ok(None);
         }
         Ok(Some(stored))
+    }
+
+    /// Stores this replica's ring (version `held`) unless Redis meanwhile
+    /// holds that version or a later one.
+    async fn store_if_older(&self, conn: &mut MultiplexedConnection, held: u64) -> Result<()> {
+        let rotated_at = self.rotated_at.load(std::sync::atomic::Ordering::Acquire);
+        let ours = self.seal(&Stored::of(&self.ring.keys(), held, rotated_at)?)?;
+        redis::cmd("WATCH")
+            .arg(&self.key)
+            .query_async::<()>(conn)
+            .await?;
+        let current: Option<String> = redis::cmd("GET").arg(&self.key).query_async(conn).await?;
+        let older = current.is_none_or(|v| self.open(&v).is_ok_and(|s| s.version < held));
+        if !older {
+            redis::cmd("UNWATCH").query_async::<()>(conn).await?;
+            return Ok(());
+        }
+        let _: Option<()> = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&self.key)
+            .arg(ours)
+            .ignore()
+            .query_async(conn)
+            .await?;
+        Ok(())
     }
 
     /// Stores this replica's ring again when Redis lost it (restarted
     /// empty): the replicas hold it.
     async fn restore(&self, conn: &mut MultiplexedConnection) -> Result<()> {
         let version = self.version.load(std::sync::atomic::Ordering::Acquire);
-        let stored = Stored::of(&self.ring.keys(), version.max(1), self.ring.now())?;
+        let rotated_at = self.rotated_at.load(std::sync::atomic::Ordering::Acquire);
+        let stored = Stored::of(&self.ring.keys(), version.max(1), rotated_at)?;
         redis::cmd("SET")
             .arg(&self.key)
             .arg(self.seal(&stored)?)
@@ -544,6 +594,8 @@ impl RingLink {
             self.ring.adopt(next.keys()?);
             self.version
                 .store(next.version, std::sync::atomic::Ordering::Release);
+            self.rotated_at
+                .store(now, std::sync::atomic::Ordering::Release);
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ const SHARDS: usize = 16;
 type Shard = RwLock<HashMap<u64, (u64, Box<str>), BuildHasherDefault<NoHashHasher<u64>>>>;
 
 /// What a revocation names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Kind {
     /// One token, by `jti`; the time is its `exp`.
     Token,
@@ -103,10 +103,12 @@ impl RevocationList {
         true
     }
 
-    /// Drops token entries whose `exp` is before `now` and subject cutoffs
-    /// older than `now - max_lifetime`: no token they name can pass.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    /// Drops token entries whose `exp` is more than [`MARGIN`] before
+    /// `now` and subject cutoffs older than `now - max_lifetime - MARGIN`:
+    /// no token they name can pass any more (the margin covers a
+    /// verifier's leeway).
     pub(crate) fn purge(&self, now: u64, max_lifetime: u64) {
+        let now = now.saturating_sub(super::MARGIN);
         let oldest_cutoff = now.saturating_sub(max_lifetime);
         for (shards, keep_from) in [(&self.tokens, now), (&self.subjects, oldest_cutoff)] {
             for shard in shards.iter() {
@@ -161,10 +163,13 @@ mod tests {
         assert_eq!(list.len(), 2);
         // At 120 the token has expired; the cutoff (50) is within a
         // lifetime of 100 and stays.
-        list.purge(120, 100);
+        let m = super::super::MARGIN;
+        list.purge(100 + m, 100);
+        assert_eq!(list.get(Kind::Token, "a"), Some(100), "kept for the margin");
+        list.purge(120 + m, 100);
         assert_eq!(list.get(Kind::Token, "a"), None);
         assert_eq!(list.get(Kind::Subject, "a"), Some(50));
-        list.purge(151, 100);
+        list.purge(151 + m, 100);
         assert_eq!(list.len(), 0);
     }
 

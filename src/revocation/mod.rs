@@ -103,7 +103,7 @@ pub(crate) struct Shared {
 enum Store {
     Memory,
     #[cfg(feature = "redis")]
-    Redis(Box<redis::Link>),
+    Redis(Arc<redis::Link>),
 }
 
 impl fmt::Debug for Revocations {
@@ -115,6 +115,14 @@ impl fmt::Debug for Revocations {
             .finish_non_exhaustive()
     }
 }
+
+/// How long past its time an entry is kept: a verifier accepts a token up
+/// to its `exp` plus its leeway, and a revocation must outlast that.
+pub(crate) const MARGIN: u64 = 600;
+/// The latest time recorded (the year 9999): later ones are clamped.
+pub(crate) const MAX_TIME: u64 = 253_402_300_799;
+/// The longest `jti` or `sub` revoked (longer ones are refused).
+pub(crate) const MAX_ID: usize = 1024;
 
 /// The default bound of the mirror.
 pub(crate) const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
@@ -181,7 +189,7 @@ impl Revocations {
         max_lifetime: Duration,
     ) -> Self {
         Self::with_store(
-            Store::Redis(Box::new(link)),
+            Store::Redis(Arc::new(link)),
             policy,
             max_entries,
             max_lifetime,
@@ -266,14 +274,26 @@ impl Revocations {
         Ok(())
     }
 
-    /// Records a revocation in the mirror; `false` if it is full.
+    /// Records a revocation in the mirror; `false` if it is full even after
+    /// dropping expired entries. A Redis-backed list that misses an entry
+    /// stops being current (its failure policy applies until a reload
+    /// finds room); the in-memory list stays current and its caller gets
+    /// the error.
     pub(crate) fn record(&self, kind: Kind, id: &str, time: u64) -> bool {
-        let recorded = self.shared.list.insert(kind, id, time);
-        if !recorded {
-            self.shared.current.store(false, Ordering::Release);
-            crate::log::revocation_list_full(self.shared.list.len());
+        let shared = &*self.shared;
+        let time = time.min(MAX_TIME);
+        if shared.list.insert(kind, id, time) {
+            return true;
         }
-        recorded
+        shared.list.purge(unix_now(), shared.max_lifetime.as_secs());
+        if shared.list.insert(kind, id, time) {
+            return true;
+        }
+        crate::log::revocation_list_full(shared.list.len());
+        if !matches!(shared.store, Store::Memory) {
+            shared.current.store(false, Ordering::Release);
+        }
+        false
     }
 }
 
@@ -301,8 +321,8 @@ pub struct RevocationError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RevocationErrorKind {
-    /// The claims carry no `jti` (to revoke one token) or no `sub` (to
-    /// revoke a subject).
+    /// The claims carry no usable `jti` (to revoke one token) or `sub` (to
+    /// revoke a subject): missing, empty, or longer than 1 KiB.
     MissingClaim,
     /// The store (Redis) could not be written: the revocation holds in this
     /// process only.
@@ -421,6 +441,10 @@ impl Revoker {
     }
 
     async fn revoke(&self, kind: Kind, id: &str, time: u64) -> Result<(), RevocationError> {
+        if id.is_empty() || id.len() > MAX_ID {
+            return Err(RevocationError::new(RevocationErrorKind::MissingClaim));
+        }
+        let time = time.min(MAX_TIME);
         if !self.revocations.record(kind, id, time) {
             return Err(RevocationError::new(RevocationErrorKind::Full));
         }

@@ -8,28 +8,42 @@
 //! what this replica holds and Redis lacks, and applies the stream. It
 //! pings every second; a failed ping or a closed stream is an outage.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use redis::AsyncCommands as _;
 use redis::aio::MultiplexedConnection;
 use tokio::time::Instant;
 
-use super::{FailurePolicy, Kind, RevocationError, Revocations, Shared, unix_now};
-use crate::error::{BuildError, BuildErrorKind};
+use super::{
+    FailurePolicy, Kind, MARGIN, MAX_ID, MAX_TIME, RevocationError, Revocations, Shared, unix_now,
+};
+use crate::error::{BoxError, BuildError, BuildErrorKind};
 
 /// Connect and command timeouts.
 const TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the link checks Redis is there.
 const PING_EVERY: Duration = Duration::from_secs(1);
-/// The longest id accepted from the stream or the store.
-const MAX_ID: usize = 1024;
+/// Keys per SCAN step and per write-back batch.
+const BATCH: usize = 500;
+
+/// Sets a revocation key unless it holds a later time, then publishes the
+/// revocation: `KEYS[1]` the key, `ARGV` the time, the expiry, the
+/// channel and the message.
+const SET_LATER: &str = r"
+local held = tonumber(redis.call('GET', KEYS[1]) or '-1') or -1
+if held < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
+return 1
+";
 
 /// Configures a [`Revocations`] list shared through Redis; from
 /// [`Revocations::redis`].
-#[derive(Debug)]
 pub struct RedisRevocations {
     url: String,
     prefix: String,
@@ -37,6 +51,19 @@ pub struct RedisRevocations {
     max_outage: Duration,
     max_entries: usize,
     max_lifetime: Duration,
+}
+
+impl fmt::Debug for RedisRevocations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may hold a password.
+        f.debug_struct("RedisRevocations")
+            .field("prefix", &self.prefix)
+            .field("policy", &self.policy)
+            .field("max_outage", &self.max_outage)
+            .field("max_entries", &self.max_entries)
+            .field("max_lifetime", &self.max_lifetime)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RedisRevocations {
@@ -116,6 +143,7 @@ impl RedisRevocations {
             max_outage: self.max_outage,
             started: AtomicBool::new(false),
             writer: tokio::sync::Mutex::new(None),
+            unpublished: Mutex::new(HashMap::new()),
         };
         Ok(Revocations::from_parts(
             link,
@@ -134,12 +162,26 @@ pub(crate) struct Link {
     started: AtomicBool,
     /// The connection revocations are written with (made on first use).
     writer: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// Revocations this replica made that Redis has not taken yet: written
+    /// again every second while connected.
+    unpublished: Mutex<HashMap<(Kind, Box<str>), u64>>,
 }
 
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Token => "jti",
         Kind::Subject => "sub",
+    }
+}
+
+/// A Redis call bounded by [`TIMEOUT`] (a connect or subscribe that hangs
+/// on a blackholed host is an error like any other).
+async fn bounded<T, E: Into<BoxError>>(
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, BoxError> {
+    match tokio::time::timeout(TIMEOUT, call).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err("Redis did not answer in time".into()),
     }
 }
 
@@ -153,21 +195,26 @@ impl Link {
     }
 
     /// When an entry stops mattering (seconds since the epoch): a token's
-    /// `exp`, or a cutoff a token lifetime later.
+    /// `exp`, or a cutoff a token lifetime later, plus the margin for
+    /// verifiers' leeway.
     fn expires(kind: Kind, time: u64, shared: &Shared) -> u64 {
         match kind {
             Kind::Token => time,
             Kind::Subject => time.saturating_add(shared.max_lifetime.as_secs()),
         }
+        .saturating_add(MARGIN)
+        .min(MAX_TIME)
     }
 
-    async fn connect(&self) -> redis::RedisResult<MultiplexedConnection> {
+    async fn connect(&self) -> Result<MultiplexedConnection, BoxError> {
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(TIMEOUT)
             .set_response_timeout(TIMEOUT);
-        self.client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
+        bounded(
+            self.client
+                .get_multiplexed_async_connection_with_config(&config),
+        )
+        .await
     }
 
     /// Starts the background task once, inside a tokio runtime.
@@ -181,7 +228,8 @@ impl Link {
         tokio::spawn(run(Arc::downgrade(shared)));
     }
 
-    /// Writes a revocation to Redis and publishes it.
+    /// Writes a revocation to Redis and publishes it; when that fails, it
+    /// is kept to be written again once Redis answers.
     pub(crate) async fn publish(
         &self,
         shared: &Shared,
@@ -190,51 +238,73 @@ impl Link {
         time: u64,
     ) -> Result<(), RevocationError> {
         let mut writer = self.writer.lock().await;
-        let conn = match writer.as_mut() {
-            Some(conn) => conn,
-            None => writer.insert(self.connect().await.map_err(RevocationError::store)?),
+        let written = match writer.as_mut() {
+            Some(conn) => write(self, conn, shared, &[(kind, id, time)]).await,
+            None => match self.connect().await {
+                Ok(conn) => write(self, writer.insert(conn), shared, &[(kind, id, time)]).await,
+                Err(e) => Err(e),
+            },
         };
-        let result = write(self, conn, shared, kind, id, time).await;
-        if result.is_err() {
-            // Reconnect next time.
+        if let Err(e) = written {
+            // Reconnect next time; keep the revocation for the task.
             *writer = None;
+            self.unpublished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert((kind, Box::from(id)), time);
+            return Err(RevocationError::store(e));
         }
-        result.map_err(RevocationError::store)
+        Ok(())
+    }
+
+    /// Writes what `publish` could not.
+    async fn flush(
+        &self,
+        conn: &mut MultiplexedConnection,
+        shared: &Shared,
+    ) -> Result<(), BoxError> {
+        let pending: Vec<((Kind, Box<str>), u64)> = {
+            let mut map = self.unpublished.lock().unwrap_or_else(|p| p.into_inner());
+            map.drain().collect()
+        };
+        for batch in pending.chunks(BATCH) {
+            let entries: Vec<(Kind, &str, u64)> =
+                batch.iter().map(|((k, id), t)| (*k, &**id, *t)).collect();
+            if let Err(e) = write(self, conn, shared, &entries).await {
+                let mut map = self.unpublished.lock().unwrap_or_else(|p| p.into_inner());
+                map.extend(pending.iter().cloned());
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 }
 
+/// Stores and publishes `entries`, each unless Redis holds a later time
+/// (one round trip).
 async fn write(
     link: &Link,
     conn: &mut MultiplexedConnection,
     shared: &Shared,
-    kind: Kind,
-    id: &str,
-    time: u64,
-) -> redis::RedisResult<()> {
-    // A key must expire in the future for SET to keep it.
-    let expires = Link::expires(kind, time, shared).max(unix_now() + 1);
-    redis::pipe()
-        .cmd("SET")
-        .arg(link.key(kind, id))
-        .arg(time)
-        .arg("EXAT")
-        .arg(expires)
-        .ignore()
-        .cmd("PUBLISH")
-        .arg(link.channel())
-        .arg(format!("{} {time} {id}", kind_name(kind)))
-        .ignore()
-        .query_async::<()>(conn)
-        .await
-}
-
-/// The list of `shared`, or `None` once every handle is gone.
-fn upgrade(shared: &Weak<Shared>) -> Option<(Arc<Shared>, Revocations)> {
-    let shared = shared.upgrade()?;
-    let revocations = Revocations {
-        shared: Arc::clone(&shared),
-    };
-    Some((shared, revocations))
+    entries: &[(Kind, &str, u64)],
+) -> Result<(), BoxError> {
+    let channel = link.channel();
+    let mut pipe = redis::pipe();
+    for &(kind, id, time) in entries {
+        // A key must expire in the future for SET to keep it.
+        let expires = Link::expires(kind, time, shared).max(unix_now() + 1);
+        let message = format!("{} {time} {id}", kind_name(kind));
+        pipe.cmd("EVAL")
+            .arg(SET_LATER)
+            .arg(1)
+            .arg(link.key(kind, id))
+            .arg(time)
+            .arg(expires)
+            .arg(&channel)
+            .arg(message)
+            .ignore();
+    }
+    bounded(pipe.query_async::<()>(conn)).await
 }
 
 /// Keeps the list current while any handle lives.
@@ -242,30 +312,40 @@ async fn run(weak: Weak<Shared>) {
     let mut down_since = Instant::now();
     let mut backoff = Duration::from_millis(100);
     loop {
-        let Some((shared, revocations)) = upgrade(&weak) else {
+        let Some(shared) = weak.upgrade() else {
             return;
         };
         let super::Store::Redis(link) = &shared.store else {
             return;
         };
-        let mut loaded = false;
-        match session(link, &revocations, &mut loaded).await {
-            Ok(()) => crate::log::revocation_stream_lost(None),
-            Err(e) => crate::log::revocation_stream_lost(Some(&e)),
-        }
-        if loaded {
+        let (link, max_outage) = (Arc::clone(link), link.max_outage);
+        drop(shared);
+        let cut_off_at = down_since + max_outage;
+        let loaded = AtomicBool::new(false);
+        let result = {
+            let session = session(&link, &weak, &loaded);
+            tokio::pin!(session);
+            tokio::select! {
+                result = &mut session => result,
+                // Stuck connecting past the bound: the policy applies now.
+                () = tokio::time::sleep_until(cut_off_at) => {
+                    if !loaded.load(Ordering::Acquire) {
+                        set_current(&weak, false);
+                    }
+                    session.await
+                }
+            }
+        };
+        crate::log::revocation_stream_lost(result.as_ref().err().map(|e| &**e as _));
+        if loaded.load(Ordering::Acquire) {
             // Just lost a live stream: the bound runs from now.
             down_since = Instant::now();
             backoff = Duration::from_millis(100);
         }
-        let cut_off_at = down_since + link.max_outage;
-        drop(shared);
-        drop(revocations);
         let now = Instant::now();
-        if now >= cut_off_at
-            && let Some((shared, _)) = upgrade(&weak)
-        {
-            shared.current.store(false, Ordering::Release);
+        let cut_off_at = down_since + max_outage;
+        if now >= cut_off_at {
+            set_current(&weak, false);
         }
         // Wake at the bound to apply the policy on time.
         let wait = if now < cut_off_at {
@@ -278,37 +358,50 @@ async fn run(weak: Weak<Shared>) {
     }
 }
 
+fn set_current(weak: &Weak<Shared>, current: bool) {
+    if let Some(shared) = weak.upgrade() {
+        shared.current.store(current, Ordering::Release);
+    }
+}
+
 /// One connected stretch: subscribe, load, write back, then apply the
-/// stream until it or a ping fails.
-async fn session(
-    link: &Link,
-    revocations: &Revocations,
-    loaded: &mut bool,
-) -> redis::RedisResult<()> {
-    let mut pubsub = link.client.get_async_pubsub().await?;
-    pubsub.subscribe(link.channel()).await?;
+/// stream until it or a ping fails, or every handle is gone.
+async fn session(link: &Link, weak: &Weak<Shared>, loaded: &AtomicBool) -> Result<(), BoxError> {
+    let mut pubsub = bounded(link.client.get_async_pubsub()).await?;
+    bounded(pubsub.subscribe(link.channel())).await?;
     let mut conn = link.connect().await?;
-    let complete = load(link, &mut conn, revocations).await?;
-    let shared = &revocations.shared;
-    let now = unix_now();
-    shared.list.purge(now, shared.max_lifetime.as_secs());
-    shared.current.store(complete, Ordering::Release);
-    *loaded = true;
+    {
+        let Some(shared) = weak.upgrade() else {
+            return Ok(());
+        };
+        let revocations = Revocations { shared };
+        let complete = load(link, &mut conn, &revocations).await?;
+        loaded.store(true, Ordering::Release);
+        link.flush(&mut conn, &revocations.shared).await?;
+        let shared = &revocations.shared;
+        shared.list.purge(unix_now(), shared.max_lifetime.as_secs());
+        shared.current.store(complete, Ordering::Release);
+    }
     let mut stream = pubsub.into_on_message();
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
         tokio::select! {
             message = stream.next() => {
                 let Some(message) = message else { return Ok(()) };
-                if let Some((kind, time, id)) = parse(message.get_payload_bytes())
-                    && !revocations.record(kind, id, time)
-                {
-                    shared.current.store(false, Ordering::Release);
+                let Some(shared) = weak.upgrade() else { return Ok(()) };
+                if let Some((kind, time, id)) = parse(message.get_payload_bytes()) {
+                    Revocations { shared }.record(kind, id, time);
                 }
             }
             _ = ping.tick() => {
-                redis::cmd("PING").query_async::<()>(&mut conn).await?;
+                bounded(redis::cmd("PING").query_async::<()>(&mut conn)).await?;
+                let Some(shared) = weak.upgrade() else { return Ok(()) };
+                link.flush(&mut conn, &shared).await?;
                 shared.list.purge(unix_now(), shared.max_lifetime.as_secs());
+                if !shared.current.load(Ordering::Acquire) {
+                    // It overflowed: reload once room was made.
+                    return Ok(());
+                }
             }
         }
     }
@@ -323,43 +416,62 @@ fn parse(payload: &[u8]) -> Option<(Kind, u64, &str)> {
         "sub" => Kind::Subject,
         _ => return None,
     };
-    let time = parts.next()?.parse().ok()?;
+    let time = parts.next()?.parse::<u64>().ok()?.min(MAX_TIME);
     let id = parts
         .next()
         .filter(|id| !id.is_empty() && id.len() <= MAX_ID)?;
     Some((kind, time, id))
 }
 
+/// Every key under `prefix`, read as bytes (a key that is not UTF-8 is
+/// skipped); errors end the load instead of shortening it.
+async fn scan(conn: &mut MultiplexedConnection, prefix: &str) -> Result<Vec<String>, BoxError> {
+    let mut keys = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<Vec<u8>>) = bounded(
+            redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{prefix}*"))
+                .arg("COUNT")
+                .arg(BATCH)
+                .query_async(conn),
+        )
+        .await?;
+        keys.extend(batch.into_iter().filter_map(|k| String::from_utf8(k).ok()));
+        if next == 0 {
+            return Ok(keys);
+        }
+        cursor = next;
+    }
+}
+
 /// Loads every entry of Redis into the list, then writes back the entries
-/// of the list that Redis lacks. `false` if the list could not hold them
-/// all.
+/// of the list that Redis lacks or holds with an earlier time. `false` if
+/// the list could not hold them all. Values that are not times are
+/// skipped.
 async fn load(
     link: &Link,
     conn: &mut MultiplexedConnection,
     revocations: &Revocations,
-) -> redis::RedisResult<bool> {
+) -> Result<bool, BoxError> {
     let mut complete = true;
     for kind in [Kind::Token, Kind::Subject] {
         let prefix = link.key(kind, "");
-        let mut keys: Vec<String> = Vec::new();
-        {
-            let mut scan = conn.scan_match::<_, String>(format!("{prefix}*")).await?;
-            while let Some(key) = scan.next_item().await {
-                keys.push(key);
-            }
-        }
-        let mut held = std::collections::HashSet::new();
-        for batch in keys.chunks(500) {
-            let values: Vec<Option<u64>> = conn.mget(batch).await?;
+        let keys = scan(conn, &prefix).await?;
+        let mut held: HashMap<String, u64> = HashMap::new();
+        for batch in keys.chunks(BATCH) {
+            let values: Vec<Option<String>> =
+                bounded(redis::cmd("MGET").arg(batch).query_async(conn)).await?;
             for (key, value) in batch.iter().zip(values) {
-                let (Some(id), Some(time)) = (key.strip_prefix(&prefix), value) else {
+                let id = key.strip_prefix(&prefix).unwrap_or_default();
+                let time = value.and_then(|v| v.parse::<u64>().ok());
+                let (false, Some(time)) = (id.is_empty() || id.len() > MAX_ID, time) else {
                     continue;
                 };
-                if id.is_empty() || id.len() > MAX_ID {
-                    continue;
-                }
                 complete &= revocations.record(kind, id, time);
-                held.insert(id.to_owned());
+                held.insert(id.to_owned(), time);
             }
         }
         write_back(link, conn, revocations, kind, &held).await?;
@@ -367,22 +479,30 @@ async fn load(
     Ok(complete)
 }
 
-/// What this replica holds and Redis lost (it restarted empty): written
-/// back, so a revocation lives while any replica remembers it.
+/// What this replica holds and Redis lost (it restarted empty) or holds
+/// with an earlier time: written back, so a revocation lives while any
+/// replica remembers it.
 async fn write_back(
     link: &Link,
     conn: &mut MultiplexedConnection,
     revocations: &Revocations,
     kind: Kind,
-    held: &std::collections::HashSet<String>,
-) -> redis::RedisResult<()> {
+    held: &HashMap<String, u64>,
+) -> Result<(), BoxError> {
     let shared = &revocations.shared;
     let now = unix_now();
-    for (id, time) in shared.list.entries(kind) {
-        let live = Link::expires(kind, time, shared) > now;
-        if live && !held.contains(&*id) {
-            write(link, conn, shared, kind, &id, time).await?;
-        }
+    let missing: Vec<(Box<str>, u64)> = shared
+        .list
+        .entries(kind)
+        .into_iter()
+        .filter(|(id, time)| {
+            Link::expires(kind, *time, shared) > now && held.get(&**id).is_none_or(|t| t < time)
+        })
+        .collect();
+    for batch in missing.chunks(BATCH) {
+        let entries: Vec<(Kind, &str, u64)> =
+            batch.iter().map(|(id, t)| (kind, &**id, *t)).collect();
+        write(link, conn, shared, &entries).await?;
     }
     Ok(())
 }

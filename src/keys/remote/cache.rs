@@ -116,6 +116,9 @@ struct Control {
     consecutive_failures: u32,
     retry_at: Option<Instant>,
     last_error: Option<String>,
+    /// The `kid` the fetch about to run is for (a kid-triggered refetch):
+    /// a shared snapshot without it does not stand in for the fetch.
+    kid_wanted: Option<Box<str>>,
 }
 
 #[derive(Debug, Default)]
@@ -323,6 +326,7 @@ impl Cache {
                 Some(rx) => rx,
                 None if self.kid_refetch_allowed(&mut ctl, now) => {
                     ctl.kid_refetches.push_back(now);
+                    ctl.kid_wanted = Some(Box::from(kid));
                     match self.start_fetch(&mut ctl) {
                         Some(rx) => rx,
                         None => return Lookup::Ready(Err(AuthErrorKind::UnknownKey.into())),
@@ -556,8 +560,10 @@ impl Cache {
     /// taken instead, and a stored set stands in when the provider fails.
     async fn fetch_once(&self) -> Result<Option<SavedKeySet>, JwksError> {
         let shared = self.persistence.shared();
+        let kid_wanted = self.control().kid_wanted.take();
         if let Some(shared) = shared
             && self.taken_from_shared(shared).await
+            && kid_wanted.is_none_or(|kid| self.holds_kid(&kid) == Some(true))
         {
             return Ok(None);
         }

@@ -191,17 +191,27 @@ impl Persistence {
     /// Saves a good fetch, when configured; failures are returned for the
     /// log and never affect the cache.
     pub(crate) async fn save(&self, saved: SavedKeySet) -> Option<Result<(), String>> {
-        if let Some(shared) = &self.shared
-            && let Err(e) = shared.save(&saved).await
-        {
-            return Some(Err(format!("the shared snapshot was not stored: {e}")));
+        let shared = match &self.shared {
+            Some(shared) => {
+                let stored = shared.save(&saved).await;
+                let _ = shared.unlock().await;
+                Some(stored.map_err(|e| format!("the shared snapshot was not stored: {e}")))
+            }
+            None => None,
+        };
+        let file = match self.save_to.clone() {
+            Some(path) => Some(
+                tokio::task::spawn_blocking(move || write_atomically(&path, &saved.to_json()))
+                    .await
+                    .unwrap_or_else(|_| Err("the writing task failed".into())),
+            ),
+            None => None,
+        };
+        match (shared, file) {
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(Err(e)),
+            (None, None) => None,
+            _ => Some(Ok(())),
         }
-        let path = self.save_to.clone()?;
-        let written =
-            tokio::task::spawn_blocking(move || write_atomically(&path, &saved.to_json()))
-                .await
-                .unwrap_or_else(|_| Err("the writing task failed".into()));
-        Some(written)
     }
 }
 

@@ -41,8 +41,8 @@ pub trait SharedSnapshot: fmt::Debug + Send + Sync + 'static {
     /// Takes the fetch lock for `ttl` unless another replica holds it:
     /// `true` when this replica should fetch.
     fn try_lock(&self, ttl: Duration) -> StoreFuture<'_, bool>;
-    /// Gives the fetch lock up early (after a failed fetch, so that
-    /// another replica may try).
+    /// Gives the fetch lock up (after a fetch, so that another replica may
+    /// fetch next time without waiting); only this replica's lock.
     fn unlock(&self) -> StoreFuture<'_, ()>;
 }
 
@@ -55,7 +55,25 @@ pub struct RedisSnapshot {
     key: String,
     lock: String,
     conn: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// This replica's lock value (only its holder deletes the lock).
+    token: String,
+    /// After a failure Redis is not asked for a while, so that an outage
+    /// does not add connect timeouts to every key-set fetch.
+    quiet_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How long Redis is left alone after a failure.
+#[cfg(feature = "redis")]
+const QUIET: Duration = Duration::from_secs(30);
+
+/// Deletes the lock only when it holds this replica's value.
+#[cfg(feature = "redis")]
+const UNLOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
 
 #[cfg(feature = "redis")]
 impl fmt::Debug for RedisSnapshot {
@@ -86,17 +104,39 @@ impl RedisSnapshot {
                 "the snapshot's Redis key is empty",
             ));
         }
+        let mut token = [0u8; 16];
+        getrandom::fill(&mut token).map_err(|e| {
+            BuildError::new(BuildErrorKind::Platform, format!("random source: {e}"))
+        })?;
         Ok(Self {
             client,
             lock: format!("{key}:lock"),
             key,
             conn: tokio::sync::Mutex::new(None),
+            token: token.iter().map(|b| format!("{b:02x}")).collect(),
+            quiet_until: std::sync::Mutex::new(None),
         })
     }
 
     /// Runs `command` on the connection, connecting first if needed, and
     /// drops the connection after an error (the next call reconnects).
     async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, BoxError> {
+        let quiet = {
+            let until = self.quiet_until.lock().unwrap_or_else(|p| p.into_inner());
+            until.is_some_and(|until| std::time::Instant::now() < until)
+        };
+        if quiet {
+            return Err("Redis failed recently; not asked".into());
+        }
+        let result = self.run_now(command).await;
+        if result.is_err() {
+            *self.quiet_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(std::time::Instant::now() + QUIET);
+        }
+        result
+    }
+
+    async fn run_now<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, BoxError> {
         let mut slot = self.conn.lock().await;
         let conn = match slot.as_mut() {
             Some(conn) => conn,
@@ -146,7 +186,7 @@ impl SharedSnapshot for RedisSnapshot {
             let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
             let mut lock = redis::cmd("SET");
             lock.arg(&self.lock)
-                .arg("1")
+                .arg(&self.token)
                 .arg("NX")
                 .arg("PX")
                 .arg(millis);
@@ -157,8 +197,8 @@ impl SharedSnapshot for RedisSnapshot {
 
     fn unlock(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            let mut del = redis::cmd("DEL");
-            del.arg(&self.lock);
+            let mut del = redis::cmd("EVAL");
+            del.arg(UNLOCK).arg(1).arg(&self.lock).arg(&self.token);
             self.run::<()>(del).await
         })
     }
