@@ -347,13 +347,13 @@ fn main() {
         claims["jti"] = serde_json::Value::from("Vq2cS3dBhLwY0Fq8dYp1fA");
         let token = fixtures::sign(Algorithm::HS256, &claims);
         for (name, cache, list) in [
-            ("layer-jti/hs256", false, None),
+            ("layer-revocation-none/hs256", false, None),
             (
                 "layer-revocation-1m/hs256",
                 false,
                 Some(revocations.clone()),
             ),
-            ("layer-cached-jti/hs256", true, None),
+            ("layer-cached-revocation-none/hs256", true, None),
             (
                 "layer-cached-revocation-1m/hs256",
                 true,

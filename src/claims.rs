@@ -82,15 +82,33 @@ struct Inner<C> {
     exp: Option<f64>,
     /// What a revocation list looks the token up by (kept only when one is
     /// configured).
-    ids: Option<Box<RevocationIds>>,
+    ids: Option<RevocationIds>,
 }
 
-/// A token's `jti`, `sub` and `iat`, for revocation.
+/// A token's `jti`, `sub` and `iat`, for revocation: both strings in one
+/// allocation (`jti` then `sub`), so keeping them costs one.
 #[derive(Debug, Default)]
 pub(crate) struct RevocationIds {
-    pub(crate) jti: Option<Box<str>>,
-    pub(crate) sub: Option<Box<str>>,
-    pub(crate) iat: Option<f64>,
+    text: Box<str>,
+    /// Where `jti` ends in `text`, if the token has one.
+    jti_end: Option<usize>,
+    has_sub: bool,
+    iat: Option<f64>,
+}
+
+impl RevocationIds {
+    pub(crate) fn new(jti: Option<&str>, sub: Option<&str>, iat: Option<f64>) -> Self {
+        let mut text = String::with_capacity(jti.map_or(0, str::len) + sub.map_or(0, str::len));
+        text.push_str(jti.unwrap_or_default());
+        let jti_end = jti.map(|_| text.len());
+        text.push_str(sub.unwrap_or_default());
+        Self {
+            text: text.into_boxed_str(),
+            jti_end,
+            has_sub: sub.is_some(),
+            iat,
+        }
+    }
 }
 
 /// [`RevocationIds`] borrowed.
@@ -102,12 +120,25 @@ pub(crate) struct Ids<'a> {
 }
 
 impl<C> VerifiedClaims<C> {
+    #[cfg(test)]
     pub(crate) fn new(
         claims: C,
         scopes: Box<str>,
         roles: Box<[Box<str>]>,
         jkt: Option<Box<str>>,
         exp: Option<f64>,
+    ) -> Self {
+        Self::with_ids(claims, scopes, roles, jkt, exp, None)
+    }
+
+    /// [`new`](Self::new), keeping what a revocation list looks up.
+    pub(crate) fn with_ids(
+        claims: C,
+        scopes: Box<str>,
+        roles: Box<[Box<str>]>,
+        jkt: Option<Box<str>>,
+        exp: Option<f64>,
+        ids: Option<RevocationIds>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -116,36 +147,24 @@ impl<C> VerifiedClaims<C> {
                 roles,
                 jkt,
                 exp,
-                ids: None,
+                ids,
             }),
-        }
-    }
-
-    /// These claims keeping what revocation looks up (before they are
-    /// shared: nothing else holds them yet).
-    pub(crate) fn with_revocation_ids(self, ids: RevocationIds) -> Self {
-        match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => {
-                inner.ids = Some(Box::new(ids));
-                Self {
-                    inner: Arc::new(inner),
-                }
-            }
-            Err(inner) => Self { inner },
         }
     }
 
     /// The token's `jti`, `sub` and `iat` (empty unless a revocation list
     /// is configured).
     pub(crate) fn revocation_ids(&self) -> Ids<'_> {
-        self.inner
-            .ids
-            .as_deref()
-            .map_or_else(Ids::default, |ids| Ids {
-                jti: ids.jti.as_deref(),
-                sub: ids.sub.as_deref(),
-                iat: ids.iat,
-            })
+        let Some(ids) = &self.inner.ids else {
+            return Ids::default();
+        };
+        let split = ids.jti_end.unwrap_or(0);
+        let (jti, sub) = ids.text.split_at_checked(split).unwrap_or_default();
+        Ids {
+            jti: ids.jti_end.map(|_| jti),
+            sub: ids.has_sub.then_some(sub),
+            iat: ids.iat,
+        }
     }
 
     /// When the token expires (its `exp`), if it says.

@@ -98,10 +98,12 @@ pub(crate) fn run<C: DeserializeOwned>(
     }
     let roles = roles(&policy.roles, &members);
     let exp = registered.exp.map(|d| d.0);
-    let mut claims = VerifiedClaims::new(claims, registered.scopes(), roles, registered.jkt(), exp);
-    if policy.revocation.is_some() {
-        claims = claims.with_revocation_ids(registered.revocation_ids());
-    }
+    let ids = policy
+        .revocation
+        .as_ref()
+        .map(|_| registered.revocation_ids());
+    let (scopes, jkt) = (registered.scopes(), registered.jkt());
+    let claims = VerifiedClaims::with_ids(claims, scopes, roles, jkt, exp, ids);
     if let Some(requirement) = &policy.requirement {
         requirement.check(&claims)?;
     }

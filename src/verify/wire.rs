@@ -200,11 +200,11 @@ pub(crate) struct Confirmation<'a> {
 impl RawClaims<'_> {
     /// What a revocation list looks the token up by.
     pub(crate) fn revocation_ids(&self) -> crate::claims::RevocationIds {
-        crate::claims::RevocationIds {
-            jti: self.jti.as_deref().map(Box::from),
-            sub: self.sub.as_deref().map(Box::from),
-            iat: self.iat.map(|d| d.0),
-        }
+        crate::claims::RevocationIds::new(
+            self.jti.as_deref(),
+            self.sub.as_deref(),
+            self.iat.map(|d| d.0),
+        )
     }
 
     /// The DPoP key thumbprint the token is bound to, if any.
