@@ -174,12 +174,7 @@ pub(crate) fn accepted<C, T: TokenSource, R, B>(
     if !from_source {
         return None;
     }
-    // The URI is moved out and back (no allocation: the default URI is
-    // static) so the source can edit both it and the headers.
-    let mut uri = std::mem::take(req.uri_mut());
-    let add = auth.shared.source.accepted(req.headers_mut(), &mut uri);
-    *req.uri_mut() = uri;
-    add
+    auth.shared.source.accepted(req)
 }
 
 /// The error for a request without credentials: with DPoP required, its

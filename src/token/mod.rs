@@ -53,8 +53,8 @@ pub trait TokenSource: Clone + Send + Sync + 'static {
     /// inner service sees it: the source may take its token out of the
     /// request (so handlers and their logs never see it) and name a header
     /// the response must carry. The default leaves the request alone.
-    fn accepted(&self, headers: &mut HeaderMap, uri: &mut Uri) -> Option<ResponseHeader> {
-        let _ = (headers, uri);
+    fn accepted<B>(&self, request: &mut http::Request<B>) -> Option<ResponseHeader> {
+        let _ = request;
         None
     }
 
@@ -356,9 +356,9 @@ impl<A: TokenSource, B: TokenSource> TokenSource for Chain<A, B> {
     }
 
     /// Both sources take their token out; the first's response header wins.
-    fn accepted(&self, headers: &mut HeaderMap, uri: &mut Uri) -> Option<ResponseHeader> {
-        let first = self.first.accepted(headers, uri);
-        let second = self.second.accepted(headers, uri);
+    fn accepted<R>(&self, request: &mut http::Request<R>) -> Option<ResponseHeader> {
+        let first = self.first.accepted(request);
+        let second = self.second.accepted(request);
         first.or(second)
     }
 }

@@ -33,13 +33,14 @@ const MAX_ENTRIES: usize = 32;
 /// let source = SubprotocolToken::new("jwt")?;
 /// let mut headers = http::HeaderMap::new();
 /// headers.insert("sec-websocket-protocol", "jwt, a.b.c".parse().unwrap());
-/// let mut uri: http::Uri = "/ws".parse().unwrap();
+/// let uri: http::Uri = "/ws".parse().unwrap();
 /// assert_eq!(source.extract(&headers, &uri).unwrap().as_deref(), Some("a.b.c"));
 ///
 /// // After acceptance the handler sees the marker only.
-/// let mut seen = headers.clone();
-/// source.accepted(&mut seen, &mut uri);
-/// assert_eq!(seen["sec-websocket-protocol"], "jwt");
+/// let mut request = http::Request::new(());
+/// *request.headers_mut() = headers.clone();
+/// source.accepted(&mut request);
+/// assert_eq!(request.headers()["sec-websocket-protocol"], "jwt");
 /// # Ok::<(), jwt_layer::BuildError>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -117,7 +118,8 @@ impl TokenSource for SubprotocolToken {
         Ok(token.map(Cow::Borrowed))
     }
 
-    fn accepted(&self, headers: &mut HeaderMap, _uri: &mut Uri) -> Option<ResponseHeader> {
+    fn accepted<B>(&self, request: &mut http::Request<B>) -> Option<ResponseHeader> {
+        let headers = request.headers_mut();
         let mut kept: Vec<&str> = Vec::new();
         let mut found = false;
         let mut skip_next = false;
@@ -159,6 +161,12 @@ mod tests {
         headers
     }
 
+    fn request(lines: &[&str]) -> http::Request<()> {
+        let mut req = http::Request::new(());
+        *req.headers_mut() = offer(lines);
+        req
+    }
+
     fn found(lines: &[&str]) -> Result<Option<String>, AuthErrorKind> {
         let source = SubprotocolToken::new("jwt").unwrap();
         source
@@ -189,9 +197,9 @@ mod tests {
     #[test]
     fn acceptance_removes_the_token_and_echoes_the_marker() {
         let source = SubprotocolToken::new("jwt").unwrap();
-        let mut headers = offer(&["chat, jwt", "a.b.c, v2"]);
-        let mut uri = Uri::from_static("/ws");
-        let echo = source.accepted(&mut headers, &mut uri).unwrap();
+        let mut req = request(&["chat, jwt", "a.b.c, v2"]);
+        let echo = source.accepted(&mut req).unwrap();
+        let headers = req.headers();
         assert_eq!(headers[SEC_WEBSOCKET_PROTOCOL], "chat, jwt, v2");
         assert_eq!(headers.get_all(SEC_WEBSOCKET_PROTOCOL).iter().count(), 1);
         let mut res = http::Response::new(());
@@ -205,9 +213,9 @@ mod tests {
         assert_eq!(res.headers()[SEC_WEBSOCKET_PROTOCOL], "chat");
 
         let quiet = source.echo_marker(false);
-        let mut headers = offer(&["jwt, a.b.c"]);
-        assert!(quiet.accepted(&mut headers, &mut uri).is_none());
-        assert_eq!(headers[SEC_WEBSOCKET_PROTOCOL], "jwt");
+        let mut req = request(&["jwt, a.b.c"]);
+        assert!(quiet.accepted(&mut req).is_none());
+        assert_eq!(req.headers()[SEC_WEBSOCKET_PROTOCOL], "jwt");
     }
 
     #[test]
