@@ -274,3 +274,171 @@ impl ProofRules {
         if ok { Ok(()) } else { Err(invalid()) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! RFC 9449's own examples: the proof of a protected-resource request
+    //! (Figure 13, §7.1) with its access token, and the token-request proof
+    //! (Figure 2, §4.1), which carries no `ath` and so is no proof for a
+    //! resource request. Both are signed by the key of §6.1's `jkt`.
+
+    use http::{HeaderMap, Method, Uri};
+
+    use crate::dpop::Dpop;
+    use crate::error::AuthErrorKind;
+    use crate::validation::Clock;
+
+    /// RFC 9449 Figure 13 (line folding undone).
+    const RESOURCE_PROOF: &str = concat!(
+        "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0",
+        "VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10",
+        "NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoi",
+        "R0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0ZWRyZXNvdXJjZSIsImlhdCI6",
+        "MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2oW9",
+        "RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA",
+    );
+    /// RFC 9449 Figure 2.
+    const TOKEN_REQUEST_PROOF: &str = concat!(
+        "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0",
+        "VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10",
+        "NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoi",
+        "UE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-",
+        "GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg",
+    );
+    /// The access token of §7.1 (opaque: the proof binds any token).
+    const ACCESS_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
+    /// §6.1: the thumbprint of the example key.
+    const JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+    fn check(
+        origin: &str,
+        at: u64,
+        proof: &str,
+        method: Method,
+        path: &str,
+        token: &str,
+    ) -> Result<(String, String), AuthErrorKind> {
+        let dpop = Dpop::new()
+            .public_origin(origin)
+            .build(Clock::fixed(at), "api")
+            .unwrap();
+        let uri: Uri = path.parse().unwrap();
+        dpop.rules
+            .check(proof, &method, &uri, &HeaderMap::new(), token)
+            .map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn the_rfc_resource_request_proof_verifies_with_its_jkt_and_jti() {
+        let origin = "https://resource.example.org";
+        let (jkt, jti) = check(
+            origin,
+            1_562_262_618,
+            RESOURCE_PROOF,
+            Method::GET,
+            "/protectedresource",
+            ACCESS_TOKEN,
+        )
+        .unwrap();
+        assert_eq!((jkt.as_str(), jti.as_str()), (JKT, "e1j3V_bKic8-LAEB"));
+        let bad = Err(AuthErrorKind::InvalidDpopProof);
+        let at = 1_562_262_618;
+        for (why, got) in [
+            (
+                "method",
+                check(
+                    origin,
+                    at,
+                    RESOURCE_PROOF,
+                    Method::POST,
+                    "/protectedresource",
+                    ACCESS_TOKEN,
+                ),
+            ),
+            (
+                "url",
+                check(
+                    origin,
+                    at,
+                    RESOURCE_PROOF,
+                    Method::GET,
+                    "/other",
+                    ACCESS_TOKEN,
+                ),
+            ),
+            (
+                "origin",
+                check(
+                    "https://api.example.org",
+                    at,
+                    RESOURCE_PROOF,
+                    Method::GET,
+                    "/protectedresource",
+                    ACCESS_TOKEN,
+                ),
+            ),
+            (
+                "token",
+                check(
+                    origin,
+                    at,
+                    RESOURCE_PROOF,
+                    Method::GET,
+                    "/protectedresource",
+                    "another",
+                ),
+            ),
+            (
+                "time",
+                check(
+                    origin,
+                    at + 3600,
+                    RESOURCE_PROOF,
+                    Method::GET,
+                    "/protectedresource",
+                    ACCESS_TOKEN,
+                ),
+            ),
+        ] {
+            assert_eq!(got, bad, "{why}");
+        }
+        let mut tampered = RESOURCE_PROOF.to_owned();
+        tampered.truncate(tampered.len() - 2);
+        tampered.push_str("AA");
+        assert_eq!(
+            check(
+                origin,
+                at,
+                &tampered,
+                Method::GET,
+                "/protectedresource",
+                ACCESS_TOKEN
+            ),
+            bad
+        );
+    }
+
+    #[test]
+    fn the_rfc_token_request_proof_is_signed_by_the_same_key_but_has_no_ath() {
+        let origin = "https://server.example.com";
+        let at = 1_562_262_616;
+        // Signature, key, htm, htu and iat pass; without `ath` it proves
+        // nothing about an access token.
+        assert_eq!(
+            check(
+                origin,
+                at,
+                TOKEN_REQUEST_PROOF,
+                Method::POST,
+                "/token",
+                ACCESS_TOKEN
+            ),
+            Err(AuthErrorKind::InvalidDpopProof)
+        );
+        let header = TOKEN_REQUEST_PROOF.split('.').next().unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&super::decode(header).unwrap()).unwrap();
+        let jwk = header["jwk"].to_string();
+        assert_eq!(crate::jose::thumbprint::jwk_thumbprint(&jwk).unwrap(), JKT);
+    }
+}
