@@ -36,6 +36,8 @@
 
 #[path = "support/listen.rs"]
 mod listen;
+#[path = "support/shutdown.rs"]
+mod shutdown;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -363,24 +365,6 @@ fn revocations(ttl: Duration) -> Result<Revocations, Error> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = ctrl_c.await;
-            return;
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run().await {
@@ -479,7 +463,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     stdout.flush()?;
     drop(stdout);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown::signal())
         .await?;
     Ok(())
 }

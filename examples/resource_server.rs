@@ -70,6 +70,8 @@
 mod listen;
 #[path = "support/provider.rs"]
 mod provider;
+#[path = "support/shutdown.rs"]
+mod shutdown;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -486,27 +488,6 @@ fn metrics_route() -> Result<Router, Box<dyn std::error::Error>> {
     Ok(Router::new())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run().await {
@@ -564,7 +545,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     stdout.flush()?;
     drop(stdout);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown::signal())
         .await?;
     Ok(())
 }
