@@ -6,7 +6,8 @@
 //!
 //! A background task subscribes, then loads every key (SCAN), writes back
 //! what this replica holds and Redis lacks, and applies the stream. It
-//! pings every second; a failed ping or a closed stream is an outage.
+//! pings down the subscribed connection every second; a failed ping or a
+//! closed stream is an outage.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -382,7 +383,9 @@ async fn session(link: &Link, weak: &Weak<Shared>, loaded: &AtomicBool) -> Resul
         shared.list.purge(unix_now(), shared.max_lifetime.as_secs());
         shared.current.store(complete, Ordering::Release);
     }
-    let mut stream = pubsub.into_on_message();
+    // The ping goes down the subscribed connection itself: a half-open
+    // stream would otherwise look healthy while no message arrives.
+    let (mut sink, mut stream) = pubsub.split();
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
         tokio::select! {
@@ -394,7 +397,7 @@ async fn session(link: &Link, weak: &Weak<Shared>, loaded: &AtomicBool) -> Resul
                 }
             }
             _ = ping.tick() => {
-                bounded(redis::cmd("PING").query_async::<()>(&mut conn)).await?;
+                bounded(sink.ping::<redis::Value>()).await?;
                 let Some(shared) = weak.upgrade() else { return Ok(()) };
                 link.flush(&mut conn, &shared).await?;
                 shared.list.purge(unix_now(), shared.max_lifetime.as_secs());
