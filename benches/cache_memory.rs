@@ -60,7 +60,7 @@ fn pass(v: &Verifier<GoogleClaims>, tokens: &[String]) -> isize {
 fn weight(token: &str) -> usize {
     let payload = token.split('.').nth(1).unwrap_or_default();
     let payload_len = URL_SAFE_NO_PAD.decode(payload).map_or(0, |p| p.len());
-    token.len() + payload_len + ENTRY_OVERHEAD
+    2 * token.len() + payload_len + ENTRY_OVERHEAD
 }
 
 fn main() {
@@ -128,7 +128,7 @@ fn main() {
     );
     let _ = writeln!(
         out,
-        "| weight of an entry (token + payload + {ENTRY_OVERHEAD}), HS256 token of {} B | {w_hs} B |",
+        "| weight of an entry (2 × token + payload + {ENTRY_OVERHEAD}), HS256 token of {} B | {w_hs} B |",
         tokens[0].len()
     );
     let _ = writeln!(

@@ -236,7 +236,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         };
         let kid = parsed.jws.kid.as_deref();
         match parsed.route.keys.lookup(kid, parsed.jws.alg) {
-            Lookup::Ready(Ok(key)) => SyncStep::Done(self.finish(hash, &parsed, &key)),
+            Lookup::Ready(Ok(key)) => SyncStep::Done(self.finish(token, hash, &parsed, &key)),
             Lookup::Ready(Err(e)) => SyncStep::Done(Err(e)),
             Lookup::Pending(fut) => SyncStep::NeedKey(fut),
         }
@@ -251,8 +251,8 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             .inner
             .token_cache
             .as_ref()
-            .map(|_| token_cache::hash(token));
-        self.finish(hash, &parsed, key)
+            .map(|cache| cache.hash(token));
+        self.finish(token, hash, &parsed, key)
     }
 
     /// A verified token seen before, still within its `exp` and verified by
@@ -265,9 +265,9 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if token.len() > self.inner.limits.max_size {
             return Cached::Miss(None);
         }
-        let hash = token_cache::hash(token);
+        let hash = cache.hash(token);
         let (now, leeway) = self.inner.time.now_and_leeway();
-        match cache.get(&hash, now, leeway) {
+        match cache.get(hash, token, now, leeway) {
             Some(claims) => Cached::Hit(claims),
             None => Cached::Miss(Some(hash)),
         }
@@ -293,6 +293,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
     /// request with this token or header cheaper.
     fn finish(
         &self,
+        token: &str,
         hash: Option<TokenHash>,
         parsed: &Parsed<'_, '_, '_>,
         key: &Arc<Key>,
@@ -302,7 +303,16 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         if let (Some(cache), Some(hash), Some(exp)) = (&self.inner.token_cache, hash, passed.exp) {
             let (now, leeway) = self.inner.time.now_and_leeway();
             let bytes = jws.signing_input.len() + jws.signature.len() + jws.payload.len();
-            cache.insert(hash, passed.claims.clone(), exp, key, now, leeway, bytes);
+            cache.insert(
+                hash,
+                token,
+                passed.claims.clone(),
+                exp,
+                key,
+                now,
+                leeway,
+                bytes,
+            );
         }
         if !jws.header_known {
             (self.inner.known_headers).remember(jws.header, jws.alg, jws.kid.as_deref());

@@ -2,10 +2,13 @@
 //! a client that repeats its token
 //! skips the signature check.
 //!
-//! - Keyed by the SHA-256 of the whole token, so a cached answer is only
-//!   ever reused for the very same bytes.
-//! - Bounded in bytes (each entry weighs its token and payload length plus
-//!   a fixed overhead), hence in entries.
+//! - Keyed by a fast keyed hash of the whole token (foldhash, seeded at
+//!   random per cache); an entry keeps the token and a hit compares it
+//!   byte for byte, so a cached answer is only ever reused for the very
+//!   same bytes, and a hash collision is only a miss.
+//! - Bounded in bytes (each entry weighs twice its token's length (the
+//!   parts read and the copy kept) plus its payload's, plus a fixed
+//!   overhead), hence in entries.
 //! - An entry never outlives its token's `exp` (moka expires it), and every
 //!   hit re-checks `exp` against the validation clock with the same rule as
 //!   a full verification.
@@ -21,9 +24,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use std::hash::BuildHasher as _;
+
 use moka::Expiry;
 use moka::sync::Cache;
-use sha2::{Digest, Sha256};
 
 use crate::claims::VerifiedClaims;
 use crate::keys::Key;
@@ -36,10 +40,12 @@ pub(crate) const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
 /// Entries never live longer than this, whatever `exp` says.
 const MAX_TTL: Duration = Duration::from_secs(3600);
 
-/// The SHA-256 of a whole token.
-pub(crate) type TokenHash = [u8; 32];
+/// The keyed hash of a whole token.
+pub(crate) type TokenHash = u64;
 
 pub(crate) struct Entry<C> {
+    /// The token itself, compared on a hit.
+    token: Arc<str>,
     claims: VerifiedClaims<C>,
     /// The token's `exp`, seconds since the epoch.
     exp: f64,
@@ -51,6 +57,7 @@ pub(crate) struct Entry<C> {
 impl<C> Clone for Entry<C> {
     fn clone(&self) -> Self {
         Self {
+            token: Arc::clone(&self.token),
             claims: self.claims.clone(),
             exp: self.exp,
             key: Weak::clone(&self.key),
@@ -79,6 +86,8 @@ const SEEN_SLOTS: usize = 4096;
 /// The cache. Cheap to clone (moka's cache is shared).
 pub(crate) struct TokenCache<C> {
     cache: Cache<TokenHash, Entry<C>>,
+    /// The token hash's keys.
+    hasher: foldhash::quality::RandomState,
     /// Tags of token hashes seen once, by slot.
     seen: Arc<[AtomicU64]>,
     metrics: Arc<crate::metrics::TokenCacheMetrics>,
@@ -88,6 +97,7 @@ impl<C> Clone for TokenCache<C> {
     fn clone(&self) -> Self {
         Self {
             cache: self.cache.clone(),
+            hasher: self.hasher.clone(),
             seen: Arc::clone(&self.seen),
             metrics: Arc::clone(&self.metrics),
         }
@@ -103,11 +113,12 @@ impl<C> fmt::Debug for TokenCache<C> {
     }
 }
 
-pub(crate) fn hash(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
-}
-
 impl<C: Send + Sync + 'static> TokenCache<C> {
+    /// The key of `token`.
+    pub(crate) fn hash(&self, token: &str) -> TokenHash {
+        self.hasher.hash_one(token.as_bytes())
+    }
+
     pub(crate) fn new(max_bytes: u64) -> Self {
         Self {
             cache: Cache::builder()
@@ -115,16 +126,17 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 .weigher(|_k, v: &Entry<C>| v.weight)
                 .expire_after(ExpireAtExp)
                 .build(),
+            hasher: foldhash::quality::RandomState::default(),
             seen: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect(),
             metrics: Arc::default(),
         }
     }
 
     /// Whether this token was seen once before; remembers it otherwise.
-    fn second_sighting(&self, hash: &TokenHash) -> bool {
-        let [a, b, _, _, _, _, _, _, t0, t1, t2, t3, t4, t5, t6, t7, ..] = *hash;
-        let slot = usize::from(u16::from_le_bytes([a, b])) % SEEN_SLOTS;
-        let tag = u64::from_le_bytes([t0, t1, t2, t3, t4, t5, t6, t7]);
+    fn second_sighting(&self, hash: TokenHash) -> bool {
+        // The low bits pick the slot; the whole hash is the tag.
+        let slot = (hash % SEEN_SLOTS as u64) as usize;
+        let tag = hash;
         let Some(cell) = self.seen.get(slot) else {
             return false;
         };
@@ -136,13 +148,23 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         }
     }
 
-    /// The cached claims of this token, if still valid at `now` (seconds)
-    /// with `leeway`.
-    pub(crate) fn get(&self, hash: &TokenHash, now: f64, leeway: f64) -> Option<VerifiedClaims<C>> {
-        let entry = self.cache.get(hash).filter(|entry| {
+    /// The cached claims of `token` (whose key is `hash`), if still valid
+    /// at `now` (seconds) with `leeway`.
+    pub(crate) fn get(
+        &self,
+        hash: TokenHash,
+        token: &str,
+        now: f64,
+        leeway: f64,
+    ) -> Option<VerifiedClaims<C>> {
+        let entry = self.cache.get(&hash).filter(|entry| {
+            // Another token under the same hash: a miss, nothing more.
+            if *entry.token != *token {
+                return false;
+            }
             let live = now < entry.exp + leeway && entry.key.strong_count() > 0;
             if !live {
-                self.cache.invalidate(hash);
+                self.cache.invalidate(&hash);
             }
             live
         });
@@ -163,6 +185,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     pub(crate) fn insert(
         &self,
         hash: TokenHash,
+        token: &str,
         claims: VerifiedClaims<C>,
         exp: f64,
         key: &Arc<Key>,
@@ -171,16 +194,20 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         bytes: usize,
     ) {
         let remaining = exp + leeway - now;
-        if remaining <= 0.0 || !self.second_sighting(&hash) {
+        if remaining <= 0.0 || !self.second_sighting(hash) {
             return;
         }
         let ttl = Duration::from_secs_f64(remaining.min(MAX_TTL.as_secs_f64()));
-        let weight = u32::try_from(bytes)
+        // What the verification read (`bytes`: the token's parts and its
+        // decoded payload, which the claims hold) plus the copy of the
+        // token the entry keeps, plus the fixed overhead.
+        let weight = u32::try_from(bytes.saturating_add(token.len()))
             .unwrap_or(u32::MAX)
             .saturating_add(ENTRY_OVERHEAD);
         self.cache.insert(
             hash,
             Entry {
+                token: Arc::from(token),
                 claims,
                 exp,
                 key: Arc::downgrade(key),
@@ -209,39 +236,80 @@ mod tests {
     /// Inserts twice (a token is admitted on its second sighting).
     fn admit(cache: &TokenCache<String>, token: &str, exp: f64, key: &Arc<Key>) {
         for _ in 0..2 {
-            cache.insert(hash(token), claims(token), exp, key, NOW, 0.0, token.len());
+            cache.insert(
+                cache.hash(token),
+                token,
+                claims(token),
+                exp,
+                key,
+                NOW,
+                0.0,
+                token.len(),
+            );
         }
     }
 
     #[test]
     fn a_token_seen_once_is_not_stored_a_second_sighting_is() {
         let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
-        cache.insert(hash("a"), claims("a"), NOW + 60.0, &key, NOW, 0.0, 1);
-        assert!(cache.get(&hash("a"), NOW, 0.0).is_none());
-        cache.insert(hash("a"), claims("a"), NOW + 60.0, &key, NOW, 0.0, 1);
-        let hit = cache.get(&hash("a"), NOW, 0.0).expect("admitted");
+        cache.insert(
+            cache.hash("a"),
+            "a",
+            claims("a"),
+            NOW + 60.0,
+            &key,
+            NOW,
+            0.0,
+            1,
+        );
+        assert!(cache.get(cache.hash("a"), "a", NOW, 0.0).is_none());
+        cache.insert(
+            cache.hash("a"),
+            "a",
+            claims("a"),
+            NOW + 60.0,
+            &key,
+            NOW,
+            0.0,
+            1,
+        );
+        let hit = cache.get(cache.hash("a"), "a", NOW, 0.0).expect("admitted");
         assert_eq!(hit.claims(), "a");
-        assert!(cache.get(&hash("b"), NOW, 0.0).is_none(), "another token");
+        assert!(
+            cache.get(cache.hash("b"), "b", NOW, 0.0).is_none(),
+            "another token"
+        );
+        // Another token under the first one's hash (a collision) misses,
+        // and leaves the entry alone.
+        assert!(cache.get(cache.hash("a"), "b", NOW, 0.0).is_none());
+        assert!(cache.get(cache.hash("a"), "a", NOW, 0.0).is_some());
     }
 
     #[test]
     fn a_hit_rechecks_exp_with_the_leeway() {
         let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
         admit(&cache, "t", NOW + 10.0, &key);
-        assert!(cache.get(&hash("t"), NOW + 9.0, 0.0).is_some());
-        assert!(cache.get(&hash("t"), NOW + 12.0, 5.0).is_some());
+        assert!(cache.get(cache.hash("t"), "t", NOW + 9.0, 0.0).is_some());
+        assert!(cache.get(cache.hash("t"), "t", NOW + 12.0, 5.0).is_some());
         assert!(
-            cache.get(&hash("t"), NOW + 10.0, 0.0).is_none(),
+            cache.get(cache.hash("t"), "t", NOW + 10.0, 0.0).is_none(),
             "exp reached"
         );
-        assert!(cache.get(&hash("t"), NOW, 0.0).is_none(), "and dropped");
+        assert!(
+            cache.get(cache.hash("t"), "t", NOW, 0.0).is_none(),
+            "and dropped"
+        );
     }
 
     #[test]
     fn an_expired_token_is_never_stored() {
         let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
         admit(&cache, "old", NOW - 1.0, &key);
-        assert!(cache.get(&hash("old"), NOW - 2.0, 0.0).is_none());
+        assert!(
+            cache
+                .get(cache.hash("old"), "old", NOW - 2.0, 0.0)
+                .is_none()
+        );
     }
 
     #[test]
@@ -249,9 +317,9 @@ mod tests {
         let cache = TokenCache::new(DEFAULT_MAX_BYTES);
         let key = key();
         admit(&cache, "t", NOW + 60.0, &key);
-        assert!(cache.get(&hash("t"), NOW, 0.0).is_some());
+        assert!(cache.get(cache.hash("t"), "t", NOW, 0.0).is_some());
         drop(key);
-        assert!(cache.get(&hash("t"), NOW, 0.0).is_none());
+        assert!(cache.get(cache.hash("t"), "t", NOW, 0.0).is_none());
     }
 
     #[test]
