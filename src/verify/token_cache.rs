@@ -6,6 +6,10 @@
 //!   random per cache); an entry keeps the token and a hit compares it
 //!   byte for byte, so a cached answer is only ever reused for the very
 //!   same bytes, and a hash collision is only a miss.
+//! - Split into up to 16 independent moka caches by the hash's top bits
+//!   (each a share of the byte budget): one moka cache under two threads
+//!   made cache hits slower than one thread (see BENCHMARKS.md,
+//!   contention).
 //! - Bounded in bytes (each entry weighs twice its token's length (the
 //!   parts read and the copy kept) plus its payload's, plus a fixed
 //!   overhead), hence in entries.
@@ -85,7 +89,9 @@ const SEEN_SLOTS: usize = 4096;
 
 /// The cache. Cheap to clone (moka's cache is shared).
 pub(crate) struct TokenCache<C> {
-    cache: Cache<TokenHash, Entry<C>>,
+    /// Independent caches by the hash's top bits: each has its own read
+    /// buffers and locks, so threads on different tokens do not contend.
+    shards: Arc<[Cache<TokenHash, Entry<C>>]>,
     /// The token hash's keys.
     hasher: foldhash::quality::RandomState,
     /// Tags of token hashes seen once, by slot.
@@ -96,7 +102,7 @@ pub(crate) struct TokenCache<C> {
 impl<C> Clone for TokenCache<C> {
     fn clone(&self) -> Self {
         Self {
-            cache: self.cache.clone(),
+            shards: Arc::clone(&self.shards),
             hasher: self.hasher.clone(),
             seen: Arc::clone(&self.seen),
             metrics: Arc::clone(&self.metrics),
@@ -107,8 +113,7 @@ impl<C> Clone for TokenCache<C> {
 impl<C> fmt::Debug for TokenCache<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenCache")
-            .field("entries", &self.cache.entry_count())
-            .field("bytes", &self.cache.weighted_size())
+            .field("shards", &self.shards.len())
             .finish()
     }
 }
@@ -120,16 +125,37 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     }
 
     pub(crate) fn new(max_bytes: u64) -> Self {
-        Self {
-            cache: Cache::builder()
-                .max_capacity(max_bytes)
+        // Shards of at least 256 KiB each, at most 16.
+        let count = (max_bytes / (256 * 1024)).clamp(1, 16);
+        let shard = |_| {
+            Cache::builder()
+                .max_capacity(max_bytes / count)
                 .weigher(|_k, v: &Entry<C>| v.weight)
                 .expire_after(ExpireAtExp)
-                .build(),
+                .build()
+        };
+        Self {
+            shards: (0..count).map(shard).collect(),
             hasher: foldhash::quality::RandomState::default(),
             seen: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect(),
             metrics: Arc::default(),
         }
+    }
+
+    /// The shard of `hash` (its top bits; the low ones pick moka's own
+    /// buckets and the second-sighting slot).
+    fn shard(&self, hash: TokenHash) -> Option<&Cache<TokenHash, Entry<C>>> {
+        let index = (hash >> 48) % self.shards.len() as u64;
+        self.shards.get(index as usize)
+    }
+
+    fn entry_count(&self) -> u64 {
+        self.shards.iter().map(Cache::entry_count).sum()
+    }
+
+    #[cfg(test)]
+    fn weighted_size(&self) -> u64 {
+        self.shards.iter().map(Cache::weighted_size).sum()
     }
 
     /// Whether this token was seen once before; remembers it otherwise.
@@ -157,14 +183,15 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         now: f64,
         leeway: f64,
     ) -> Option<VerifiedClaims<C>> {
-        let entry = self.cache.get(&hash).filter(|entry| {
+        let cache = self.shard(hash)?;
+        let entry = cache.get(&hash).filter(|entry| {
             // Another token under the same hash: a miss, nothing more.
             if *entry.token != *token {
                 return false;
             }
             let live = now < entry.exp + leeway && entry.key.strong_count() > 0;
             if !live {
-                self.cache.invalidate(&hash);
+                cache.invalidate(&hash);
             }
             live
         });
@@ -204,7 +231,10 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         let weight = u32::try_from(bytes.saturating_add(token.len()))
             .unwrap_or(u32::MAX)
             .saturating_add(ENTRY_OVERHEAD);
-        self.cache.insert(
+        let Some(cache) = self.shard(hash) else {
+            return;
+        };
+        cache.insert(
             hash,
             Entry {
                 token: Arc::from(token),
@@ -215,7 +245,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 ttl,
             },
         );
-        self.metrics.entries(self.cache.entry_count());
+        self.metrics.entries(self.entry_count());
     }
 }
 
@@ -328,10 +358,12 @@ mod tests {
         for i in 0..1000 {
             admit(&cache, &format!("token-{i}"), NOW + 600.0, &key);
         }
-        cache.cache.run_pending_tasks();
+        for shard in cache.shards.iter() {
+            shard.run_pending_tasks();
+        }
         let per_entry = u64::from(ENTRY_OVERHEAD) + 9;
-        assert!(cache.cache.weighted_size() <= 64 * 1024);
-        assert!(cache.cache.entry_count() <= 64 * 1024 / per_entry + 1);
-        assert!(cache.cache.entry_count() > 0);
+        assert!(cache.weighted_size() <= 64 * 1024);
+        assert!(cache.entry_count() <= 64 * 1024 / per_entry + 1);
+        assert!(cache.entry_count() > 0);
     }
 }
