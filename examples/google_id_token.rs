@@ -25,10 +25,8 @@
 
 #[path = "support/listen.rs"]
 mod listen;
-#[path = "support/shutdown.rs"]
-mod shutdown;
-
-use std::io::Write as _;
+#[path = "support/serve.rs"]
+mod serve;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::{CONTENT_TYPE, COOKIE};
@@ -111,13 +109,7 @@ async fn sign_in(State(verifier): State<Verifier<GoogleClaims>>, req: Request) -
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("google_id_token: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    serve::exit_code("google_id_token", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -149,12 +141,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = listen::listen(&bind).await?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on http://{}", listener.local_addr()?)?;
-    stdout.flush()?;
-    drop(stdout);
+    serve::announce(listener.local_addr()?)?;
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown::signal())
+        .with_graceful_shutdown(serve::signal())
         .await?;
     Ok(())
 }

@@ -35,10 +35,8 @@
 mod key_env;
 #[path = "support/listen.rs"]
 mod listen;
-#[path = "support/shutdown.rs"]
-mod shutdown;
-
-use std::io::Write as _;
+#[path = "support/serve.rs"]
+mod serve;
 
 use clap::Parser;
 use jwt_layer::{Authorize, VerifiedClaims};
@@ -103,13 +101,7 @@ impl Health for Checked {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("grpc: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    serve::exit_code("grpc", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -128,14 +120,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = listen::listen(&args.keys.bind).await?;
     let addr = listener.local_addr()?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on http://{addr}")?;
-    stdout.flush()?;
-    drop(stdout);
+    serve::announce(addr)?;
     Server::builder()
         .layer(auth)
         .add_routes(Routes::from(routes))
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown::signal())
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), serve::signal())
         .await?;
     Ok(())
 }

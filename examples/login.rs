@@ -36,10 +36,9 @@
 
 #[path = "support/listen.rs"]
 mod listen;
-#[path = "support/shutdown.rs"]
-mod shutdown;
+#[path = "support/serve.rs"]
+mod serve;
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -367,13 +366,7 @@ fn revocations(ttl: Duration) -> Result<Revocations, Error> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("login: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    serve::exit_code("login", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -458,12 +451,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(state);
 
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on http://{addr}")?;
-    stdout.flush()?;
-    drop(stdout);
+    serve::announce(addr)?;
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown::signal())
+        .with_graceful_shutdown(serve::signal())
         .await?;
     Ok(())
 }

@@ -70,10 +70,9 @@
 mod listen;
 #[path = "support/provider.rs"]
 mod provider;
-#[path = "support/shutdown.rs"]
-mod shutdown;
+#[path = "support/serve.rs"]
+mod serve;
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -227,12 +226,7 @@ fn key_settings(args: &Args, keys: RemoteJwksBuilder) -> RemoteJwksBuilder {
 /// provider outage verifies with the fleet's last good set.
 #[cfg(feature = "redis")]
 fn shared_snapshot(args: &Args, keys: RemoteJwksBuilder) -> RemoteJwksBuilder {
-    let Some(url) = args
-        .redis_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    else {
+    let Some(url) = present(&args.redis_url) else {
         return keys;
     };
     let source = args
@@ -255,6 +249,11 @@ fn shared_snapshot(_: &Args, keys: RemoteJwksBuilder) -> RemoteJwksBuilder {
 /// An issuer entry with a `{claim}` placeholder.
 fn is_template(issuer: &str) -> bool {
     issuer.contains('{')
+}
+
+/// A variable's trimmed value; `None` when unset or blank.
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// The non-empty, trimmed entries of a comma-separated list.
@@ -332,12 +331,7 @@ fn generic_config(mut args: Args) -> Result<Config, String> {
 
 /// `JWT_REDIS_URL` and `JWT_REVOCATION_FAIL`.
 fn revocations(args: &Args) -> Result<Option<Revocations>, String> {
-    let Some(url) = args
-        .redis_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    else {
+    let Some(url) = present(&args.redis_url) else {
         return Ok(None);
     };
     #[cfg(feature = "redis")]
@@ -390,12 +384,7 @@ fn dpop(args: &Args) -> Dpop {
         _ => DpopMode::Allowed,
     };
     let dpop = Dpop::new().mode(mode);
-    match args
-        .public_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
+    match present(&args.public_url) {
         Some(url) => dpop.public_origin(url),
         None => dpop,
     }
@@ -490,13 +479,7 @@ fn metrics_route() -> Result<Router, Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("resource_server: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    serve::exit_code("resource_server", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -540,12 +523,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = listen::listen(&config.args.bind).await?;
     let addr = listener.local_addr()?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on http://{addr}")?;
-    stdout.flush()?;
-    drop(stdout);
+    serve::announce(addr)?;
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown::signal())
+        .with_graceful_shutdown(serve::signal())
         .await?;
     Ok(())
 }

@@ -36,10 +36,8 @@
 mod key_env;
 #[path = "support/listen.rs"]
 mod listen;
-#[path = "support/shutdown.rs"]
-mod shutdown;
-
-use std::io::Write as _;
+#[path = "support/serve.rs"]
+mod serve;
 
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -137,13 +135,7 @@ async fn session(mut socket: WebSocket, claims: VerifiedClaims<Claims>) {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("websocket: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    serve::exit_code("websocket", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -160,12 +152,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = listen::listen(&args.keys.bind).await?;
     let addr = listener.local_addr()?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on http://{addr}")?;
-    stdout.flush()?;
-    drop(stdout);
+    serve::announce(addr)?;
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown::signal())
+        .with_graceful_shutdown(serve::signal())
         .await?;
     Ok(())
 }

@@ -120,19 +120,9 @@ pub(crate) struct Ids<'a> {
 }
 
 impl<C> VerifiedClaims<C> {
-    #[cfg(test)]
+    /// Verified claims with their scopes, roles, DPoP binding, `exp`, and
+    /// (with a revocation list configured) what the list looks up.
     pub(crate) fn new(
-        claims: C,
-        scopes: Box<str>,
-        roles: Box<[Box<str>]>,
-        jkt: Option<Box<str>>,
-        exp: Option<f64>,
-    ) -> Self {
-        Self::with_ids(claims, scopes, roles, jkt, exp, None)
-    }
-
-    /// [`new`](Self::new), keeping what a revocation list looks up.
-    pub(crate) fn with_ids(
         claims: C,
         scopes: Box<str>,
         roles: Box<[Box<str>]>,
@@ -263,7 +253,7 @@ mod tests {
     use super::*;
 
     fn with_exp(exp: Option<f64>) -> VerifiedClaims<()> {
-        VerifiedClaims::new((), Box::from(""), Box::default(), None, exp)
+        VerifiedClaims::new((), Box::from(""), Box::default(), None, exp, None)
     }
 
     #[test]

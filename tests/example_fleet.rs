@@ -78,18 +78,7 @@ fn start() -> Fleet {
 
 impl Fleet {
     async fn log_in(&self) -> String {
-        let res = self
-            .client
-            .post(format!("{}/login", self.login.base))
-            .json(&json!({"email": "demo@example.com", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        log_in_at(&self.client, &self.login).await
     }
 
     async fn post(&self, path: &str, token: &str) -> u16 {

@@ -773,22 +773,15 @@ async fn resource_server_dpop_required_with_a_public_url() {
     let proof = client
         .proof("GET", "https://api.example.com/me", &bound)
         .unwrap();
-    let res = http
-        .get(&me)
-        .header("authorization", format!("DPoP {bound}"))
-        .header("dpop", &proof)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let send = || {
+        http.get(&me)
+            .header("authorization", format!("DPoP {bound}"))
+            .header("dpop", &proof)
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), 200);
     // The same proof again is a replay.
-    let res = http
-        .get(&me)
-        .header("authorization", format!("DPoP {bound}"))
-        .header("dpop", &proof)
-        .send()
-        .await
-        .unwrap();
+    let res = send().await.unwrap();
     assert_eq!(res.status(), 401);
     let challenge = res.headers()["www-authenticate"]
         .to_str()

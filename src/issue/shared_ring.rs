@@ -480,25 +480,41 @@ impl RingLink {
     async fn store_if_older(&self, conn: &mut MultiplexedConnection, held: u64) -> Result<()> {
         let rotated_at = self.rotated_at.load(std::sync::atomic::Ordering::Acquire);
         let ours = self.seal(&Stored::of(&self.ring.keys(), held, rotated_at)?)?;
+        let older = |current: Option<Result<Stored>>| match current {
+            None => true,
+            Some(Ok(s)) => s.version < held,
+            Some(Err(_)) => false,
+        };
+        self.store_if(conn, ours, older).await?;
+        Ok(())
+    }
+
+    /// Stores `sealed` if the stored ring (`None`: absent) passes `still`, in a transaction `WATCH`ing the key, so a write by
+    /// another replica in between wins; whether `sealed` was stored.
+    async fn store_if(
+        &self,
+        conn: &mut MultiplexedConnection,
+        sealed: String,
+        still: impl FnOnce(Option<Result<Stored>>) -> bool,
+    ) -> Result<bool> {
         redis::cmd("WATCH")
             .arg(&self.key)
             .query_async::<()>(conn)
             .await?;
         let current: Option<String> = redis::cmd("GET").arg(&self.key).query_async(conn).await?;
-        let older = current.is_none_or(|v| self.open(&v).is_ok_and(|s| s.version < held));
-        if !older {
+        if !still(current.map(|v| self.open(&v))) {
             redis::cmd("UNWATCH").query_async::<()>(conn).await?;
-            return Ok(());
+            return Ok(false);
         }
-        let _: Option<()> = redis::pipe()
+        let done: Option<()> = redis::pipe()
             .atomic()
             .cmd("SET")
             .arg(&self.key)
-            .arg(ours)
+            .arg(sealed)
             .ignore()
             .query_async(conn)
             .await?;
-        Ok(())
+        Ok(done.is_some())
     }
 
     /// Stores this replica's ring again when Redis lost it (restarted
@@ -571,26 +587,8 @@ impl RingLink {
         candidate.rotate(key).map_err(platform)?;
         let next = Stored::of(&candidate.keys(), stored.version + 1, now)?;
         let sealed = self.seal(&next)?;
-        redis::cmd("WATCH")
-            .arg(&self.key)
-            .query_async::<()>(conn)
-            .await?;
-        let current: Option<String> = redis::cmd("GET").arg(&self.key).query_async(conn).await?;
-        let unchanged =
-            current.is_some_and(|v| self.open(&v).is_ok_and(|s| s.version == stored.version));
-        if !unchanged {
-            redis::cmd("UNWATCH").query_async::<()>(conn).await?;
-            return Ok(());
-        }
-        let done: Option<()> = redis::pipe()
-            .atomic()
-            .cmd("SET")
-            .arg(&self.key)
-            .arg(sealed)
-            .ignore()
-            .query_async(conn)
-            .await?;
-        if done.is_some() {
+        let unchanged = |current: Option<Result<Stored>>| matches!(current, Some(Ok(s)) if s.version == stored.version);
+        if self.store_if(conn, sealed, unchanged).await? {
             self.ring.adopt(next.keys()?);
             self.version
                 .store(next.version, std::sync::atomic::Ordering::Release);

@@ -103,7 +103,7 @@ pub(crate) fn run<C: DeserializeOwned>(
         .as_ref()
         .map(|_| registered.revocation_ids());
     let (scopes, jkt) = (registered.scopes(), registered.jkt());
-    let claims = VerifiedClaims::with_ids(claims, scopes, roles, jkt, exp, ids);
+    let claims = VerifiedClaims::new(claims, scopes, roles, jkt, exp, ids);
     if let Some(requirement) = &policy.requirement {
         requirement.check(&claims)?;
     }

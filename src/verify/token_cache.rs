@@ -260,7 +260,14 @@ mod tests {
     }
 
     fn claims(sub: &str) -> VerifiedClaims<String> {
-        VerifiedClaims::new(sub.to_owned(), Box::from(""), Box::default(), None, None)
+        VerifiedClaims::new(
+            sub.to_owned(),
+            Box::from(""),
+            Box::default(),
+            None,
+            None,
+            None,
+        )
     }
 
     /// Inserts twice (a token is admitted on its second sighting).
@@ -282,27 +289,21 @@ mod tests {
     #[test]
     fn a_token_seen_once_is_not_stored_a_second_sighting_is() {
         let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
-        cache.insert(
-            cache.hash("a"),
-            "a",
-            claims("a"),
-            NOW + 60.0,
-            &key,
-            NOW,
-            0.0,
-            1,
-        );
+        let sight = || {
+            cache.insert(
+                cache.hash("a"),
+                "a",
+                claims("a"),
+                NOW + 60.0,
+                &key,
+                NOW,
+                0.0,
+                1,
+            )
+        };
+        sight();
         assert!(cache.get(cache.hash("a"), "a", NOW, 0.0).is_none());
-        cache.insert(
-            cache.hash("a"),
-            "a",
-            claims("a"),
-            NOW + 60.0,
-            &key,
-            NOW,
-            0.0,
-            1,
-        );
+        sight();
         let hit = cache.get(cache.hash("a"), "a", NOW, 0.0).expect("admitted");
         assert_eq!(hit.claims(), "a");
         assert!(
