@@ -6,8 +6,10 @@
 //!   127.0.0.1 (the RSA test fixture key), prints `jwks <url>` and
 //!   `token <jwt>` (an 800-byte, Google-like RS256 token valid for an hour),
 //!   and runs until killed.
-//! - `… -- bare` serves `/me` without any authentication: the ceiling
-//!   of the HTTP stack on this machine.
+//! - `… -- same-body` (with `WIRE_TOKEN`, `BIND`) serves `/me` without
+//!   any authentication, answering the token's payload bytes exactly as
+//!   `resource_server`'s `/me` does (`application/json`, a shared buffer):
+//!   the same handler and body, so the ratio measures authentication only.
 //! - `… -- baseline` (with `JWT_JWKS_URL`, `BIND`) is the comparison
 //!   server: a hand-written layer that fetches the key set once and calls
 //!   `jsonwebtoken::decode` for every request, the thinnest correct layer
@@ -21,10 +23,12 @@ use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use bytes::Bytes;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use jwt_layer::issue::{KeyRing, SigningKey, TokenIssuer};
@@ -128,13 +132,28 @@ async fn baseline() -> Result<(), Error> {
     Ok(())
 }
 
-/// No authentication at all: the ceiling of the HTTP stack.
-async fn bare() -> Result<(), Error> {
-    let app = Router::new().route("/me", get(|| async { Json(json!({"sub": "nobody"})) }));
+/// No authentication at all, the same body as `resource_server`'s `/me`:
+/// the token's payload, shared (not copied) by every response.
+async fn same_body() -> Result<(), Error> {
+    use base64::Engine as _;
+    let token = std::env::var("WIRE_TOKEN")?;
+    let payload = token.split('.').nth(1).ok_or("WIRE_TOKEN is not a JWT")?;
+    let body = Bytes::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?);
+    let me = move || {
+        let body = body.clone();
+        async move { ([(CONTENT_TYPE, "application/json")], body) }
+    };
+    let app = Router::new().route("/me", get(me));
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready_line(listener.local_addr()?)?;
-    axum::serve(listener, app).await?;
+    // Served like `resource_server` (graceful shutdown included), so the
+    // two differ by the authentication only.
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }
 
@@ -143,11 +162,11 @@ async fn main() -> Result<(), Error> {
     match std::env::args().nth(1).as_deref() {
         Some("setup") => setup().await,
         Some("baseline") => baseline().await,
-        Some("bare") => bare().await,
+        Some("same-body") => same_body().await,
         // `cargo bench` without `--bench` runs every bench target with
         // `--bench`: this one has nothing to measure on its own.
         _ => {
-            eprintln!("wire_server: run by scripts/wire-bench.sh (setup|baseline|bare)");
+            eprintln!("wire_server: run by scripts/wire-bench.sh (setup|baseline|same-body)");
             Ok(())
         }
     }

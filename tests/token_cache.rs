@@ -168,6 +168,43 @@ async fn failed_tokens_are_never_cached() {
 }
 
 #[tokio::test]
+async fn a_forgery_sharing_a_cached_tokens_signature_and_length_is_refused_and_displaces_nothing() {
+    // The cache's key reads a token's length and the end of its signature:
+    // a forgery with the same signature and length lands in the same slot.
+    let f = fixture(Some(1 << 20));
+    let token = hs256(&claims_with(json!({"sub": "alice"})));
+    warm(&f, &token).await;
+    let (_, payload, signature) = split3(&token);
+    let forged_payload = b64(&serde_json::to_vec(&claims_with(json!({"sub": "mallo"}))).unwrap());
+    assert_eq!(
+        forged_payload.len(),
+        payload.len(),
+        "same length, same slot"
+    );
+    let (header, _, _) = split3(&token);
+    let forged = format!("{header}.{forged_payload}.{signature}");
+    assert_eq!(forged.len(), token.len());
+    for _ in 0..3 {
+        let res = send(&f.app, bearer(&forged)).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(challenge(&res).unwrap(), invalid_token("invalid signature"));
+    }
+    assert_eq!(f.source.lookups(), 5, "each forgery verified, none cached");
+    // The genuine token is still answered from its entry.
+    assert_eq!(send(&f.app, bearer(&token)).await.status(), StatusCode::OK);
+    assert_eq!(f.source.lookups(), 5);
+}
+
+/// A token's three segments.
+fn split3(token: &str) -> (&str, &str, &str) {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s)) => (h, p, s),
+        _ => panic!("not a JWT: {token}"),
+    }
+}
+
+#[tokio::test]
 async fn the_cache_can_be_switched_off() {
     let f = fixture(None);
     let token = valid_token();

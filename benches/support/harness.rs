@@ -86,11 +86,18 @@ impl Harness {
         }
     }
 
+    /// Whether a case named `name` would run (the `JL_FILTER` test), for
+    /// cases whose setup is slow.
+    #[allow(dead_code)] // not every bench has such a case
+    pub(crate) fn wants(&self, name: &str) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|f| name.contains(f.as_str()))
+    }
+
     /// Adds a case. `run(n)` must do the measured work `n` times.
     pub(crate) fn add(&mut self, name: &str, run: impl FnMut(u64) + 'static) {
-        if let Some(f) = &self.filter
-            && !name.contains(f.as_str())
-        {
+        if !self.wants(name) {
             return;
         }
         self.cases.push(Case {

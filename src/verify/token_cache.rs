@@ -2,10 +2,11 @@
 //! a client that repeats its token
 //! skips the signature check.
 //!
-//! - Keyed by a fast keyed hash of the whole token (foldhash, seeded at
-//!   random per cache); an entry keeps the token and a hit compares it
-//!   byte for byte, so a cached answer is only ever reused for the very
-//!   same bytes, and a hash collision is only a miss.
+//! - Keyed by a fast keyed hash (foldhash, seeded at random per cache) of
+//!   the token's length and its last 32 bytes, the end of its signature;
+//!   an entry keeps the token and a hit compares it byte for byte, so a
+//!   cached answer is only ever reused for the very same bytes, and a hash
+//!   collision is only a miss.
 //! - Split into up to 16 independent moka caches by the hash's top bits
 //!   (each a share of the byte budget): one moka cache under two threads
 //!   made cache hits slower than one thread (see BENCHMARKS.md,
@@ -44,8 +45,12 @@ pub(crate) const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
 /// Entries never live longer than this, whatever `exp` says.
 const MAX_TTL: Duration = Duration::from_secs(3600);
 
-/// The keyed hash of a whole token.
+/// The keyed hash of a token (see [`TokenCache::hash`]).
 pub(crate) type TokenHash = u64;
+
+/// How many bytes at a token's end its hash reads: half an HS256
+/// signature, enough to tell any two signatures apart.
+const HASHED_TAIL: usize = 32;
 
 pub(crate) struct Entry<C> {
     /// The token itself, compared on a hit.
@@ -119,9 +124,18 @@ impl<C> fmt::Debug for TokenCache<C> {
 }
 
 impl<C: Send + Sync + 'static> TokenCache<C> {
-    /// The key of `token`.
+    /// The key of `token`: a keyed hash of its length and its last
+    /// [`HASHED_TAIL`] bytes (the end of the signature, which differs
+    /// between any two tokens a signer made). The whole token is compared
+    /// on a hit, so tokens sharing a tail only share a slot: a token
+    /// crafted to share a cached token's tail fails its own verification
+    /// and is never stored, so it cannot displace that entry.
     pub(crate) fn hash(&self, token: &str) -> TokenHash {
-        self.hasher.hash_one(token.as_bytes())
+        let bytes = token.as_bytes();
+        let tail = bytes
+            .get(bytes.len().saturating_sub(HASHED_TAIL)..)
+            .unwrap_or(bytes);
+        self.hasher.hash_one((bytes.len(), tail))
     }
 
     pub(crate) fn new(max_bytes: u64) -> Self {

@@ -1,8 +1,20 @@
 //! jwt-layer against its peers, in one interleaved run: the raw
 //! `jsonwebtoken::decode` floor (v11, aws-lc-rs), jwt-layer, jwt-authorizer
-//! 0.15 (axum 0.7, jsonwebtoken 9 / ring) and axum-jwt-auth 0.7 (axum 0.8,
-//! jsonwebtoken 10). Every case is a whole request through an axum router
-//! whose handler takes the typed claims, except the floor.
+//! 0.15 (axum 0.7, jsonwebtoken 9 / ring), axum-jwt-auth 0.7 (axum 0.8,
+//! jsonwebtoken 10), tower-oauth2-resource-server 0.12 (a tower 0.5 layer,
+//! here under axum 0.8; jsonwebtoken 11 / aws-lc-rs) and
+//! oauth-resource-server 0.4 (axum 0.8, jsonwebtoken 9 / ring). Every case
+//! is a whole request through an axum router whose handler takes the typed
+//! claims, except the floor.
+//!
+//! The last two configure themselves by OIDC discovery and fetch a JWKS,
+//! which the bench serves itself on 127.0.0.1 (plain http, one issuer per
+//! algorithm); their tokens carry that issuer, otherwise the same claims
+//! and length as the others. Each is first checked, untimed, to answer 200
+//! to its token and 401 to the token with a wrong signature.
+//! oauth-resource-server refuses HMAC by design, so it has no HS256 row;
+//! tower-oauth2-resource-server takes HS256 when it is explicitly allowed
+//! and the JWKS holds the secret as an `oct` key.
 //!
 //! `AXUM_JWT_AUTH_BACKEND=rust_crypto` runs axum-jwt-auth on the backend
 //! it enables itself (jsonwebtoken 10's `rust_crypto`); the default,
@@ -18,7 +30,8 @@ mod runtime;
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use http::HeaderValue;
 use jsonwebtoken::Algorithm;
@@ -26,7 +39,8 @@ use jwt_layer::{JwtAuth, Key, VerifiedClaims};
 
 use fixtures::{
     ALGS, AUDIENCE, EC256_PUBLIC_PEM, ED_PUBLIC_PEM, GoogleClaims, ISSUER, KID, RSA_PUBLIC_PEM,
-    SECRET, alg_name, decoding_key, floor_validation, google_pad, google_token,
+    SECRET, alg_name, decoding_key, floor_validation, google_claims, google_pad, google_token,
+    sign,
 };
 use harness::{Harness, fmt_ns, ratio_table};
 
@@ -136,6 +150,224 @@ fn axum_jwt_auth_app(alg: Algorithm) -> axum::Router {
         .with_state(state)
 }
 
+// --- a loopback authorization server (OIDC discovery and JWKS) -------------
+
+/// The discovery documents and JWK Sets the OIDC peers fetch at build
+/// time, one issuer per algorithm (`http://127.0.0.1:<port>/<alg>`, since
+/// every fixture key has the same `kid`), served by axum 0.8 on a one-worker
+/// runtime. That runtime also runs the peers' own key-refresh tasks.
+struct Authority {
+    rt: tokio::runtime::Runtime,
+    base: String,
+}
+
+fn authority() -> &'static Authority {
+    static AUTHORITY: OnceLock<Authority> = OnceLock::new();
+    AUTHORITY.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let app = axum::Router::new()
+            .route(
+                "/{alg}/.well-known/openid-configuration",
+                axum::routing::get(discovery),
+            )
+            .route("/{alg}/jwks.json", axum::routing::get(jwks))
+            .with_state(base.clone());
+        rt.spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        Authority { rt, base }
+    })
+}
+
+impl Authority {
+    fn issuer(&self, alg: Algorithm) -> String {
+        format!("{}/{}", self.base, alg_name(alg))
+    }
+
+    /// The Google-like token of `alg` with this issuer as `iss`, the name
+    /// padding shortened by as much as the issuer is longer than
+    /// [`ISSUER`], so the token keeps the length of the others.
+    fn token(&self, alg: Algorithm, pad: usize) -> String {
+        let issuer = self.issuer(alg);
+        let mut claims = google_claims((pad + ISSUER.len()).saturating_sub(issuer.len()), 0);
+        claims["iss"] = issuer.into();
+        sign(alg, &claims)
+    }
+}
+
+fn alg_of(name: &str) -> Option<Algorithm> {
+    ALGS.into_iter().find(|&alg| alg_name(alg) == name)
+}
+
+async fn discovery(
+    axum::extract::State(base): axum::extract::State<String>,
+    axum::extract::Path(alg): axum::extract::Path<String>,
+) -> Result<axum::Json<serde_json::Value>, http::StatusCode> {
+    alg_of(&alg).ok_or(http::StatusCode::NOT_FOUND)?;
+    let issuer = format!("{base}/{alg}");
+    Ok(axum::Json(serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/jwks.json"),
+    })))
+}
+
+/// The fixture key of `alg` as a one-key JWK Set, `kid` = [`KID`] and its
+/// `alg` declared (for HS256, the secret itself: an `oct` key).
+async fn jwks(
+    axum::extract::Path(alg): axum::extract::Path<String>,
+) -> Result<axum::Json<jsonwebtoken::jwk::JwkSet>, http::StatusCode> {
+    let alg = alg_of(&alg).ok_or(http::StatusCode::NOT_FOUND)?;
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&fixtures::encoding_key(alg), alg).expect("jwk");
+    jwk.common.key_id = Some(KID.to_owned());
+    Ok(axum::Json(jsonwebtoken::jwk::JwkSet { keys: vec![jwk] }))
+}
+
+/// `token` with one character of its signature changed.
+fn broken_signature(token: &str) -> String {
+    let (signed, signature) = token.rsplit_once('.').expect("token");
+    let mut signature = signature.as_bytes().to_vec();
+    let i = signature.len() / 2;
+    signature[i] = if signature[i] == b'A' { b'B' } else { b'A' };
+    format!("{signed}.{}", String::from_utf8(signature).expect("ascii"))
+}
+
+/// Before a peer is timed: `app` must answer 200 to `token` (waiting up to
+/// 5 s for keys its peer loads in the background) and 401 to the same
+/// token with a wrong signature.
+fn check(name: &str, app: &axum::Router, token: &str) {
+    use tower::ServiceExt as _;
+    let rt = runtime::runtime();
+    let status = |token: &str| {
+        let req = http::Request::get("/")
+            .header(http::header::AUTHORIZATION, header(token))
+            .body(axum::body::Body::empty())
+            .expect("request");
+        rt.block_on(app.clone().oneshot(req))
+            .expect("infallible")
+            .status()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut good = status(token);
+    while good != 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        good = status(token);
+    }
+    assert!(good == 200, "{name}: the good token got {good}");
+    let bad = status(&broken_signature(token));
+    assert!(
+        bad == 401,
+        "{name}: a token with a wrong signature got {bad}"
+    );
+}
+
+// --- tower-oauth2-resource-server 0.12 -------------------------------------
+
+const TOWER_OAUTH2: &str = "tower-oauth2-resource-server";
+
+async fn tower_oauth2_handler(
+    axum::Extension(claims): axum::Extension<GoogleClaims>,
+) -> &'static str {
+    black_box(&claims.sub);
+    "ok"
+}
+
+/// One tenant, configured by OIDC discovery of the loopback issuer of
+/// `alg`: `iss` (the discovered issuer) and `aud` checked, the one
+/// algorithm allowed (HS256 needs this opt-in). The JWKS is fetched by a
+/// task on the authority's runtime, hourly rather than every minute so no
+/// refresh lands in a measurement.
+fn tower_oauth2_app(alg: Algorithm) -> axum::Router {
+    use tower_oauth2_resource_server::server::OAuth2ResourceServer;
+    use tower_oauth2_resource_server::tenant::TenantConfiguration;
+    let authority = authority();
+    let server = authority.rt.block_on(async {
+        let tenant = TenantConfiguration::builder(authority.issuer(alg))
+            .audiences(&[AUDIENCE])
+            .allowed_algorithms(&[alg])
+            .jwks_refresh_interval(Duration::from_secs(3600))
+            .build()
+            .await
+            .expect("tower-oauth2-resource-server tenant");
+        OAuth2ResourceServer::<GoogleClaims>::builder()
+            .add_tenant(tenant)
+            .build()
+            .await
+            .expect("tower-oauth2-resource-server")
+    });
+    axum::Router::new()
+        .route("/", axum::routing::get(tower_oauth2_handler))
+        .layer(server.into_layer())
+}
+
+// --- oauth-resource-server 0.4 ---------------------------------------------
+
+const OAUTH_RS: &str = "oauth-resource-server";
+
+/// Its documented typed view of the verified claims.
+async fn oauth_rs_handler(token: oauth_resource_server::AuthorizedToken) -> &'static str {
+    let claims: GoogleClaims = token.claims_as().expect("claims");
+    black_box(&claims.sub);
+    "ok"
+}
+
+/// The loopback issuer of `alg`, its `jwks_uri` discovered; `aud`
+/// checked; the one algorithm allowed; no scope required
+/// (`allow_unscoped_tokens`: the fixtures are ID tokens, with no `scope`).
+/// Plain http needs no opt-in on loopback. Keys are loaded once here
+/// (`refresh_now`), with no background refresh task.
+fn oauth_rs_app(alg: Algorithm) -> axum::Router {
+    use oauth_resource_server::axum::AuthLayer;
+    use oauth_resource_server::{KeyNaming, OAuthConfig, OAuthValidator};
+    let authority = authority();
+    let issuer = authority.issuer(alg);
+    let resolved = OAuthConfig {
+        enabled: true,
+        resource: format!("{issuer}/api"),
+        issuer,
+        audience: AUDIENCE.to_owned(),
+        algorithms: vec![format!("{alg:?}")],
+        allow_unscoped_tokens: true,
+        ..OAuthConfig::default()
+    }
+    .resolve(KeyNaming::Dotted("oauth"))
+    .expect("oauth-resource-server config")
+    .expect("enabled");
+    let validator = Arc::new(OAuthValidator::new(&resolved).expect("oauth-resource-server"));
+    let keys = authority.rt.block_on(validator.refresh_now());
+    assert!(keys.expect("oauth-resource-server keys") > 0);
+    let auth = AuthLayer::builder()
+        .oauth(validator)
+        .build()
+        .expect("oauth-resource-server layer");
+    axum::Router::new()
+        .route("/", axum::routing::get(oauth_rs_handler))
+        .layer(auth)
+}
+
+/// Adds the OIDC peers' cases for `alg` (oauth-resource-server refuses
+/// HMAC outright), each checked first.
+fn oidc_peers(h: &mut Harness, alg: Algorithm, pad: usize) {
+    let token = authority().token(alg, pad);
+    let mut peers: Vec<(&str, fn(Algorithm) -> axum::Router)> =
+        vec![(TOWER_OAUTH2, tower_oauth2_app)];
+    if alg != Algorithm::HS256 {
+        peers.push((OAUTH_RS, oauth_rs_app));
+    }
+    for (who, app) in peers {
+        let name = format!("{who}/{}", alg_name(alg));
+        let app = app(alg);
+        check(&name, &app, &token);
+        h.add(&name, case08(app, &token));
+    }
+}
+
 /// Signature checks alone, keys parsed once: aws-lc-rs (what jwt-layer
 /// uses) against the pure-Rust crates, for EdDSA and ES256.
 fn signature_only(h: &mut Harness, pad: usize) {
@@ -194,7 +426,9 @@ async fn no_auth() -> &'static str {
     "ok"
 }
 
-fn main() {
+/// Installs jsonwebtoken 10's provider for axum-jwt-auth and returns the
+/// backend's name (`AXUM_JWT_AUTH_BACKEND`).
+fn install_axum_jwt_auth_backend() -> String {
     let backend = std::env::var("AXUM_JWT_AUTH_BACKEND").unwrap_or_else(|_| "aws_lc".to_owned());
     match backend.as_str() {
         "rust_crypto" => {
@@ -204,8 +438,97 @@ fn main() {
             let _ = jsonwebtoken10::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
         }
     }
-    let aja = format!("axum-jwt-auth[{backend}]");
+    backend
+}
 
+/// The floor and every peer under `alg`; `aja` names the axum-jwt-auth rows.
+fn add_alg(h: &mut Harness, alg: Algorithm, pad: usize, aja: &str) {
+    let name = alg_name(alg);
+    let token = google_token(alg, pad);
+    {
+        let key = decoding_key(alg);
+        let validation = floor_validation(alg);
+        let token = token.clone();
+        h.add(&format!("floor/{name}"), move |n| {
+            for _ in 0..n {
+                let data =
+                    jsonwebtoken::decode::<GoogleClaims>(black_box(&token), &key, &validation)
+                        .expect("floor");
+                black_box(data);
+            }
+        });
+    }
+    h.add(
+        &format!("jwt-layer/{name}"),
+        case08(jwt_layer_app(alg, false), &token),
+    );
+    if alg == Algorithm::RS256 {
+        h.add(
+            &format!("jwt-layer-cached/{name}"),
+            case08(jwt_layer_app(alg, true), &token),
+        );
+    }
+    h.add(
+        &format!("jwt-authorizer/{name}"),
+        case07(jwt_authorizer_app(alg), &token),
+    );
+    h.add(
+        &format!("{aja}/{name}"),
+        case08(axum_jwt_auth_app(alg), &token),
+    );
+    oidc_peers(h, alg, pad);
+}
+
+/// The tables: every case, then every case against the floor of its
+/// algorithm, then the bare routers.
+fn report(r: &harness::Results, aja: &str, load_before: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "machine: {}", runtime::machine());
+    let _ = writeln!(out, "load average before the run: {load_before}\n");
+    out.push_str(&r.table());
+    out.push('\n');
+    let vs_floor = |case: String, name: &str| {
+        (
+            format!("{case} ÷ floor/{name}"),
+            case,
+            format!("floor/{name}"),
+            None,
+        )
+    };
+    let mut rows = Vec::new();
+    for alg in ALGS {
+        let name = alg_name(alg);
+        // A peer without this algorithm has no row (ratio_table skips it).
+        for who in ["jwt-layer", "jwt-authorizer", aja, TOWER_OAUTH2, OAUTH_RS] {
+            rows.push(vs_floor(format!("{who}/{name}"), name));
+        }
+    }
+    for (who, name) in [
+        ("sig-only[aws-lc-rs]", "eddsa"),
+        ("sig-only[ed25519-dalek]", "eddsa"),
+        ("sig-only[aws-lc-rs]", "es256"),
+        ("sig-only[p256]", "es256"),
+    ] {
+        rows.push(vs_floor(format!("{who}/{name}"), name));
+    }
+    rows.push(vs_floor("jwt-layer-cached/rs256".to_owned(), "rs256"));
+    out.push_str(&ratio_table(r, &rows));
+    let _ = writeln!(out, "\n| framework-only overhead | value |\n|---|---:|");
+    for (label, case) in [
+        ("axum 0.8 router, no auth", "axum0.8/no-auth"),
+        ("axum 0.7 router, no auth", "axum0.7/no-auth"),
+    ] {
+        if let Some(s) = r.get(case) {
+            let _ = writeln!(out, "| {label} | {} |", fmt_ns(s.median));
+        }
+    }
+    let _ = writeln!(out, "\nload average after the run: {}", runtime::loadavg());
+    out
+}
+
+fn main() {
+    let backend = install_axum_jwt_auth_backend();
+    let aja = format!("axum-jwt-auth[{backend}]");
     let pad = google_pad();
     let mut h = Harness::new(&format!("peers (axum-jwt-auth on {backend})"));
     h.add(
@@ -223,89 +546,15 @@ fn main() {
         ),
     );
     for alg in ALGS {
-        let name = alg_name(alg);
-        let token = google_token(alg, pad);
-        {
-            let key = decoding_key(alg);
-            let validation = floor_validation(alg);
-            let token = token.clone();
-            h.add(&format!("floor/{name}"), move |n| {
-                for _ in 0..n {
-                    let data =
-                        jsonwebtoken::decode::<GoogleClaims>(black_box(&token), &key, &validation)
-                            .expect("floor");
-                    black_box(data);
-                }
-            });
-        }
-        h.add(
-            &format!("jwt-layer/{name}"),
-            case08(jwt_layer_app(alg, false), &token),
-        );
-        if alg == Algorithm::RS256 {
-            h.add(
-                &format!("jwt-layer-cached/{name}"),
-                case08(jwt_layer_app(alg, true), &token),
-            );
-        }
-        h.add(
-            &format!("jwt-authorizer/{name}"),
-            case07(jwt_authorizer_app(alg), &token),
-        );
-        h.add(
-            &format!("{aja}/{name}"),
-            case08(axum_jwt_auth_app(alg), &token),
-        );
+        add_alg(&mut h, alg, pad, &aja);
     }
-
     signature_only(&mut h, pad);
 
     let load_before = runtime::loadavg();
     let r = h.run();
-    let mut out = String::new();
-    let _ = writeln!(out, "machine: {}", runtime::machine());
-    let _ = writeln!(out, "load average before the run: {load_before}\n");
-    out.push_str(&r.table());
-    out.push('\n');
-    // Every ratio is a case against the floor of its algorithm.
-    let vs_floor = |case: String, name: &str| {
-        (
-            format!("{case} ÷ floor/{name}"),
-            case,
-            format!("floor/{name}"),
-            None,
-        )
-    };
-    let mut rows = Vec::new();
-    for alg in ALGS {
-        let name = alg_name(alg);
-        for who in ["jwt-layer", "jwt-authorizer", aja.as_str()] {
-            rows.push(vs_floor(format!("{who}/{name}"), name));
-        }
-    }
-    for (who, name) in [
-        ("sig-only[aws-lc-rs]", "eddsa"),
-        ("sig-only[ed25519-dalek]", "eddsa"),
-        ("sig-only[aws-lc-rs]", "es256"),
-        ("sig-only[p256]", "es256"),
-    ] {
-        rows.push(vs_floor(format!("{who}/{name}"), name));
-    }
-    rows.push(vs_floor("jwt-layer-cached/rs256".to_owned(), "rs256"));
-    out.push_str(&ratio_table(&r, &rows));
-    let _ = writeln!(out, "\n| framework-only overhead | value |\n|---|---:|");
-    for (label, case) in [
-        ("axum 0.8 router, no auth", "axum0.8/no-auth"),
-        ("axum 0.7 router, no auth", "axum0.7/no-auth"),
-    ] {
-        if let Some(s) = r.get(case) {
-            let _ = writeln!(out, "| {label} | {} |", fmt_ns(s.median));
-        }
-    }
-    let _ = writeln!(out, "\nload average after the run: {}", runtime::loadavg());
     runtime::publish(
         env!("CARGO_MANIFEST_DIR"),
         &format!("peers-{backend}"),
-        &out,
+        &report(&r, &aja, &load_before),
     );
 }
