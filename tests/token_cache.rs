@@ -175,7 +175,7 @@ async fn a_forgery_sharing_a_cached_tokens_signature_and_length_is_refused_and_d
     let token = hs256(&claims_with(json!({"sub": "alice"})));
     warm(&f, &token).await;
     let (_, payload, signature) = split3(&token);
-    let forged_payload = b64(&serde_json::to_vec(&claims_with(json!({"sub": "mallo"}))).unwrap());
+    let forged_payload = b64(serde_json::to_vec(&claims_with(json!({"sub": "mallo"}))).unwrap());
     assert_eq!(
         forged_payload.len(),
         payload.len(),
