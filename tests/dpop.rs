@@ -275,6 +275,43 @@ async fn without_a_public_origin_htu_is_the_requests_own() {
     assert_ok(&app, &hits, dpop_request(&token, &[&proof])).await;
 }
 
+#[tokio::test]
+async fn under_nest_htu_names_the_path_the_client_sent() {
+    // The layer inside a nested router sees `/items`; the client sent and
+    // signed `/api/items`.
+    let hits = Hits::new();
+    let dpop = Dpop::new()
+        .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+        .public_origin(ORIGIN);
+    let inner = Router::new()
+        .route("/items", hits.route())
+        .layer(builder().dpop(dpop).build().unwrap());
+    let app = Router::new().nest("/api", inner);
+    let client = client();
+    let token = hs256(&bound_claims(&client.jkt()));
+    let request = |proof: &str| {
+        Request::get("/api/items")
+            .header(AUTHORIZATION, format!("DPoP {token}"))
+            .header("dpop", proof)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let sent = client
+        .proof("GET", &format!("{ORIGIN}/api/items"), &token)
+        .unwrap();
+    assert_ok(&app, &hits, request(&sent)).await;
+    let stripped = client
+        .proof("GET", &format!("{ORIGIN}/items"), &token)
+        .unwrap();
+    assert_bad_proof(
+        "htu without the nest prefix",
+        &app,
+        &hits,
+        request(&stripped),
+    )
+    .await;
+}
+
 #[test]
 fn bad_settings_are_build_errors() {
     for dpop in [

@@ -11,8 +11,8 @@
 //!   and fragment (the proof's `htu` normalised as RFC 9449 §4.3 says, the
 //!   request's path as sent), against [`Dpop::public_origin`] or else the
 //!   request's own `Host` (parsed strictly, either scheme: set the public
-//!   origin behind a proxy, and mount the layer outside axum's `nest`, which
-//!   strips the prefix from the path the layer sees);
+//!   origin behind a proxy); under axum's `Router::nest`, the path the client
+//!   sent (axum's `OriginalUri`), not the one the nested router sees;
 //! - `iat` within [`Dpop::iat_window`] of now (default 60 s either way);
 //!   `jti` not seen within the window (a bounded replay cache, recorded once
 //!   the token has passed too);
@@ -56,7 +56,7 @@ mod replay;
 use std::time::Duration;
 
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderName, Method, Uri};
+use http::{HeaderMap, HeaderName, Request, Uri};
 use jsonwebtoken::Algorithm;
 
 use crate::challenge::Challenges;
@@ -264,24 +264,24 @@ pub(crate) struct DpopCheck {
 impl DpopCheck {
     /// The request's credentials: a DPoP token whose proof holds, or the
     /// token `source` finds.
-    pub(crate) fn credentials<'r, T: TokenSource>(
+    pub(crate) fn credentials<'r, T: TokenSource, B>(
         &self,
         source: &T,
-        method: &Method,
-        uri: &'r Uri,
-        headers: &'r HeaderMap,
+        req: &'r Request<B>,
+        sent_uri: fn(&Request<B>) -> &Uri,
     ) -> Result<Option<Presented<'r>>, AuthError> {
+        let headers = req.headers();
         if self.mode != DpopMode::Off
             && let Some(token) = dpop_token(headers)
         {
             let proof = single_proof(headers).map_err(|e| self.answer(e))?;
             let (jkt, jti) = self
                 .rules
-                .check(proof, method, uri, headers, token)
+                .check(proof, req.method(), sent_uri(req), headers, token)
                 .map_err(|e| self.answer(e))?;
             return Ok(Some(Presented::Dpop(token, jkt, jti)));
         }
-        match source.extract(headers, uri)? {
+        match source.extract(headers, req.uri())? {
             Some(_) if self.mode == DpopMode::Required => {
                 Err(self.answer(AuthErrorKind::DpopRequired.into()))
             }
