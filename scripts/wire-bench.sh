@@ -127,5 +127,15 @@ for name in "${NAMES[@]}"; do
     -v r0="${RPS[same-body]}" -v c0="${CPU[same-body]}" \
     'BEGIN {printf "%-10s %12.0f %11.0f ns %10.3f %10.3f\n", n, r, c, r / r0, c0 / c}'
 done
+# The same ratio taken within each round (neighbouring runs), then its
+# median: less sensitive to the machine's slow drift than the ratio of medians.
+echo "per round, ÷ same-body of the same round (requests/s; CPU), median:"
+for name in "${NAMES[@]:1}"; do
+  awk -v n="$name" '$2 == "same-body" {r0[$1] = $3; c0[$1] = $6}
+    $2 == n {r[$1] = $3; c[$1] = $6}
+    END {for (k in r) print r[k] / r0[k], c0[k] / c[k]}' "$WORK/runs" >"$WORK/ratios"
+  printf '%-10s %s; %s\n' "$name" \
+    "$(cut -d' ' -f1 "$WORK/ratios" | median)" "$(cut -d' ' -f2 "$WORK/ratios" | median)"
+done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk '$7 > 0 {bad = 1} END {if (bad) {print "some answers were not 2xx" > "/dev/stderr"; exit 1}}' "$WORK/runs"

@@ -63,6 +63,35 @@ impl<T> OneOrMany<T> {
     }
 }
 
+/// A token's roles in one allocation: each role followed by a NUL (a role
+/// holding a NUL, or empty, is not kept), at most [`Roles::MAX`].
+#[derive(Debug, Default)]
+pub(crate) struct Roles {
+    text: String,
+    count: usize,
+}
+
+impl Roles {
+    /// The most roles kept; the rest are ignored.
+    pub(crate) const MAX: usize = 256;
+
+    /// Adds `role` (ignored when empty, holding a NUL, or past [`Self::MAX`]).
+    pub(crate) fn push(&mut self, role: &str) {
+        if role.is_empty() || role.contains('\0') || self.count >= Self::MAX {
+            return;
+        }
+        self.text.reserve(role.len() + 1);
+        self.text.push_str(role);
+        self.text.push('\0');
+        self.count += 1;
+    }
+
+    /// The roles, in the order they were added.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.text.split_terminator('\0')
+    }
+}
+
 /// Verified claims, as the layer stores them in the request extensions.
 ///
 /// Cheap to clone (an `Arc`), dereferences to the claims type `C`, and also
@@ -76,7 +105,7 @@ pub struct VerifiedClaims<C> {
 struct Inner<C> {
     claims: C,
     scopes: Box<str>,
-    roles: Box<[Box<str>]>,
+    roles: Roles,
     jkt: Option<Box<str>>,
     /// `exp`, seconds since the epoch.
     exp: Option<f64>,
@@ -125,7 +154,7 @@ impl<C> VerifiedClaims<C> {
     pub(crate) fn new(
         claims: C,
         scopes: Box<str>,
-        roles: Box<[Box<str>]>,
+        roles: Roles,
         jkt: Option<Box<str>>,
         exp: Option<f64>,
         ids: Option<RevocationIds>,
@@ -214,7 +243,7 @@ impl<C> VerifiedClaims<C> {
     /// [`role_claims`](crate::VerifierBuilder::role_claims) (none
     /// otherwise).
     pub fn roles(&self) -> impl Iterator<Item = &str> {
-        self.inner.roles.iter().map(|r| &**r)
+        self.inner.roles.iter()
     }
 
     /// Whether the token grants `role`.
@@ -243,7 +272,7 @@ impl<C: fmt::Debug> fmt::Debug for VerifiedClaims<C> {
         f.debug_struct("VerifiedClaims")
             .field("claims", &self.inner.claims)
             .field("scopes", &self.inner.scopes)
-            .field("roles", &self.inner.roles)
+            .field("roles", &self.inner.roles.iter().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -252,8 +281,28 @@ impl<C: fmt::Debug> fmt::Debug for VerifiedClaims<C> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn roles_keep_their_order_and_skip_empty_nul_and_excess_entries() {
+        let mut roles = Roles::default();
+        for role in ["admin", "", "a\0b", "reader", "admin"] {
+            roles.push(role);
+        }
+        assert_eq!(
+            roles.iter().collect::<Vec<_>>(),
+            ["admin", "reader", "admin"]
+        );
+        let mut many = Roles::default();
+        (0..Roles::MAX + 10).for_each(|i| many.push(&format!("r{i}")));
+        assert_eq!(many.iter().count(), Roles::MAX);
+        assert_eq!(
+            many.iter().last(),
+            Some(format!("r{}", Roles::MAX - 1).as_str())
+        );
+        assert_eq!(Roles::default().iter().count(), 0);
+    }
+
     fn with_exp(exp: Option<f64>) -> VerifiedClaims<()> {
-        VerifiedClaims::new((), Box::from(""), Box::default(), None, exp, None)
+        VerifiedClaims::new((), Box::from(""), Roles::default(), None, exp, None)
     }
 
     #[test]

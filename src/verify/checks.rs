@@ -15,7 +15,7 @@ use super::payload;
 use super::routes::Route;
 use super::wire::RawClaims;
 use crate::authorize::Requirement;
-use crate::claims::VerifiedClaims;
+use crate::claims::{Roles, VerifiedClaims};
 use crate::error::{AuthError, AuthErrorKind, BoxError};
 use crate::keys::Key;
 
@@ -137,27 +137,19 @@ fn read_payload<'p, C: DeserializeOwned>(
 
 /// The roles the configured claims hold: a string array, a space-delimited
 /// string, or an object whose keys are the roles (Zitadel). At most 256.
-fn roles(sources: &[Bound], members: &Members<'_>) -> Box<[Box<str>]> {
-    let mut roles: Vec<Box<str>> = Vec::new();
+fn roles(sources: &[Bound], members: &Members<'_>) -> Roles {
+    let mut roles = Roles::default();
     for bound in sources {
         match members.strings(bound) {
-            Strings::One(s) => roles.extend(s.split(' ').filter(|r| !r.is_empty()).map(Box::from)),
-            Strings::Many(items) => {
-                roles.extend(
-                    items
-                        .iter()
-                        .filter(|r| !r.is_empty())
-                        .map(|r| Box::from(&**r)),
-                );
-            }
+            Strings::One(s) => s.split(' ').for_each(|r| roles.push(r)),
+            Strings::Many(items) => items.iter().for_each(|r| roles.push(r)),
             // Not strings: an object whose keys are the roles, perhaps.
             Strings::None => {
                 if let Some(Value::Object(map)) = members.value(bound) {
-                    roles.extend(map.keys().map(|k| Box::from(k.as_str())));
+                    map.keys().for_each(|k| roles.push(k));
                 }
             }
         }
     }
-    roles.truncate(256);
-    roles.into_boxed_slice()
+    roles
 }

@@ -277,7 +277,7 @@ mod tests {
         VerifiedClaims::new(
             sub.to_owned(),
             Box::from(""),
-            Box::default(),
+            crate::claims::Roles::default(),
             None,
             None,
             None,
