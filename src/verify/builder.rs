@@ -600,7 +600,9 @@ impl<C> VerifierBuilder<C> {
     /// Where the token's roles are (JSON Pointers or top-level names): a
     /// string array, a space-delimited string, or an object whose keys are
     /// the roles. Read by [`require_role`](Self::require_role) and
-    /// [`VerifiedClaims::roles`](crate::VerifiedClaims::roles).
+    /// [`VerifiedClaims::roles`](crate::VerifiedClaims::roles). At most 256
+    /// roles are kept per token; empty roles and roles holding a NUL
+    /// character are ignored.
     #[must_use]
     pub fn role_claims(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let paths = paths.into_iter().map(Into::into);
