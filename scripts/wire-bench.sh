@@ -21,11 +21,14 @@
 # wrk) and taskset. Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Numbers are printed and sorted with a decimal point.
+export LC_ALL=C
 DURATION="${1:-5}"
 ROUNDS="${ROUNDS:-5}"
 CONNECTIONS="${CONNECTIONS:-32}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 command -v taskset >/dev/null || { echo "taskset is not installed (util-linux)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl is not installed (apt-get install curl)" >&2; exit 1; }
 
 cargo build --quiet --release --example resource_server
 BIN=target/release/examples
@@ -33,15 +36,19 @@ BIN=target/release/examples
 WIRE=$(cargo bench --no-run --bench wire_server 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -n 1)
 [ -x "$WIRE" ] || { echo "could not build benches/wire_server.rs" >&2; exit 1; }
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+WORK=$(mktemp -d)
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 TICKS=$(getconf CLK_TCK)
-WORK=$(mktemp -d)
 
 # Starts a server and waits for its ready line; sets ADDR and PID.
 start() {
-  local out="$WORK/start.$RANDOM"
-  : >"$out"
+  local out
+  out=$(mktemp -p "$WORK" start.XXXXXX)
   "$@" >"$out" 2>/dev/null &
   PID=$!
   PIDS+=("$PID")
@@ -95,7 +102,7 @@ wrk_run() { # address, seconds
 # Warm up: keys fetched, caches filled, connections opened and closed.
 for name in "${NAMES[@]}"; do wrk_run "${ADDRS[$name]}" 2 >/dev/null; done
 
-# One line per run: name rps p50 p99 cpu-ns-per-request non-2xx
+# One line per run: round name rps p50 p99 cpu-ns-per-request errors (non-2xx + socket)
 for round in $(seq "$ROUNDS"); do
   for name in "${NAMES[@]}"; do
     pid=${SERVER_PIDS[$name]}
@@ -107,16 +114,17 @@ for round in $(seq "$ROUNDS"); do
       /^Requests\/sec/ {rps = $2}
       $1 == "50%" {p50 = $2}
       $1 == "99%" {p99 = $2}
-      /Non-2xx/ {bad = $5}
+      /Non-2xx/ {bad += $5}
+      /Socket errors/ {gsub(",", ""); bad += $4 + $6 + $8 + $10}
       END {printf "%s %s %.0f %s %s %.0f %d\n", round, name, rps, p50, p99,
              ticks / hz * 1e9 / requests, bad + 0}' <<<"$out"
   done
-done | tee "$WORK/runs" | awk '{printf "round %s %-10s %9s req/s  p50 %-8s p99 %-8s %6s ns CPU/request  non-2xx %s\n", $1, $2, $3, $4, $5, $6, $7}'
+done | tee "$WORK/runs" | awk '{printf "round %s %-10s %9s req/s  p50 %-8s p99 %-8s %6s ns CPU/request  errors %s\n", $1, $2, $3, $4, $5, $6, $7}'
 
 echo
 echo "medians over $ROUNDS rounds:"
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-printf '%-10s %12s %14s %10s %10s\n' server "requests/s" "CPU/request" "÷ same-body" "(CPU)"
+printf '%-10s %12s %14s %12s %12s\n' server "requests/s" "CPU/request" "÷ same-body" "same-body ÷"
 declare -A RPS CPU
 for name in "${NAMES[@]}"; do
   RPS[$name]=$(awk -v n="$name" '$2 == n {print $3}' "$WORK/runs" | median)
@@ -125,8 +133,9 @@ done
 for name in "${NAMES[@]}"; do
   awk -v n="$name" -v r="${RPS[$name]}" -v c="${CPU[$name]}" \
     -v r0="${RPS[same-body]}" -v c0="${CPU[same-body]}" \
-    'BEGIN {printf "%-10s %12.0f %11.0f ns %10.3f %10.3f\n", n, r, c, r / r0, c0 / c}'
+    'BEGIN {printf "%-10s %12.0f %11.0f ns %12.3f %12.3f\n", n, r, c, r / r0, c0 / c}'
 done
+echo "÷ baseline (requests/s): cache-off $(awk -v a="${RPS[cache-off]}" -v b="${RPS[baseline]}" 'BEGIN {printf "%.2f", a / b}'), cache-on $(awk -v a="${RPS[cache-on]}" -v b="${RPS[baseline]}" 'BEGIN {printf "%.2f", a / b}')"
 # The same ratio taken within each round (neighbouring runs), then its
 # median: less sensitive to the machine's slow drift than the ratio of medians.
 echo "per round, ÷ same-body of the same round (requests/s; CPU), median:"
@@ -138,4 +147,4 @@ for name in "${NAMES[@]:1}"; do
     "$(cut -d' ' -f1 "$WORK/ratios" | median)" "$(cut -d' ' -f2 "$WORK/ratios" | median)"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-awk '$7 > 0 {bad = 1} END {if (bad) {print "some answers were not 2xx" > "/dev/stderr"; exit 1}}' "$WORK/runs"
+awk '$7 > 0 {bad = 1} END {if (bad) {print "some requests failed (non-2xx or socket errors)" > "/dev/stderr"; exit 1}}' "$WORK/runs"

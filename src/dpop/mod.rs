@@ -11,8 +11,9 @@
 //!   and fragment (the proof's `htu` normalised as RFC 9449 §4.3 says, the
 //!   request's path as sent), against [`Dpop::public_origin`] or else the
 //!   request's own `Host` (parsed strictly, either scheme: set the public
-//!   origin behind a proxy); under axum's `Router::nest`, the path the client
-//!   sent (axum's `OriginalUri`), not the one the nested router sees;
+//!   origin behind a proxy); under axum's `Router::nest` (feature `axum`), the
+//!   path the client sent (axum's `OriginalUri`), not the one the nested
+//!   router sees;
 //! - `iat` within [`Dpop::iat_window`] of now (default 60 s either way);
 //!   `jti` not seen within the window (a bounded replay cache, recorded once
 //!   the token has passed too);

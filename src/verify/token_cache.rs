@@ -48,8 +48,9 @@ const MAX_TTL: Duration = Duration::from_secs(3600);
 /// The keyed hash of a token (see [`TokenCache::hash`]).
 pub(crate) type TokenHash = u64;
 
-/// How many bytes at a token's end its hash reads: half an HS256
-/// signature, enough to tell any two signatures apart.
+/// How many bytes at a token's end its hash reads: 32 base64url characters
+/// of the signature (192 bits, three quarters of an HS256 signature),
+/// enough to tell any two signatures apart.
 const HASHED_TAIL: usize = 32;
 
 pub(crate) struct Entry<C> {
