@@ -23,7 +23,7 @@ use jwt_layer::{JwtAuth, JwtAuthBuilder, Key, VerifiedClaims};
 
 use fixtures::{
     ALGS, AUDIENCE, EC256_PUBLIC_PEM, ED_PUBLIC_PEM, GoogleClaims, ISSUER, KID, RSA_PUBLIC_PEM,
-    SECRET, alg_name, decoding_key, floor_validation, google_pad, google_token,
+    SECRET, alg_name, google_pad, google_token,
 };
 use harness::{Harness, fmt_ns, ratio_table};
 use runtime::now_or_never;
@@ -108,7 +108,7 @@ fn signature_only(h: &mut Harness, alg: Algorithm, token: &str) {
     let (message, signature) = token.rsplit_once('.').expect("token");
     let signature = URL_SAFE_NO_PAD.decode(signature).expect("b64");
     let message = message.as_bytes().to_vec();
-    let raw = decoding_key(alg);
+    let raw = fixtures::decoding_key(alg);
     let bytes = raw.try_get_as_bytes().expect("key bytes").to_vec();
     let name = format!("sig-only/{}", alg_name(alg));
     if alg == Algorithm::HS256 {
@@ -220,19 +220,7 @@ fn main() {
 
         // The floor: jsonwebtoken 11 decode (aws-lc-rs), typed claims,
         // iss/aud/exp checked.
-        {
-            let key = decoding_key(alg);
-            let validation = floor_validation(alg);
-            let token = token.clone();
-            h.add(&format!("floor/{name}"), move |n| {
-                for _ in 0..n {
-                    let data =
-                        jsonwebtoken::decode::<GoogleClaims>(black_box(&token), &key, &validation)
-                            .expect("floor decode");
-                    black_box(data);
-                }
-            });
-        }
+        h.add(&format!("floor/{name}"), fixtures::floor_case(alg, &token));
 
         #[cfg(feature = "aws-lc-rs")]
         signature_only(&mut h, alg, &token);

@@ -116,6 +116,24 @@ pub(crate) fn floor_validation(alg: Algorithm) -> Validation {
     v
 }
 
+/// The floor: `n` times `jsonwebtoken::decode` of `token` into
+/// [`GoogleClaims`] (key built once, `iss`/`aud`/`exp` checked).
+#[allow(dead_code)] // not every bench measures the floor
+pub(crate) fn floor_case(alg: Algorithm, token: &str) -> impl FnMut(u64) + 'static {
+    let (key, validation, token) = (decoding_key(alg), floor_validation(alg), token.to_owned());
+    move |n| {
+        for _ in 0..n {
+            let data = jsonwebtoken::decode::<GoogleClaims>(
+                std::hint::black_box(&token),
+                &key,
+                &validation,
+            )
+            .expect("floor decode");
+            std::hint::black_box(data);
+        }
+    }
+}
+
 /// Signs `claims` under `alg` with the fixture key, header `kid` = [`KID`].
 pub(crate) fn sign(alg: Algorithm, claims: &Value) -> String {
     sign_with_kid(alg, KID, claims)

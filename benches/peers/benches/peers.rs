@@ -39,8 +39,7 @@ use jwt_layer::{JwtAuth, Key, VerifiedClaims};
 
 use fixtures::{
     ALGS, AUDIENCE, EC256_PUBLIC_PEM, ED_PUBLIC_PEM, GoogleClaims, ISSUER, KID, RSA_PUBLIC_PEM,
-    SECRET, alg_name, decoding_key, floor_validation, google_claims, google_pad, google_token,
-    sign,
+    SECRET, alg_name, decoding_key, google_claims, google_pad, google_token, sign,
 };
 use harness::{Harness, fmt_ns, ratio_table};
 
@@ -446,19 +445,7 @@ fn install_axum_jwt_auth_backend() -> String {
 fn add_alg(h: &mut Harness, alg: Algorithm, pad: usize, aja: &str) {
     let name = alg_name(alg);
     let token = google_token(alg, pad);
-    {
-        let key = decoding_key(alg);
-        let validation = floor_validation(alg);
-        let token = token.clone();
-        h.add(&format!("floor/{name}"), move |n| {
-            for _ in 0..n {
-                let data =
-                    jsonwebtoken::decode::<GoogleClaims>(black_box(&token), &key, &validation)
-                        .expect("floor");
-                black_box(data);
-            }
-        });
-    }
+    h.add(&format!("floor/{name}"), fixtures::floor_case(alg, &token));
     h.add(
         &format!("jwt-layer/{name}"),
         case08(jwt_layer_app(alg, false), &token),
