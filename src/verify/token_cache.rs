@@ -53,9 +53,12 @@ pub(crate) type TokenHash = u64;
 /// enough to tell any two signatures apart.
 const HASHED_TAIL: usize = 32;
 
+/// What the cache holds for a token, behind one `Arc`: moka hands out a
+/// clone of the value on every hit, so a hit costs one reference count,
+/// not one per field.
 pub(crate) struct Entry<C> {
     /// The token itself, compared on a hit.
-    token: Arc<str>,
+    token: Box<str>,
     claims: VerifiedClaims<C>,
     /// The token's `exp`, seconds since the epoch.
     exp: f64,
@@ -64,26 +67,13 @@ pub(crate) struct Entry<C> {
     ttl: Duration,
 }
 
-impl<C> Clone for Entry<C> {
-    fn clone(&self) -> Self {
-        Self {
-            token: Arc::clone(&self.token),
-            claims: self.claims.clone(),
-            exp: self.exp,
-            key: Weak::clone(&self.key),
-            weight: self.weight,
-            ttl: self.ttl,
-        }
-    }
-}
-
 struct ExpireAtExp;
 
-impl<C> Expiry<TokenHash, Entry<C>> for ExpireAtExp {
+impl<C> Expiry<TokenHash, Arc<Entry<C>>> for ExpireAtExp {
     fn expire_after_create(
         &self,
         _key: &TokenHash,
-        value: &Entry<C>,
+        value: &Arc<Entry<C>>,
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
         Some(value.ttl)
@@ -97,7 +87,7 @@ const SEEN_SLOTS: usize = 4096;
 pub(crate) struct TokenCache<C> {
     /// Independent caches by the hash's top bits: each has its own read
     /// buffers and locks, so threads on different tokens do not contend.
-    shards: Arc<[Cache<TokenHash, Entry<C>>]>,
+    shards: Arc<[Cache<TokenHash, Arc<Entry<C>>>]>,
     /// The token hash's keys.
     hasher: foldhash::quality::RandomState,
     /// Tags of token hashes seen once, by slot.
@@ -145,7 +135,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         let shard = |_| {
             Cache::builder()
                 .max_capacity(max_bytes / count)
-                .weigher(|_k, v: &Entry<C>| v.weight)
+                .weigher(|_k, v: &Arc<Entry<C>>| v.weight)
                 .expire_after(ExpireAtExp)
                 .build()
         };
@@ -159,7 +149,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
 
     /// The shard of `hash` (its top bits; the low ones pick moka's own
     /// buckets and the second-sighting slot).
-    fn shard(&self, hash: TokenHash) -> Option<&Cache<TokenHash, Entry<C>>> {
+    fn shard(&self, hash: TokenHash) -> Option<&Cache<TokenHash, Arc<Entry<C>>>> {
         let index = (hash >> 48) % self.shards.len() as u64;
         self.shards.get(index as usize)
     }
@@ -213,7 +203,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         match entry {
             Some(entry) => {
                 self.metrics.hit();
-                Some(entry.claims)
+                Some(entry.claims.clone())
             }
             None => {
                 self.metrics.miss();
@@ -251,14 +241,14 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         };
         cache.insert(
             hash,
-            Entry {
-                token: Arc::from(token),
+            Arc::new(Entry {
+                token: Box::from(token),
                 claims,
                 exp,
                 key: Arc::downgrade(key),
                 weight,
                 ttl,
-            },
+            }),
         );
         self.metrics.entries(self.entry_count());
     }
