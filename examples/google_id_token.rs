@@ -27,6 +27,8 @@
 mod listen;
 #[path = "support/serve.rs"]
 mod serve;
+#[path = "support/serve_axum.rs"]
+mod serve_axum;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::{CONTENT_TYPE, COOKIE};
@@ -140,10 +142,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_state(verifier);
 
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = listen::listen(&bind).await?;
-    serve::announce(listener.local_addr()?)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(serve::signal())
-        .await?;
+    serve_axum::serve(listen::listen(&bind).await?, app).await?;
     Ok(())
 }

@@ -38,6 +38,8 @@
 mod listen;
 #[path = "support/serve.rs"]
 mod serve;
+#[path = "support/serve_axum.rs"]
+mod serve_axum;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -451,9 +453,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(state);
 
-    serve::announce(addr)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(serve::signal())
-        .await?;
+    serve_axum::serve(listener, app).await?;
     Ok(())
 }

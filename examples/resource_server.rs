@@ -72,6 +72,8 @@ mod listen;
 mod provider;
 #[path = "support/serve.rs"]
 mod serve;
+#[path = "support/serve_axum.rs"]
+mod serve_axum;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -526,11 +528,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .layer(optional_auth),
         );
 
-    let listener = listen::listen(&config.args.bind).await?;
-    let addr = listener.local_addr()?;
-    serve::announce(addr)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(serve::signal())
-        .await?;
+    serve_axum::serve(listen::listen(&config.args.bind).await?, app).await?;
     Ok(())
 }

@@ -38,6 +38,8 @@ mod key_env;
 mod listen;
 #[path = "support/serve.rs"]
 mod serve;
+#[path = "support/serve_axum.rs"]
+mod serve_axum;
 
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -150,11 +152,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(|| async { Html(PAGE) }))
         .route("/ws", get(upgrade).route_layer(auth));
 
-    let listener = listen::listen(&args.keys.bind).await?;
-    let addr = listener.local_addr()?;
-    serve::announce(addr)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(serve::signal())
-        .await?;
+    serve_axum::serve(listen::listen(&args.keys.bind).await?, app).await?;
     Ok(())
 }
