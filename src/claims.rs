@@ -186,6 +186,11 @@ impl<C> VerifiedClaims<C> {
         }
     }
 
+    /// The token's `exp`, seconds since the epoch, as verified.
+    pub(crate) fn exp(&self) -> Option<f64> {
+        self.inner.exp
+    }
+
     /// When the token expires (its `exp`), if it says.
     pub fn expires_at(&self) -> Option<SystemTime> {
         let exp = self.inner.exp.filter(|e| e.is_finite() && *e >= 0.0)?;

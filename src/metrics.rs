@@ -203,10 +203,11 @@ mod on {
             self.handles().misses.increment(1);
         }
 
-        pub(crate) fn entries(&self, count: u64) {
+        /// Sets the entry gauge to `count()` (counted only with metrics on).
+        pub(crate) fn entries(&self, count: impl FnOnce() -> u64) {
             // Precision is lost only past 2^53 entries.
             #[allow(clippy::cast_precision_loss)]
-            self.handles().entries.set(count as f64);
+            self.handles().entries.set(count() as f64);
         }
     }
 
@@ -323,7 +324,7 @@ mod off {
         #[inline(always)]
         pub(crate) fn miss(&self) {}
         #[inline(always)]
-        pub(crate) fn entries(&self, _: u64) {}
+        pub(crate) fn entries(&self, _: impl FnOnce() -> u64) {}
     }
 
     /// Stands in for a key set's counters: does nothing.

@@ -19,12 +19,6 @@ use crate::claims::{Roles, VerifiedClaims};
 use crate::error::{AuthError, AuthErrorKind, BoxError};
 use crate::keys::Key;
 
-/// A token that passed every check, and its `exp` (for the token cache).
-pub(crate) struct Passed<C> {
-    pub(crate) claims: VerifiedClaims<C>,
-    pub(crate) exp: Option<f64>,
-}
-
 /// A custom check over the claims.
 pub(crate) type Check<C> = Arc<dyn Fn(&C) -> bool + Send + Sync>;
 
@@ -80,7 +74,7 @@ pub(crate) fn run<C: DeserializeOwned>(
     route: &Route,
     key: &Key,
     policy: &Policy<C>,
-) -> Result<Passed<C>, AuthError> {
+) -> Result<VerifiedClaims<C>, AuthError> {
     // Whatever a key source answered, the key itself decides which
     // algorithms it may verify.
     if !key.allows(jws.alg) {
@@ -107,7 +101,7 @@ pub(crate) fn run<C: DeserializeOwned>(
     if let Some(requirement) = &policy.requirement {
         requirement.check(&claims)?;
     }
-    Ok(Passed { claims, exp })
+    Ok(claims)
 }
 
 /// Reads the registered claims and `C`, checking the former against the

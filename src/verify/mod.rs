@@ -298,26 +298,17 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
         parsed: &Parsed<'_, '_, '_>,
         key: &Arc<Key>,
     ) -> Result<VerifiedClaims<C>, AuthError> {
-        let passed = checks::run::<C>(&parsed.jws, parsed.route, key, &self.inner.policy)?;
+        let claims = checks::run::<C>(&parsed.jws, parsed.route, key, &self.inner.policy)?;
         let jws = &parsed.jws;
-        if let (Some(cache), Some(hash), Some(exp)) = (&self.inner.token_cache, hash, passed.exp) {
+        if let (Some(cache), Some(hash)) = (&self.inner.token_cache, hash) {
             let (now, leeway) = self.inner.time.now_and_leeway();
             let bytes = jws.signing_input.len() + jws.signature.len() + jws.payload.len();
-            cache.insert(
-                hash,
-                token,
-                passed.claims.clone(),
-                exp,
-                key,
-                now,
-                leeway,
-                bytes,
-            );
+            cache.insert(hash, token, &claims, key, now, leeway, bytes);
         }
         if !jws.header_known {
             (self.inner.known_headers).remember(jws.header, jws.alg, jws.kid.as_deref());
         }
-        Ok(passed.claims)
+        Ok(claims)
     }
 }
 

@@ -218,13 +218,16 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         &self,
         hash: TokenHash,
         token: &str,
-        claims: VerifiedClaims<C>,
-        exp: f64,
+        claims: &VerifiedClaims<C>,
         key: &Arc<Key>,
         now: f64,
         leeway: f64,
         bytes: usize,
     ) {
+        // A token without `exp` is never stored.
+        let Some(exp) = claims.exp() else {
+            return;
+        };
         let remaining = exp + leeway - now;
         if remaining <= 0.0 || !self.second_sighting(hash) {
             return;
@@ -243,14 +246,14 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
             hash,
             Arc::new(Entry {
                 token: Box::from(token),
-                claims,
+                claims: claims.clone(),
                 exp,
                 key: Arc::downgrade(key),
                 weight,
                 ttl,
             }),
         );
-        self.metrics.entries(self.entry_count());
+        self.metrics.entries(|| self.entry_count());
     }
 }
 
@@ -264,13 +267,13 @@ mod tests {
         Arc::new(Key::hmac([7u8; 32]).unwrap())
     }
 
-    fn claims(sub: &str) -> VerifiedClaims<String> {
+    fn claims(sub: &str, exp: f64) -> VerifiedClaims<String> {
         VerifiedClaims::new(
             sub.to_owned(),
             Box::from(""),
             crate::claims::Roles::default(),
             None,
-            None,
+            Some(exp),
             None,
         )
     }
@@ -281,8 +284,7 @@ mod tests {
             cache.insert(
                 cache.hash(token),
                 token,
-                claims(token),
-                exp,
+                &claims(token, exp),
                 key,
                 NOW,
                 0.0,
@@ -298,8 +300,7 @@ mod tests {
             cache.insert(
                 cache.hash("a"),
                 "a",
-                claims("a"),
-                NOW + 60.0,
+                &claims("a", NOW + 60.0),
                 &key,
                 NOW,
                 0.0,
@@ -346,6 +347,23 @@ mod tests {
                 .get(cache.hash("old"), "old", NOW - 2.0, 0.0)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_token_without_exp_is_never_stored() {
+        let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
+        let forever = VerifiedClaims::new(
+            "t".to_owned(),
+            Box::from(""),
+            crate::claims::Roles::default(),
+            None,
+            None,
+            None,
+        );
+        for _ in 0..2 {
+            cache.insert(cache.hash("t"), "t", &forever, &key, NOW, 0.0, 1);
+        }
+        assert!(cache.get(cache.hash("t"), "t", NOW, 0.0).is_none());
     }
 
     #[test]
