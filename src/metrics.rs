@@ -13,7 +13,7 @@
 //! | `jwt_layer_key_set_fetches_total` | counter | `source`, `result` (`ok`, `error`) | key-set fetches |
 //! | `jwt_layer_key_set_keys` | gauge | `source` | usable keys in the last good set |
 //! | `jwt_layer_key_set_last_success_timestamp_seconds` | gauge | `source` | when the last good set was fetched (Unix time) |
-//! | `jwt_layer_key_set_age_seconds` | gauge | `source` | seconds since the last good fetch, as of the last key lookup or fetch attempt (`time() - last_success_timestamp_seconds` is exact at any time) |
+//! | `jwt_layer_key_set_age_seconds` | gauge | `source` | seconds since the last good fetch, as of the last fetch attempt or the moment keys turned stale (`time() - last_success_timestamp_seconds` is exact at any time) |
 //! | `jwt_layer_key_set_stale` | gauge | `source` | 1 while keys are served past their lifetime because refreshing fails |
 //!
 //! `source` is the name given with
@@ -273,7 +273,8 @@ mod on {
             self.handles().error.increment(1);
         }
 
-        /// A lookup used a set `age` old, `stale` or not.
+        /// The set in use is `age` old, `stale` or not (after a fetch
+        /// attempt, or when keys turn stale).
         pub(crate) fn used(&self, age: std::time::Duration, stale: bool) {
             let h = self.handles();
             h.age.set(age.as_secs_f64());

@@ -43,11 +43,16 @@ impl Clock {
     pub fn now(&self) -> u64 {
         match &self.0 {
             Some(f) => f(),
-            None => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            None => unix_now(),
         }
     }
+}
+
+/// Seconds since the epoch, by the system clock.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Default for Clock {

@@ -59,10 +59,11 @@ mod redis;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::claims::VerifiedClaims;
 use crate::error::{AuthError, AuthErrorKind, BoxError};
+use crate::validation::unix_now;
 pub(crate) use list::{Kind, RevocationList};
 #[cfg(feature = "redis")]
 pub use redis::RedisRevocations;
@@ -295,13 +296,6 @@ impl Revocations {
         }
         false
     }
-}
-
-/// Seconds since the epoch.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Revokes tokens and subjects; from [`Revocations::revoker`].

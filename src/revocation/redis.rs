@@ -19,10 +19,9 @@ use futures_util::StreamExt as _;
 use redis::aio::MultiplexedConnection;
 use tokio::time::Instant;
 
-use super::{
-    FailurePolicy, Kind, MARGIN, MAX_ID, MAX_TIME, RevocationError, Revocations, Shared, unix_now,
-};
+use super::{FailurePolicy, Kind, MARGIN, MAX_ID, MAX_TIME, RevocationError, Revocations, Shared};
 use crate::error::{BoxError, BuildError, BuildErrorKind};
+use crate::validation::unix_now;
 
 /// Connect and command timeouts.
 const TIMEOUT: Duration = Duration::from_secs(2);

@@ -113,6 +113,11 @@ impl TokenSource for QueryToken {
                     .is_none_or(|(n, _)| *n != *self.name)
             })
             .collect();
+        // Nothing to take out (the token came from elsewhere): the URI
+        // stays as it is, unbuilt.
+        if kept.len() == query.split('&').count() {
+            return None;
+        }
         let path_and_query = match kept.is_empty() {
             true => uri.path().to_owned(),
             false => format!("{}?{}", uri.path(), kept.join("&")),
@@ -195,6 +200,7 @@ mod tests {
             ("/ws?access_token=a.b.c", "/ws"),
             ("/ws?access%5Ftoken=a.b.c&x", "/ws?x"),
             ("http://h/ws?access_token=a", "http://h/ws"),
+            ("/ws?room=1&x=%41", "/ws?room=1&x=%41"),
         ] {
             let mut req = http::Request::new(());
             *req.headers_mut() = upgrade();

@@ -266,10 +266,11 @@ impl Cache {
                 // thread), the live fetch may not have started yet.
                 self.ensure_refresher();
             }
-            let stale = now >= snap.fresh_until;
-            self.metrics.used(snap.age(now), stale);
-            if stale && !self.stale_logged.swap(true, Ordering::Relaxed) {
+            // Logged and counted when keys turn stale, not per lookup: the
+            // gauges are shared by every core.
+            if now >= snap.fresh_until && !self.stale_logged.swap(true, Ordering::Relaxed) {
                 log::serving_stale(&self.label, snap.age(now).as_secs());
+                self.metrics.used(snap.age(now), true);
             }
             match snap.index.find(kid, alg) {
                 Ok(key) => return Lookup::Ready(Ok(key)),
