@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::ring::RingKeys;
-use super::{KeyKind, KeyRing, SigningKey};
+use super::{HmacSecret, KeyKind, KeyRing, SigningKey};
 use crate::error::{BoxError, BuildError, BuildErrorKind};
 
 /// How often each replica reads the stored ring.
@@ -44,33 +44,21 @@ impl KeyEncryptionKey {
     /// Any other length or alphabet: a shorter key is refused.
     pub fn parse(text: &str) -> std::result::Result<Self, BuildError> {
         let text = text.trim();
-        let mut key = Zeroizing::new([0u8; 32]);
-        let ok = match text.len() {
-            64 => text
-                .as_bytes()
-                .chunks(2)
-                .zip(key.iter_mut())
-                .all(|(pair, out)| {
-                    std::str::from_utf8(pair)
-                        .ok()
-                        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                        .map(|byte| *out = byte)
-                        .is_some()
-                }),
-            43 => URL_SAFE_NO_PAD
-                .decode(text)
-                .ok()
-                .map(Zeroizing::new)
-                .filter(|bytes| bytes.len() == 32)
-                .map(|bytes| key.copy_from_slice(&bytes))
-                .is_some(),
-            _ => false,
+        let secret = match text.len() {
+            64 => HmacSecret::from_hex(text).ok(),
+            43 => HmacSecret::from_base64url(text).ok(),
+            _ => None,
         };
-        if !ok {
-            return Err(BuildError::new(
-                BuildErrorKind::InvalidKey,
-                "a key-encryption key is 32 bytes: 64 hex or 43 base64url characters",
-            ));
+        // Copied straight into zeroizing storage (no loose stack copy).
+        let mut key = Zeroizing::new([0u8; 32]);
+        match secret {
+            Some(s) if s.as_bytes().len() == 32 => key.copy_from_slice(s.as_bytes()),
+            _ => {
+                return Err(BuildError::new(
+                    BuildErrorKind::InvalidKey,
+                    "a key-encryption key is 32 bytes: 64 hex or 43 base64url characters",
+                ));
+            }
         }
         Ok(Self(key))
     }
@@ -626,6 +614,38 @@ async fn keep_in_step(link: Arc<RingLink>, conn: MultiplexedConnection) {
             Ok(()) => conn = Some(current),
             // Reconnect on the next tick.
             Err(e) => crate::log::shared_ring_failed(&e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_encryption_key_is_32_bytes_in_hex_or_base64url() {
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+        let b64 = URL_SAFE_NO_PAD.encode(HmacSecret::from_hex(hex).unwrap().as_bytes());
+        let (a, b) = (
+            KeyEncryptionKey::parse(hex).unwrap(),
+            KeyEncryptionKey::parse(&b64).unwrap(),
+        );
+        assert_eq!(a.0[..], b.0[..]);
+        assert_eq!(a.0[1], 0x11);
+        assert!(
+            KeyEncryptionKey::parse(&format!("  {hex}\n")).is_ok(),
+            "blanks around"
+        );
+        for bad in [
+            &hex[..62],                   // 31 bytes
+            &b64[..42],                   // short base64url
+            &format!("{}+f", &hex[..62]), // a sign is no digit
+            &format!("{}zz", &hex[..62]), // not hex
+            &format!("{}=", &b64[..42]),  // not base64url
+            "",
+        ] {
+            let err = KeyEncryptionKey::parse(bad).expect_err(bad);
+            assert_eq!(err.kind(), BuildErrorKind::InvalidKey, "{bad}");
         }
     }
 }
