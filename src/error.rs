@@ -155,14 +155,20 @@ impl AuthErrorKind {
     /// The RFC 6750 §3.1 error code, if the kind carries one.
     pub fn error_code(self) -> Option<&'static str> {
         match self {
-            Self::InvalidDpopProof => return Some("invalid_dpop_proof"),
-            Self::UseDpopNonce => return Some("use_dpop_nonce"),
-            _ => {}
+            Self::InvalidDpopProof => Some("invalid_dpop_proof"),
+            Self::UseDpopNonce => Some("use_dpop_nonce"),
+            Self::MissingToken => None,
+            _ => self.code_of_status(),
         }
+    }
+
+    /// The RFC 6750 code of this kind's status: 400 `invalid_request`, 401
+    /// `invalid_token`, 403 `insufficient_scope`.
+    pub(crate) fn code_of_status(self) -> Option<&'static str> {
         match self.status() {
             StatusCode::BAD_REQUEST => Some("invalid_request"),
+            StatusCode::UNAUTHORIZED => Some("invalid_token"),
             StatusCode::FORBIDDEN => Some("insufficient_scope"),
-            StatusCode::UNAUTHORIZED if self != Self::MissingToken => Some("invalid_token"),
             _ => None,
         }
     }

@@ -85,14 +85,10 @@ mod on {
     /// `missing_token` or `unavailable`. `None` for a kind no layer
     /// answers with (500, from the extractor alone).
     fn outcome(kind: AuthErrorKind) -> Option<&'static str> {
-        use http::StatusCode;
-        match kind.status() {
-            _ if kind == AuthErrorKind::MissingToken => Some("missing_token"),
-            StatusCode::BAD_REQUEST => Some("invalid_request"),
-            StatusCode::UNAUTHORIZED => Some("invalid_token"),
-            StatusCode::FORBIDDEN => Some("insufficient_scope"),
-            StatusCode::SERVICE_UNAVAILABLE => Some("unavailable"),
-            _ => None,
+        match kind {
+            AuthErrorKind::MissingToken => Some("missing_token"),
+            _ if kind.status() == http::StatusCode::SERVICE_UNAVAILABLE => Some("unavailable"),
+            _ => kind.code_of_status(),
         }
     }
 
