@@ -49,9 +49,7 @@ pin_project! {
 
 impl<F, B, E, P: ?Sized> ResponseFuture<F, B, E, P> {
     pub(crate) fn inner(fut: F) -> Self {
-        Self {
-            kind: Kind::Inner { fut, add: None },
-        }
+        Self::inner_adding(fut, None)
     }
 
     /// The inner service's future, its response to carry `add`.
@@ -91,7 +89,7 @@ where
         match self.project().kind.project() {
             KindProj::Inner { fut, add } => {
                 let answer = std::task::ready!(fut.poll(cx));
-                Poll::Ready(ResponseHeader::added(add, answer))
+                Poll::Ready(ResponseHeader::added(add.take().map(|h| *h), answer))
             }
             KindProj::Ready { res, .. } => match res.take() {
                 Some(res) => Poll::Ready(Ok(res)),

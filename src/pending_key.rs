@@ -98,7 +98,7 @@ where
             let (fut, add) = match state.as_mut().project() {
                 PendingProj::Calling { fut, add } => {
                     let answer = ready!(fut.poll(cx));
-                    return Poll::Ready(ResponseHeader::added(add, answer));
+                    return Poll::Ready(ResponseHeader::added(add.take(), answer));
                 }
                 PendingProj::Verifying {
                     verification,

@@ -75,12 +75,6 @@ fn invalid_request() -> AuthError {
     AuthError::new(AuthErrorKind::InvalidRequest)
 }
 
-impl From<Box<ResponseHeader>> for ResponseHeader {
-    fn from(boxed: Box<ResponseHeader>) -> Self {
-        *boxed
-    }
-}
-
 /// A header a [`TokenSource`] asks the response to carry: set when the
 /// inner service's response lacks it (the service's own choice wins).
 /// [`SubprotocolToken`] uses it to echo the subprotocol a browser needs.
@@ -104,16 +98,13 @@ impl ResponseHeader {
     }
 
     /// The inner service's answer, with `add` applied to a response.
-    pub(crate) fn added<B, E, H>(
-        add: &mut Option<H>,
+    pub(crate) fn added<B, E>(
+        add: Option<Self>,
         answer: Result<Response<B>, E>,
-    ) -> Result<Response<B>, E>
-    where
-        H: Into<Self>,
-    {
+    ) -> Result<Response<B>, E> {
         answer.map(|mut res| {
-            if let Some(add) = add.take() {
-                add.into().apply(&mut res);
+            if let Some(add) = add {
+                add.apply(&mut res);
             }
             res
         })
