@@ -291,10 +291,7 @@ impl<C, R> AuthorizeBuilder<C, R> {
     /// No requirement, an invalid realm, or a scope with characters a
     /// challenge cannot carry.
     pub fn build(self) -> Result<Authorize<C, R>, BuildError> {
-        let mut challenges = Challenges::new(&self.realm)?;
-        if !self.grpc_answers {
-            challenges = challenges.without_grpc();
-        }
+        let challenges = Challenges::new(&self.realm, self.grpc_answers)?;
         let requirement = self.parts.build(&challenges)?.ok_or_else(|| {
             BuildError::new(
                 BuildErrorKind::InvalidSetting,

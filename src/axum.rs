@@ -80,7 +80,7 @@ impl IntoResponse for MissingClaims {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         static DEFAULT: OnceLock<Option<Challenges>> = OnceLock::new();
-        let challenges = DEFAULT.get_or_init(|| Challenges::new(DEFAULT_REALM).ok());
+        let challenges = DEFAULT.get_or_init(|| Challenges::new(DEFAULT_REALM, true).ok());
         let Some(challenges) = challenges else {
             return self.status().into_response();
         };

@@ -103,10 +103,14 @@ pub(crate) fn check_quotable(what: &str, s: &str) -> Result<(), BuildError> {
 }
 
 impl Challenges {
-    pub(crate) fn new(realm: &str) -> Result<Self, BuildError> {
+    /// The challenges of `realm`, with gRPC answers when `grpc` (else gRPC
+    /// requests get the HTTP answer like any other).
+    pub(crate) fn new(realm: &str, grpc: bool) -> Result<Self, BuildError> {
         check_quotable("realm", realm)?;
         let mut challenges = Self::with_prefix(format!("Bearer realm=\"{realm}\""))?;
-        challenges.grpc = Some(grpc_messages()?);
+        if grpc {
+            challenges.grpc = Some(grpc_messages()?);
+        }
         Ok(challenges)
     }
 
@@ -123,13 +127,6 @@ impl Challenges {
             values: values.into(),
             grpc: None,
         })
-    }
-
-    /// These challenges without gRPC answers: gRPC requests get the HTTP
-    /// answer like any other.
-    pub(crate) fn without_grpc(mut self) -> Self {
-        self.grpc = None;
-        self
     }
 
     /// The prebuilt `grpc-message` for `kind`, when gRPC answers are on and
@@ -309,7 +306,7 @@ mod tests {
 
     #[test]
     fn challenges_follow_the_table() {
-        let c = Challenges::new("api").unwrap();
+        let c = Challenges::new("api", true).unwrap();
         assert_eq!(
             c.get(AuthErrorKind::MissingToken).unwrap(),
             "Bearer realm=\"api\""
@@ -333,10 +330,10 @@ mod tests {
 
     #[test]
     fn realm_and_scope_cannot_inject() {
-        assert!(Challenges::new("a\", error=\"x").is_err());
-        assert!(Challenges::new("a\r\nSet-Cookie: x").is_err());
-        assert!(Challenges::new("").is_err());
-        let c = Challenges::new("api").unwrap();
+        assert!(Challenges::new("a\", error=\"x", true).is_err());
+        assert!(Challenges::new("a\r\nSet-Cookie: x", true).is_err());
+        assert!(Challenges::new("", true).is_err());
+        let c = Challenges::new("api", true).unwrap();
         assert!(
             c.forbidden(AuthErrorKind::InsufficientScope, Some("a\"b"))
                 .is_err()

@@ -352,10 +352,7 @@ impl<C, T, R> JwtAuthBuilder<C, T, R> {
     where
         C: DeserializeOwned + Send + Sync + 'static,
     {
-        let mut challenges = Challenges::new(&self.realm)?;
-        if !self.grpc_answers {
-            challenges = challenges.without_grpc();
-        }
+        let challenges = Challenges::new(&self.realm, self.grpc_answers)?;
         let verifier = self.verifier.build_with(&challenges)?;
         #[cfg(feature = "dpop")]
         let dpop = match self.dpop.is_off() {

@@ -668,7 +668,7 @@ impl<C> VerifierBuilder<C> {
     where
         C: DeserializeOwned + Send + Sync + 'static,
     {
-        self.build_with(&Challenges::new(DEFAULT_REALM)?)
+        self.build_with(&Challenges::new(DEFAULT_REALM, true)?)
     }
 
     /// Builds the verifier, rendering 403 challenges with `challenges`.
