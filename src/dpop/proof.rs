@@ -435,10 +435,29 @@ mod tests {
             ),
             Err(AuthErrorKind::InvalidDpopProof)
         );
-        let header = TOKEN_REQUEST_PROOF.split('.').next().unwrap();
+        // So the refusal is for the missing `ath` alone: the same key, a
+        // signature that verifies under it, and every other claim present.
+        let mut parts = TOKEN_REQUEST_PROOF.split('.');
+        let (header, claims, signature) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
         let header: serde_json::Value =
             serde_json::from_slice(&super::decode(header).unwrap()).unwrap();
-        let jwk = header["jwk"].to_string();
-        assert_eq!(crate::jose::thumbprint::jwk_thumbprint(&jwk).unwrap(), JKT);
+        let key = super::parse_proof_key(&header["jwk"].to_string()).unwrap();
+        assert_eq!(key.jkt, JKT);
+        let (signing_input, _) = TOKEN_REQUEST_PROOF.rsplit_once('.').unwrap();
+        assert!(key.key.verify_signature(
+            jsonwebtoken::Algorithm::ES256,
+            signing_input.as_bytes(),
+            &super::decode(signature).unwrap()
+        ));
+        let claims: serde_json::Value =
+            serde_json::from_slice(&super::decode(claims).unwrap()).unwrap();
+        for present in ["htm", "htu", "iat", "jti"] {
+            assert!(claims.get(present).is_some(), "{present}");
+        }
+        assert!(claims.get("ath").is_none());
     }
 }
