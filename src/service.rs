@@ -142,24 +142,12 @@ fn credentials<'r, C, T: TokenSource, R, B>(
 ) -> Result<Option<Presented<'r>>, AuthError> {
     let shared = &auth.shared;
     match &shared.dpop {
-        Some(dpop) => dpop.credentials(&shared.source, req, sent_uri),
+        Some(dpop) => dpop.credentials(&shared.source, req),
         None => Ok(shared
             .source
             .extract(req.headers(), req.uri())?
             .map(Presented::Bearer)),
     }
-}
-
-/// The URI as the client sent it, which a DPoP proof's `htu` names: under
-/// axum's `Router::nest` the layer sees the path without the prefix, and
-/// axum keeps the original in `OriginalUri`. Read for DPoP requests only.
-#[cfg(feature = "dpop")]
-fn sent_uri<B>(req: &Request<B>) -> &http::Uri {
-    #[cfg(feature = "axum")]
-    if let Some(original) = req.extensions().get::<axum::extract::OriginalUri>() {
-        return &original.0;
-    }
-    req.uri()
 }
 
 #[cfg(not(feature = "dpop"))]

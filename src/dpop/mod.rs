@@ -269,7 +269,6 @@ impl DpopCheck {
         &self,
         source: &T,
         req: &'r Request<B>,
-        sent_uri: fn(&Request<B>) -> &Uri,
     ) -> Result<Option<Presented<'r>>, AuthError> {
         let headers = req.headers();
         if self.mode != DpopMode::Off
@@ -341,6 +340,17 @@ impl Later {
             Err(self.answer(AuthErrorKind::InvalidDpopProof.into()))
         }
     }
+}
+
+/// The URI as the client sent it, which a DPoP proof's `htu` names: under
+/// axum's `Router::nest` the layer sees the path without the prefix, and
+/// axum keeps the original in `OriginalUri`. Read for DPoP requests only.
+fn sent_uri<B>(req: &Request<B>) -> &Uri {
+    #[cfg(feature = "axum")]
+    if let Some(original) = req.extensions().get::<axum::extract::OriginalUri>() {
+        return &original.0;
+    }
+    req.uri()
 }
 
 /// The token of a single `Authorization: DPoP <token>` header.
