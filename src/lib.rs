@@ -107,6 +107,8 @@ pub mod metrics;
 mod pending_key;
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod providers;
+#[cfg(feature = "redis")]
+mod redis_client;
 pub mod revocation;
 mod service;
 #[cfg(feature = "test-util")]

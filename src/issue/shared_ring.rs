@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 use super::ring::RingKeys;
 use super::{HmacSecret, KeyKind, KeyRing, SigningKey};
 use crate::error::{BoxError, BuildError, BuildErrorKind};
+use crate::redis_client::connect;
 
 /// How often each replica reads the stored ring.
 const POLL: Duration = Duration::from_millis(250);
@@ -376,15 +377,6 @@ impl SharedKeyRing {
     pub fn version(&self) -> u64 {
         self.link.version.load(std::sync::atomic::Ordering::Acquire)
     }
-}
-
-async fn connect(client: &redis::Client) -> redis::RedisResult<MultiplexedConnection> {
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Duration::from_secs(2))
-        .set_response_timeout(Duration::from_secs(2));
-    client
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
 }
 
 /// What the background task and the handle share.

@@ -21,10 +21,9 @@ use tokio::time::Instant;
 
 use super::{FailurePolicy, Kind, MARGIN, MAX_ID, MAX_TIME, RevocationError, Revocations, Shared};
 use crate::error::{BoxError, BuildError, BuildErrorKind};
+use crate::redis_client::{self, TIMEOUT};
 use crate::validation::unix_now;
 
-/// Connect and command timeouts.
-const TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the link checks Redis is there.
 const PING_EVERY: Duration = Duration::from_secs(1);
 /// Keys per SCAN step and per write-back batch.
@@ -124,9 +123,7 @@ impl RedisRevocations {
     /// A URL the Redis client refuses, an empty prefix, or a bound out of
     /// range.
     pub fn build(self) -> Result<Revocations, BuildError> {
-        let client = redis::Client::open(self.url.as_str()).map_err(|e| {
-            BuildError::with_source(BuildErrorKind::InvalidUrl, "not a Redis URL", e)
-        })?;
+        let client = crate::redis_client::open(&self.url)?;
         let bad = |what: &str| BuildError::new(BuildErrorKind::InvalidSetting, what.to_owned());
         if self.prefix.is_empty() || self.prefix.len() > 200 {
             return Err(bad("the Redis prefix must be 1 to 200 bytes"));
@@ -207,14 +204,7 @@ impl Link {
     }
 
     async fn connect(&self) -> Result<MultiplexedConnection, BoxError> {
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(TIMEOUT)
-            .set_response_timeout(TIMEOUT);
-        bounded(
-            self.client
-                .get_multiplexed_async_connection_with_config(&config),
-        )
-        .await
+        bounded(redis_client::connect(&self.client)).await
     }
 
     /// Starts the background task once, inside a tokio runtime.

@@ -94,9 +94,7 @@ impl RedisSnapshot {
     /// A URL the Redis client refuses, or an empty key.
     pub fn new(url: &str, key: impl Into<String>) -> Result<Self, crate::BuildError> {
         use crate::error::{BuildError, BuildErrorKind};
-        let client = redis::Client::open(url).map_err(|e| {
-            BuildError::with_source(BuildErrorKind::InvalidUrl, "not a Redis URL", e)
-        })?;
+        let client = crate::redis_client::open(url)?;
         let key = key.into();
         if key.is_empty() {
             return Err(BuildError::new(
@@ -140,16 +138,7 @@ impl RedisSnapshot {
         let mut slot = self.conn.lock().await;
         let conn = match slot.as_mut() {
             Some(conn) => conn,
-            None => {
-                let config = redis::AsyncConnectionConfig::new()
-                    .set_connection_timeout(Duration::from_secs(2))
-                    .set_response_timeout(Duration::from_secs(2));
-                let conn = self
-                    .client
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await?;
-                slot.insert(conn)
-            }
+            None => slot.insert(crate::redis_client::connect(&self.client).await?),
         };
         let result = command.query_async::<T>(conn).await;
         if result.is_err() {
