@@ -97,7 +97,11 @@ fn app() -> Router {
         )
         .build()
         .expect("layer");
-    Router::new().route("/", get(|| async { "ok" })).layer(auth)
+    // Routes made once, as `axum::serve` does.
+    Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(auth)
+        .with_state(())
 }
 
 /// `n` requests with `authorization` and, when given, the next proof.

@@ -47,14 +47,23 @@ fn header(token: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("Bearer {token}")).expect("header")
 }
 
-/// A request loop through an axum 0.8 router.
+/// A request loop through an axum 0.8 router, its routes made once (as
+/// `axum::serve` does).
 fn case08(app: axum::Router, token: &str) -> impl FnMut(u64) + 'static {
-    runtime::router_loop(app, vec![header(token)], axum::body::Body::empty)
+    runtime::router_loop(
+        app.with_state(()),
+        vec![header(token)],
+        axum::body::Body::empty,
+    )
 }
 
-/// A request loop through an axum 0.7 router.
+/// A request loop through an axum 0.7 router, its routes made once.
 fn case07(app: axum07::Router, token: &str) -> impl FnMut(u64) + 'static {
-    runtime::router_loop(app, vec![header(token)], axum07::body::Body::empty)
+    runtime::router_loop(
+        app.with_state(()),
+        vec![header(token)],
+        axum07::body::Body::empty,
+    )
 }
 
 // --- jwt-layer -------------------------------------------------------------
