@@ -26,6 +26,7 @@
 mod builder;
 mod checks;
 mod claim_path;
+mod held;
 mod hints;
 pub(crate) mod issuer;
 mod jws;
@@ -266,8 +267,7 @@ impl<C: DeserializeOwned + Send + Sync + 'static> Verifier<C> {
             return Cached::Miss(None);
         }
         let hash = cache.hash(token);
-        let (now, leeway) = self.inner.time.now_and_leeway();
-        match cache.get(hash, token, now, leeway) {
+        match cache.get(hash, token, || self.inner.time.now_and_leeway()) {
             Some(claims) => Cached::Hit(claims),
             None => Cached::Miss(Some(hash)),
         }

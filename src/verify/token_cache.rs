@@ -20,6 +20,10 @@
 //! - A token is admitted on its second sighting: a small table remembers a
 //!   tag of each token hash seen once, so one-shot tokens (and floods of
 //!   distinct tokens) cost only the hash, never an insert or an eviction.
+//! - A lookup first asks which hashes the cache may hold (`held.rs`, kept
+//!   exact by moka's eviction listener): a token never stored is a miss
+//!   without a probe into moka's table.
+//! - moka's own hash of a key is the key itself (already a keyed hash).
 //! - An entry remembers the key that verified it (weakly): once that key
 //!   leaves the key set, the entry is dropped on its next hit and the token
 //!   is verified afresh.
@@ -33,7 +37,9 @@ use std::hash::BuildHasher as _;
 
 use moka::Expiry;
 use moka::sync::Cache;
+use nohash_hasher::BuildNoHashHasher;
 
+use super::held::Held;
 use crate::claims::VerifiedClaims;
 use crate::keys::Key;
 
@@ -83,15 +89,21 @@ impl<C> Expiry<TokenHash, Arc<Entry<C>>> for ExpireAtExp {
 /// Slots of the second-sighting table.
 const SEEN_SLOTS: usize = 4096;
 
+/// One of the cache's shards: moka keyed by the token hash, which moka
+/// uses as its own hash.
+type Shard<C> = Cache<TokenHash, Arc<Entry<C>>, BuildNoHashHasher<TokenHash>>;
+
 /// The cache. Cheap to clone (moka's cache is shared).
 pub(crate) struct TokenCache<C> {
     /// Independent caches by the hash's top bits: each has its own read
     /// buffers and locks, so threads on different tokens do not contend.
-    shards: Arc<[Cache<TokenHash, Arc<Entry<C>>>]>,
+    shards: Arc<[Shard<C>]>,
     /// The token hash's keys.
     hasher: foldhash::quality::RandomState,
     /// Tags of token hashes seen once, by slot.
     seen: Arc<[AtomicU64]>,
+    /// Which hashes the shards may hold.
+    held: Arc<Held>,
     metrics: Arc<crate::metrics::TokenCacheMetrics>,
 }
 
@@ -101,6 +113,7 @@ impl<C> Clone for TokenCache<C> {
             shards: Arc::clone(&self.shards),
             hasher: self.hasher.clone(),
             seen: Arc::clone(&self.seen),
+            held: Arc::clone(&self.held),
             metrics: Arc::clone(&self.metrics),
         }
     }
@@ -132,24 +145,30 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     pub(crate) fn new(max_bytes: u64) -> Self {
         // Shards of at least 256 KiB each, at most 16.
         let count = (max_bytes / (256 * 1024)).clamp(1, 16);
+        let held = Arc::new(Held::new(max_bytes));
         let shard = |_| {
+            let held = Arc::clone(&held);
             Cache::builder()
                 .max_capacity(max_bytes / count)
                 .weigher(|_k, v: &Arc<Entry<C>>| v.weight)
                 .expire_after(ExpireAtExp)
-                .build()
+                // Every removal, whatever its cause (evicted, expired,
+                // invalidated, replaced).
+                .eviction_listener(move |hash: Arc<TokenHash>, _, _| held.removed(*hash))
+                .build_with_hasher(BuildNoHashHasher::default())
         };
         Self {
             shards: (0..count).map(shard).collect(),
             hasher: foldhash::quality::RandomState::default(),
             seen: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            held,
             metrics: Arc::default(),
         }
     }
 
     /// The shard of `hash` (its top bits; the low ones pick moka's own
     /// buckets and the second-sighting slot).
-    fn shard(&self, hash: TokenHash) -> Option<&Cache<TokenHash, Arc<Entry<C>>>> {
+    fn shard(&self, hash: TokenHash) -> Option<&Shard<C>> {
         let index = (hash >> 48) % self.shards.len() as u64;
         self.shards.get(index as usize)
     }
@@ -180,20 +199,25 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     }
 
     /// The cached claims of `token` (whose key is `hash`), if still valid
-    /// at `now` (seconds) with `leeway`.
+    /// at the time `clock` gives (seconds, and the leeway), which is read
+    /// only when the cache holds an entry under `hash`.
     pub(crate) fn get(
         &self,
         hash: TokenHash,
         token: &str,
-        now: f64,
-        leeway: f64,
+        clock: impl FnOnce() -> (f64, f64),
     ) -> Option<VerifiedClaims<C>> {
+        if !self.held.may_hold(hash) {
+            self.metrics.miss();
+            return None;
+        }
         let cache = self.shard(hash)?;
         let entry = cache.get(&hash).filter(|entry| {
             // Another token under the same hash: a miss, nothing more.
             if *entry.token != *token {
                 return false;
             }
+            let (now, leeway) = clock();
             let live = entry.claims.exp().is_some_and(|exp| now < exp + leeway)
                 && entry.key.strong_count() > 0;
             if !live {
@@ -243,6 +267,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         let Some(cache) = self.shard(hash) else {
             return;
         };
+        self.held.added(hash);
         cache.insert(
             hash,
             Arc::new(Entry {
@@ -308,32 +333,44 @@ mod tests {
             )
         };
         sight();
-        assert!(cache.get(cache.hash("a"), "a", NOW, 0.0).is_none());
+        assert!(cache.get(cache.hash("a"), "a", || (NOW, 0.0)).is_none());
         sight();
-        let hit = cache.get(cache.hash("a"), "a", NOW, 0.0).expect("admitted");
+        let hit = cache
+            .get(cache.hash("a"), "a", || (NOW, 0.0))
+            .expect("admitted");
         assert_eq!(hit.claims(), "a");
         assert!(
-            cache.get(cache.hash("b"), "b", NOW, 0.0).is_none(),
+            cache.get(cache.hash("b"), "b", || (NOW, 0.0)).is_none(),
             "another token"
         );
         // Another token under the first one's hash (a collision) misses,
         // and leaves the entry alone.
-        assert!(cache.get(cache.hash("a"), "b", NOW, 0.0).is_none());
-        assert!(cache.get(cache.hash("a"), "a", NOW, 0.0).is_some());
+        assert!(cache.get(cache.hash("a"), "b", || (NOW, 0.0)).is_none());
+        assert!(cache.get(cache.hash("a"), "a", || (NOW, 0.0)).is_some());
     }
 
     #[test]
     fn a_hit_rechecks_exp_with_the_leeway() {
         let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
         admit(&cache, "t", NOW + 10.0, &key);
-        assert!(cache.get(cache.hash("t"), "t", NOW + 9.0, 0.0).is_some());
-        assert!(cache.get(cache.hash("t"), "t", NOW + 12.0, 5.0).is_some());
         assert!(
-            cache.get(cache.hash("t"), "t", NOW + 10.0, 0.0).is_none(),
+            cache
+                .get(cache.hash("t"), "t", || (NOW + 9.0, 0.0))
+                .is_some()
+        );
+        assert!(
+            cache
+                .get(cache.hash("t"), "t", || (NOW + 12.0, 5.0))
+                .is_some()
+        );
+        assert!(
+            cache
+                .get(cache.hash("t"), "t", || (NOW + 10.0, 0.0))
+                .is_none(),
             "exp reached"
         );
         assert!(
-            cache.get(cache.hash("t"), "t", NOW, 0.0).is_none(),
+            cache.get(cache.hash("t"), "t", || (NOW, 0.0)).is_none(),
             "and dropped"
         );
     }
@@ -344,7 +381,7 @@ mod tests {
         admit(&cache, "old", NOW - 1.0, &key);
         assert!(
             cache
-                .get(cache.hash("old"), "old", NOW - 2.0, 0.0)
+                .get(cache.hash("old"), "old", || (NOW - 2.0, 0.0))
                 .is_none()
         );
     }
@@ -363,7 +400,7 @@ mod tests {
         for _ in 0..2 {
             cache.insert(cache.hash("t"), "t", &forever, &key, NOW, 0.0, 1);
         }
-        assert!(cache.get(cache.hash("t"), "t", NOW, 0.0).is_none());
+        assert!(cache.get(cache.hash("t"), "t", || (NOW, 0.0)).is_none());
     }
 
     #[test]
@@ -371,9 +408,9 @@ mod tests {
         let cache = TokenCache::new(DEFAULT_MAX_BYTES);
         let key = key();
         admit(&cache, "t", NOW + 60.0, &key);
-        assert!(cache.get(cache.hash("t"), "t", NOW, 0.0).is_some());
+        assert!(cache.get(cache.hash("t"), "t", || (NOW, 0.0)).is_some());
         drop(key);
-        assert!(cache.get(cache.hash("t"), "t", NOW, 0.0).is_none());
+        assert!(cache.get(cache.hash("t"), "t", || (NOW, 0.0)).is_none());
     }
 
     #[test]
@@ -391,6 +428,58 @@ mod tests {
         assert!(cache.weighted_size() <= 64 * 1024);
         assert!(cache.entry_count() <= 64 * 1024 / lightest + 1);
         assert!(cache.entry_count() > 0);
+    }
+
+    #[test]
+    fn the_held_filter_never_hides_an_entry_and_forgets_removed_ones() {
+        let (cache, key) = (TokenCache::new(64 * 1024), key());
+        let tokens: Vec<String> = (0..1000).map(|i| format!("token-{i}")).collect();
+        for token in &tokens {
+            admit(&cache, token, NOW + 600.0, &key);
+        }
+        for shard in cache.shards.iter() {
+            shard.run_pending_tasks();
+        }
+        // Most were evicted (64 KiB); every one still there is found.
+        let stored: Vec<&String> = tokens
+            .iter()
+            .filter(|t| {
+                let hash = cache.hash(t);
+                cache.shard(hash).is_some_and(|s| s.contains_key(&hash))
+            })
+            .collect();
+        assert!(!stored.is_empty() && stored.len() < tokens.len());
+        for token in &stored {
+            assert!(cache.held.may_hold(cache.hash(token)));
+            assert!(cache.get(cache.hash(token), token, || (NOW, 0.0)).is_some());
+        }
+        // Their key leaves: each hit drops its entry, and with it the mark.
+        drop(key);
+        for token in &stored {
+            assert!(cache.get(cache.hash(token), token, || (NOW, 0.0)).is_none());
+        }
+        for shard in cache.shards.iter() {
+            shard.run_pending_tasks();
+        }
+        assert_eq!(cache.entry_count(), 0);
+        let marked = tokens
+            .iter()
+            .filter(|t| cache.held.may_hold(cache.hash(t)))
+            .count();
+        assert_eq!(marked, 0, "every removal released its slot");
+    }
+
+    #[test]
+    fn a_lookup_of_a_token_never_stored_reads_no_clock() {
+        let cache = TokenCache::<String>::new(DEFAULT_MAX_BYTES);
+        let hash = cache.hash("never");
+        let read = std::cell::Cell::new(false);
+        let clock = || {
+            read.set(true);
+            (NOW, 0.0)
+        };
+        assert!(cache.get(hash, "never", clock).is_none());
+        assert!(!read.get());
     }
 
     #[test]
