@@ -166,7 +166,7 @@ impl TokenSource for BearerHeader {
         if token.is_empty() || !clean {
             return Err(invalid_request());
         }
-        let token = std::str::from_utf8(token).map_err(|_| invalid_request())?;
+        let token = simdutf8::basic::from_utf8(token).map_err(|_| invalid_request())?;
         Ok(Some(Cow::Borrowed(token)))
     }
 }

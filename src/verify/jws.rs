@@ -82,7 +82,7 @@ pub(crate) fn parse<'b, 't: 'b>(
         }
     };
     let payload = buffers.payload.decode(segments.payload)?;
-    if !is_object(payload) || std::str::from_utf8(payload).is_err() {
+    if !is_object(payload) || simdutf8::basic::from_utf8(payload).is_err() {
         return Err(AuthErrorKind::MalformedToken.into());
     }
     Ok(Jws {
@@ -184,7 +184,7 @@ fn read_header<'b>(
 ) -> Result<(Algorithm, Option<Str<'b>>), AuthError> {
     // serde_json skips ignored strings without checking their UTF-8;
     // the whole header and payload must be valid UTF-8 (RFC 7515 §5.2).
-    if !is_object(json) || std::str::from_utf8(json).is_err() {
+    if !is_object(json) || simdutf8::basic::from_utf8(json).is_err() {
         return Err(AuthErrorKind::MalformedToken.into());
     }
     let header: RawHeader<'_> = serde_json::from_slice(json)
