@@ -82,6 +82,9 @@ pub(crate) fn parse<'b, 't: 'b>(
         }
     };
     let payload = buffers.payload.decode(segments.payload)?;
+    // Read with serde_json's byte reader, which checks each string's UTF-8
+    // again: its text reader (`from_str`) makes an invalid `&str` out of a
+    // `bool` map key starting with a multi-byte character (1.0.154).
     if !is_object(payload) || simdutf8::basic::from_utf8(payload).is_err() {
         return Err(AuthErrorKind::MalformedToken.into());
     }
@@ -149,6 +152,12 @@ fn is_object(json: &[u8]) -> bool {
         .is_some_and(|&b| b == b'{')
 }
 
+/// `text` before and after the `.` at `dot`.
+fn split_at_dot(text: &str, dot: Option<usize>) -> Option<(&str, &str)> {
+    let (before, rest) = text.split_at_checked(dot?)?;
+    Some((before, rest.get(1..)?))
+}
+
 /// The three segments of a compact JWS.
 struct Segments<'t> {
     header: &'t str,
@@ -159,8 +168,14 @@ struct Segments<'t> {
 
 fn split(token: &str) -> Result<Segments<'_>, AuthError> {
     let malformed = || AuthError::new(AuthErrorKind::MalformedToken);
-    let (signing_input, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
-    let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
+    // memchr's vectorized searches: the signature is a third of the token.
+    let (signing_input, signature) =
+        split_at_dot(token, memchr::memrchr(b'.', token.as_bytes())).ok_or_else(malformed)?;
+    let (header, payload) = split_at_dot(
+        signing_input,
+        memchr::memchr(b'.', signing_input.as_bytes()),
+    )
+    .ok_or_else(malformed)?;
     // An empty signature is refused after the header is read, so `alg: none`
     // is reported as such. More than three segments (a `.` in `payload`)
     // fail the payload's base64; `parse` also reports them as malformed
