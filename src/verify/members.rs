@@ -24,6 +24,9 @@ pub(crate) const MAX_MEMBERS: usize = 16;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Wanted {
     names: Vec<Box<str>>,
+    /// Bit `len % 64` set for the length of each name: most of a payload's
+    /// members are passed over on their length alone.
+    lengths: u64,
 }
 
 /// A claim path bound to its slot in [`Members`].
@@ -40,6 +43,7 @@ impl Wanted {
             Some(slot) => slot,
             None if self.names.len() < MAX_MEMBERS => {
                 self.names.push(path.root().into());
+                self.lengths |= length_bit(path.root());
                 self.names.len() - 1
             }
             None => {
@@ -54,12 +58,27 @@ impl Wanted {
 
     /// The slot of a member name.
     pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        if self.lengths & length_bit(name) == 0 {
+            return None;
+        }
         self.names.iter().position(|n| **n == *name)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
+}
+
+/// Whether `text` holds one of `bytes` (one pass without an early exit,
+/// which the compiler vectorizes: claims are short).
+pub(crate) fn has_any<const N: usize>(text: &str, bytes: [u8; N]) -> bool {
+    text.bytes()
+        .fold(false, |found, b| found | bytes.contains(&b))
+}
+
+/// The bit of [`Wanted::lengths`] for `name`.
+fn length_bit(name: &str) -> u64 {
+    1 << (name.len() % 64)
 }
 
 /// The raw values of the wanted members of one payload.
@@ -100,7 +119,7 @@ impl<'p> Members<'p> {
             // the capture already checked it is valid JSON.
             let text = raw.get();
             let plain = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
-            if let Some(inner) = plain.filter(|t| !t.contains(['\\', '"'])) {
+            if let Some(inner) = plain.filter(|t| !has_any(t, [b'\\', b'"'])) {
                 return Strings::One(Cow::Borrowed(inner));
             }
             return serde_json::from_str(text).unwrap_or(Strings::None);
