@@ -227,8 +227,8 @@ async fn the_cache_is_bounded_in_bytes() {
     assert_eq!(f.source.lookups(), 400);
     // Replaying all of them: an unbounded cache would answer all 200 from
     // memory (400 lookups in all); a bounded one evicted most of them. moka
-    // applies its bound lazily, every 64 writes, so up to about 64 + 4
-    // entries may still answer.
+    // applies its bound lazily (it flushes its write log every 64 writes),
+    // so up to about 64 + 4 entries may still answer.
     for t in &tokens {
         assert_eq!(send(&f.app, bearer(t)).await.status(), StatusCode::OK);
     }

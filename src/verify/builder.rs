@@ -650,8 +650,9 @@ impl<C> VerifierBuilder<C> {
     /// weighs twice its token's length (the entry keeps a copy) plus its
     /// payload's plus 256 bytes: about 3,800 entries of 824-byte RS256
     /// tokens per 8 MiB. Beside the entries the cache keeps two fixed
-    /// tables: 32 KiB of second-sighting tags and a 4-byte counter per 256
-    /// bytes of `bytes` (128 KiB for 8 MiB) telling which tokens it holds.
+    /// tables: 32 KiB of second-sighting tags, and a 4-byte counter per 256
+    /// bytes of `bytes` (rounded up to a power of two, 4 KiB to 4 MiB;
+    /// 128 KiB for 8 MiB) telling which tokens it may hold.
     #[must_use]
     pub fn token_cache_max_bytes(mut self, bytes: u64) -> Self {
         self.token_cache = Some(bytes);
