@@ -325,6 +325,25 @@ mod tests {
         }
     }
 
+    /// Lets every shard apply its pending writes (moka does it lazily).
+    fn settle(cache: &TokenCache<String>) {
+        for shard in cache.shards.iter() {
+            shard.run_pending_tasks();
+        }
+    }
+
+    /// A 64 KiB cache after 1000 tokens named `name-<i>` were each admitted
+    /// (most of them evicted since), and the tokens.
+    fn full_cache(name: &str) -> (TokenCache<String>, Arc<Key>, Vec<String>) {
+        let (cache, key) = (TokenCache::new(64 * 1024), key());
+        let tokens: Vec<String> = (0..1000).map(|i| format!("{name}-{i}")).collect();
+        for token in &tokens {
+            admit(&cache, token, NOW + 600.0, &key);
+        }
+        settle(&cache);
+        (cache, key, tokens)
+    }
+
     #[test]
     fn a_token_seen_once_is_not_stored_a_second_sighting_is() {
         let (cache, key) = (TokenCache::new(DEFAULT_MAX_BYTES), key());
@@ -422,13 +441,7 @@ mod tests {
 
     #[test]
     fn the_cache_is_bounded_in_bytes() {
-        let (cache, key) = (TokenCache::new(64 * 1024), key());
-        for i in 0..1000 {
-            admit(&cache, &format!("token-{i}"), NOW + 600.0, &key);
-        }
-        for shard in cache.shards.iter() {
-            shard.run_pending_tasks();
-        }
+        let (cache, _key, _) = full_cache("token");
         // The lightest entry: "token-0" counted twice (the parts read and
         // the copy kept), plus the overhead.
         let lightest = u64::from(ENTRY_OVERHEAD) + 2 * 7;
@@ -439,14 +452,7 @@ mod tests {
 
     #[test]
     fn the_held_filter_never_hides_an_entry_and_forgets_removed_ones() {
-        let (cache, key) = (TokenCache::new(64 * 1024), key());
-        let tokens: Vec<String> = (0..1000).map(|i| format!("token-{i}")).collect();
-        for token in &tokens {
-            admit(&cache, token, NOW + 600.0, &key);
-        }
-        for shard in cache.shards.iter() {
-            shard.run_pending_tasks();
-        }
+        let (cache, key, tokens) = full_cache("token");
         // Most were evicted (64 KiB); every one still there is found.
         let in_moka = |t: &str| {
             cache
@@ -462,9 +468,7 @@ mod tests {
         // Stored again (moka replaces the entry): still found once.
         let again = stored.first().copied().expect("one stored");
         admit(&cache, again, NOW + 600.0, &key);
-        for shard in cache.shards.iter() {
-            shard.run_pending_tasks();
-        }
+        settle(&cache);
         assert!(in_moka(again));
         assert!(cache.get(cache.hash(again), again, || (NOW, 0.0)).is_some());
         // Their key leaves: each hit drops its entry, and with it the mark.
@@ -472,9 +476,7 @@ mod tests {
         for token in &stored {
             assert!(cache.get(cache.hash(token), token, || (NOW, 0.0)).is_none());
         }
-        for shard in cache.shards.iter() {
-            shard.run_pending_tasks();
-        }
+        settle(&cache);
         assert_eq!(cache.entry_count(), 0);
         let marked = tokens
             .iter()
@@ -492,22 +494,14 @@ mod tests {
         }
         let claims = claims(token, NOW + 600.0);
         cache.insert(hash, token, &claims, key, NOW, 0.0, token.len());
-        for shard in cache.shards.iter() {
-            shard.run_pending_tasks();
-        }
+        settle(cache);
         false
     }
 
     #[test]
     fn a_full_cache_still_takes_a_token_in_use() {
         // Full of entries that were stored and never used again.
-        let (cache, key) = (TokenCache::new(64 * 1024), key());
-        for i in 0..1000 {
-            admit(&cache, &format!("idle-{i:04}"), NOW + 600.0, &key);
-        }
-        for shard in cache.shards.iter() {
-            shard.run_pending_tasks();
-        }
+        let (cache, key, _) = full_cache("idle");
         assert!(cache.entry_count() > 100, "full");
         // A client repeating its token: two misses (the second stores
         // it), then hits.
@@ -541,9 +535,7 @@ mod tests {
         for i in 0..2000 {
             admit(&cache, &format!("token-{i}"), NOW + 600.0, &key);
         }
-        for shard in cache.shards.iter() {
-            shard.run_pending_tasks();
-        }
+        settle(&cache);
         assert!(cache.weighted_size() <= max);
         assert_eq!(cache.entry_count(), 2000, "all fit");
         let used = cache.shards.iter().filter(|s| s.entry_count() > 0).count();
