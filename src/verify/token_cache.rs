@@ -22,8 +22,9 @@
 //!   distinct tokens) cost only the hash, never an insert or an eviction.
 //! - A lookup first asks which hashes the cache may hold (`held.rs`: never
 //!   fewer than it holds, kept by moka's eviction listener): a token never
-//!   stored is a miss without a probe into moka's table.
-//! - The least recently used entry goes first (moka's LRU policy).
+//!   stored is a miss without a probe into moka's table. moka's admission
+//!   (TinyLFU) judges a newcomer by its lookups, so each attempt to store a
+//!   token looks it up once: a token that keeps coming back gets in.
 //! - moka's own hash of a key is the key itself (already a keyed hash).
 //! - An entry remembers the key that verified it (weakly): once that key
 //!   leaves the key set, the entry is dropped on its next hit and the token
@@ -37,7 +38,6 @@ use std::time::Duration;
 use std::hash::BuildHasher as _;
 
 use moka::Expiry;
-use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
 use nohash_hasher::BuildNoHashHasher;
 
@@ -154,11 +154,6 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 .max_capacity(max_bytes / count)
                 .weigher(|_k, v: &Arc<Entry<C>>| v.weight)
                 .expire_after(ExpireAtExp)
-                // Least recently used out: the second-sighting table already
-                // keeps one-shot tokens out, and moka's TinyLFU would judge a
-                // newcomer by lookups the `held` filter lets skip moka (a
-                // full cache would refuse every new token).
-                .eviction_policy(EvictionPolicy::lru())
                 // Every removal, whatever its cause (evicted, expired,
                 // invalidated, replaced).
                 .eviction_listener(move |hash: Arc<TokenHash>, _, _| held.removed(*hash))
@@ -274,6 +269,15 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         let Some(cache) = self.shard(hash) else {
             return;
         };
+        // moka admits a newcomer into a full shard only if it was looked up
+        // more often than the entries it would evict, and lookups of tokens
+        // the shard does not hold skip moka (`held`): this one counts the
+        // sighting, so a token that keeps coming back gets in.
+        if let Some(entry) = cache.get(&hash)
+            && *entry.token == *token
+        {
+            return;
+        }
         self.held.added(hash);
         cache.insert(
             hash,
@@ -499,14 +503,24 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_still_takes_a_token_in_use() {
-        // Full of entries that were stored and never used again.
-        let (cache, key, _) = full_cache("idle");
+    fn a_full_cache_still_takes_a_token_that_keeps_coming_back() {
+        // Full of entries, each used three times since it was stored.
+        let (cache, key, tokens) = full_cache("used");
+        for token in &tokens {
+            for _ in 0..3 {
+                cache.get(cache.hash(token), token, || (NOW, 0.0));
+            }
+        }
+        settle(&cache);
         assert!(cache.entry_count() > 100, "full");
-        // A client repeating its token: two misses (the second stores
-        // it), then hits.
-        let answers: Vec<bool> = (0..4).map(|_| request(&cache, "busy", &key)).collect();
-        assert_eq!(answers, [false, false, true, true]);
+        // A client repeating its token: misses while moka weighs it against
+        // the entries it would evict, then hits from then on.
+        let answers: Vec<bool> = (0..16).map(|_| request(&cache, "busy", &key)).collect();
+        let first_hit = answers.iter().position(|hit| *hit);
+        assert!(
+            first_hit.is_some_and(|at| answers[at..].iter().all(|hit| *hit)),
+            "{answers:?}"
+        );
     }
 
     #[test]
