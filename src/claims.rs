@@ -77,8 +77,7 @@ impl Roles {
 
     /// Adds `role` (ignored when empty, holding a NUL, or past [`Self::MAX`]).
     pub(crate) fn push(&mut self, role: &str) {
-        let nul = role.bytes().fold(false, |found, b| found | (b == 0));
-        if role.is_empty() || nul || self.count >= Self::MAX {
+        if role.is_empty() || role.contains('\0') || self.count >= Self::MAX {
             return;
         }
         self.text.reserve(role.len() + 1);

@@ -135,11 +135,7 @@ fn roles(sources: &[Bound], members: &Members<'_>) -> Roles {
     let mut roles = Roles::default();
     for bound in sources {
         match members.strings(bound) {
-            // Most such claims hold one role: no split without a space.
-            Strings::One(s) if members::has_any(&s, [b' ']) => {
-                s.split(' ').for_each(|r| roles.push(r));
-            }
-            Strings::One(s) => roles.push(&s),
+            Strings::One(s) => s.split(' ').for_each(|r| roles.push(r)),
             Strings::Many(items) => items.iter().for_each(|r| roles.push(r)),
             // Not strings: an object whose keys are the roles, perhaps.
             Strings::None => {

@@ -71,7 +71,7 @@ impl Wanted {
 
 /// Whether `text` holds one of `bytes` (one pass without an early exit,
 /// which the compiler vectorizes: claims are short).
-pub(crate) fn has_any<const N: usize>(text: &str, bytes: [u8; N]) -> bool {
+fn has_any<const N: usize>(text: &str, bytes: [u8; N]) -> bool {
     text.bytes()
         .fold(false, |found, b| found | bytes.contains(&b))
 }

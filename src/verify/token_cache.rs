@@ -209,12 +209,31 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         token: &str,
         clock: impl FnOnce() -> (f64, f64),
     ) -> Option<VerifiedClaims<C>> {
+        match self.live_entry(hash, token, clock) {
+            Some(entry) => {
+                self.metrics.hit();
+                Some(entry.claims.clone())
+            }
+            None => {
+                self.metrics.miss();
+                None
+            }
+        }
+    }
+
+    /// The entry of `token` if the cache holds one still valid, dropping
+    /// one that is not. A hash the cache cannot hold is not looked up.
+    fn live_entry(
+        &self,
+        hash: TokenHash,
+        token: &str,
+        clock: impl FnOnce() -> (f64, f64),
+    ) -> Option<Arc<Entry<C>>> {
         if !self.held.may_hold(hash) {
-            self.metrics.miss();
             return None;
         }
         let cache = self.shard(hash)?;
-        let entry = cache.get(&hash).filter(|entry| {
+        cache.get(&hash).filter(|entry| {
             // Another token under the same hash: a miss, nothing more.
             if *entry.token != *token {
                 return false;
@@ -226,17 +245,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 cache.invalidate(&hash);
             }
             live
-        });
-        match entry {
-            Some(entry) => {
-                self.metrics.hit();
-                Some(entry.claims.clone())
-            }
-            None => {
-                self.metrics.miss();
-                None
-            }
-        }
+        })
     }
 
     /// Remembers a verified token.
